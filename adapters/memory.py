@@ -1,0 +1,65 @@
+"""An in-memory chat platform: it implements the port and records what the engine posted.
+
+Engine tests read like a conversation: post, press, reveal, then look at `posts`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.models import ChannelRef, QuestionPost, RevealPost
+
+
+class PlatformFailure(Exception):
+    """What the fake raises for a channel told to fail, like a missing permission would."""
+
+
+@dataclass
+class MemoryPlatform:
+    questions: list[QuestionPost] = field(default_factory=list)
+    reveals: list[RevealPost] = field(default_factory=list)
+    closed_messages: list[str] = field(default_factory=list)
+    failing: set[ChannelRef] = field(default_factory=set)
+    delay: float = 0.0
+    _next_ref: int = 0
+
+    async def post_question(self, channel: ChannelRef, post: QuestionPost) -> str:
+        await self._act(channel)
+        self._next_ref += 1
+        self.questions.append(post)
+        return f"msg-{self._next_ref}"
+
+    async def post_reveal(self, channel: ChannelRef, reveal: RevealPost) -> None:
+        await self._act(channel)
+        self.reveals.append(reveal)
+        if reveal.message_ref:
+            self.closed_messages.append(reveal.message_ref)
+
+    async def _act(self, channel: ChannelRef) -> None:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if channel in self.failing:
+            raise PlatformFailure(f"missing permission to post in {channel.channel}")
+
+    def questions_in(self, channel: ChannelRef) -> list[QuestionPost]:
+        return [q for q in self.questions if q.channel == channel]
+
+
+class ManualClock:
+    """A clock that moves only when told, for tests that span days without sleeping."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs a timezone-aware start")
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment

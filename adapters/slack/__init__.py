@@ -1,0 +1,1 @@
+"""Slack adapter: slack-bolt AsyncApp, converters and renderers."""

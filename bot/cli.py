@@ -1,0 +1,89 @@
+"""The `dlquiz` command line: parse arguments, read settings, wire a channel, fail in one line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from bot.config import ConfigError, Settings
+from bot.content import BankError, check_paths, default_bank_dir
+from bot.logs import setup_logging
+from bot.store import StoreError
+
+log = logging.getLogger("dlquiz")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"dlquiz: error: {message} (see dlquiz --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dlquiz", description="A daily deep-learning quiz for Discord and Slack.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    console = sub.add_parser("console", help="play the quiz in the terminal")
+    console.add_argument("--db", type=Path, help="SQLite file (default: $DLQUIZ_DB or ./dlquiz.db)")
+    console.add_argument("--user", default="you", help="the first local player's name")
+
+    run = sub.add_parser("run", help="connect to a chat platform")
+    platforms = run.add_subparsers(dest="platform", required=True, parser_class=_Parser)
+    platforms.add_parser("discord", help="serve /dlquiz on Discord (DISCORD_TOKEN)")
+    slack = platforms.add_parser("slack", help="serve /dlquiz on Slack (SLACK_BOT_TOKEN)")
+    slack.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
+
+    content = sub.add_parser("content", help="work with question files")
+    actions = content.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    check = actions.add_parser("check", help="validate question files")
+    check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the bank)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        setup_logging(level=settings.log_level, fmt=settings.log_format, secrets=settings.secrets())
+        return _dispatch(args, settings)
+    except (ConfigError, StoreError, BankError) as exc:
+        print(f"dlquiz: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "content":
+        return content_check(args.paths or [settings.content_dir or default_bank_dir()])
+    if args.command == "console":
+        from adapters.console import run_console
+
+        if args.db is not None:
+            settings = replace(settings, db_path=args.db)
+        if not args.user.strip() or len(args.user) > 32:
+            raise ConfigError("--user needs a name of 1 to 32 characters")
+        asyncio.run(run_console(settings, user=args.user.strip()))
+        return 0
+    if args.platform == "discord":
+        from adapters.discord.app import run_discord
+
+        return run_discord(settings)
+    from adapters.slack.app import run_slack
+
+    return run_slack(settings, port=args.port)
+
+
+def content_check(paths: list[Path]) -> int:
+    questions, topics, problems = check_paths(paths)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"ok: {len(questions)} questions in {len(topics)} topics")
+    return 0

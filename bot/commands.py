@@ -1,0 +1,189 @@
+"""The `/dlquiz` subcommands as neutral values, and the parser for their text form.
+
+Slack and the terminal hand the engine the text after `/dlquiz`; Discord builds the same values
+from typed options. Either way the engine sees one of the dataclasses below, or a CommandError
+whose message names what is wrong and the right form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time
+from zoneinfo import ZoneInfo
+
+from bot.models import Period
+from bot.schedule import ScheduleError, parse_time, parse_zone
+
+MAX_COMMAND_TEXT = 500
+
+
+class CommandError(ValueError):
+    """Bad subcommand or arguments; the message is shown to the caller as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ShowQuestion:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ShowLeaderboard:
+    period: Period = Period.ALL
+
+
+@dataclass(frozen=True, slots=True)
+class ShowStats:
+    user: str | None = None  # a platform user id, or a display name to look up
+
+
+@dataclass(frozen=True, slots=True)
+class ShowTopics:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Practice:
+    topic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowSchedule:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SetSchedule:
+    at: time
+    zone: ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleOff:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class PostNow:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RevealNow:
+    pass
+
+
+Command = (
+    Help
+    | ShowQuestion
+    | ShowLeaderboard
+    | ShowStats
+    | ShowTopics
+    | Practice
+    | ShowSchedule
+    | SetSchedule
+    | ScheduleOff
+    | PostNow
+    | RevealNow
+)
+
+ADMIN_COMMANDS = (SetSchedule, ScheduleOff, PostNow, RevealNow)
+
+USAGE = {
+    "help": "help",
+    "question": "question",
+    "leaderboard": "leaderboard [week|month|all]",
+    "stats": "stats [user]",
+    "practice": "practice [topic]",
+    "topics": "topics",
+    "schedule": "schedule | schedule HH:MM [Area/City] | schedule off",
+    "post": "post",
+    "reveal": "reveal",
+}
+
+# Slack writes a mention as <@U123> or <@U123|name>; Discord as <@123> or <@!123>.
+_MENTION = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    flat = "".join(ch if ch.isprintable() else "?" for ch in " ".join(text.split()))
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _no_more(sub: str, rest: list[str]) -> None:
+    if rest:
+        raise CommandError(
+            f"`{sub}` takes no argument '{_shown(' '.join(rest))}': use `/dlquiz {USAGE[sub]}`"
+        )
+
+
+def parse_period(text: str) -> Period:
+    try:
+        return Period(text.strip().lower())
+    except ValueError:
+        raise CommandError(
+            f"unknown period '{_shown(text)}': use `/dlquiz {USAGE['leaderboard']}`"
+        ) from None
+
+
+def parse_schedule(words: list[str]) -> SetSchedule:
+    if len(words) > 2:
+        raise CommandError(f"too many arguments: use `/dlquiz {USAGE['schedule']}`")
+    try:
+        at = parse_time(words[0])
+        zone = parse_zone(words[1]) if len(words) > 1 else ZoneInfo("UTC")
+    except ScheduleError as exc:
+        raise CommandError(f"{exc} (`/dlquiz {USAGE['schedule']}`)") from None
+    return SetSchedule(at=at, zone=zone)
+
+
+def parse_user(text: str) -> str:
+    mention = _MENTION.match(text.strip())
+    return mention[1] if mention else text.strip().lstrip("@")
+
+
+def parse_command(text: str) -> Command:
+    """Parse the text after `/dlquiz`; an empty text is `help`."""
+    if len(text) > MAX_COMMAND_TEXT:
+        raise CommandError(
+            f"that command is {len(text)} characters long; type `/dlquiz help` for the usage"
+        )
+    words = text.split()
+    if not words:
+        return Help()
+    sub, rest = words[0].lower(), words[1:]
+    if sub == "help":
+        return Help()
+    if sub == "question":
+        _no_more(sub, rest)
+        return ShowQuestion()
+    if sub == "leaderboard":
+        if len(rest) > 1:
+            raise CommandError(f"too many arguments: use `/dlquiz {USAGE[sub]}`")
+        return ShowLeaderboard(parse_period(rest[0]) if rest else Period.ALL)
+    if sub == "stats":
+        return ShowStats(parse_user(" ".join(rest)) if rest else None)
+    if sub == "topics":
+        _no_more(sub, rest)
+        return ShowTopics()
+    if sub == "practice":
+        return Practice(" ".join(rest) if rest else None)
+    if sub == "schedule":
+        if not rest:
+            return ShowSchedule()
+        if len(rest) == 1 and rest[0].lower() == "off":
+            return ScheduleOff()
+        return parse_schedule(rest)
+    if sub == "post":
+        _no_more(sub, rest)
+        return PostNow()
+    if sub == "reveal":
+        _no_more(sub, rest)
+        return RevealNow()
+    known = ", ".join(USAGE)
+    raise CommandError(f"unknown subcommand '{_shown(sub)}': use one of {known}")

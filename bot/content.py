@@ -1,0 +1,362 @@
+"""Load and validate the question bank: YAML files, one per topic, checked with file and line.
+
+The checks are written by hand rather than delegated to a JSON Schema library so that every
+problem names the line an author has to edit; `content/schema.json` describes the same shape for
+editors and is checked against the bundled bank in the tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import yaml
+
+from bot.models import LETTERS, Difficulty, Question, Topic
+
+MAX_PROMPT = 300
+MAX_CHOICE = 150
+MAX_EXPLANATION = 400
+MIN_CHOICES, MAX_CHOICES = 3, 5
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+SOURCE_PATTERN = re.compile(r"^[\w.-]+#\d+$")
+CATCH_ALL = re.compile(r"\b(all|none|both|neither) of (the )?(above|these|them)\b", re.IGNORECASE)
+NEAR_DUPLICATE_RATIO = 0.9
+
+FILE_FIELDS = {"topic", "title", "questions"}
+QUESTION_FIELDS = {"id", "difficulty", "prompt", "choices", "answer", "explanation"}
+OPTIONAL_QUESTION_FIELDS = {"source"}
+
+try:  # libyaml is several times faster; the pure-Python loader gives the same nodes
+    _Loader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: Path
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+class BankError(Exception):
+    """The bank cannot be used; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(f"invalid question bank: {first}{more}")
+
+
+@dataclass(frozen=True, slots=True)
+class Bank:
+    questions: tuple[Question, ...]
+    topics: tuple[Topic, ...]
+    by_id: dict[str, Question] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {q.id: q for q in self.questions})
+
+    def get(self, question_id: str) -> Question | None:
+        return self.by_id.get(question_id)
+
+    def match_topic(self, text: str) -> Topic | list[Topic]:
+        """The topic named by `text` (any case, a unique prefix of slug or title), else the
+        candidates: several on an ambiguous prefix, all of them when nothing matches."""
+        wanted = text.strip().lower()
+        for topic in self.topics:
+            if wanted in (topic.slug, topic.title.lower()):
+                return topic
+        hits = [
+            t
+            for t in self.topics
+            if t.slug.startswith(wanted) or t.title.lower().startswith(wanted)
+        ]
+        if len(hits) == 1:
+            return hits[0]
+        return hits or list(self.topics)
+
+
+def default_bank_dir() -> Path:
+    """The bundled bank: `bot/bank` when installed, the repository's `content/` in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "bank", here.parent / "content"):
+        if any(candidate.glob("*.yaml")):
+            return candidate
+    return here.parent / "content"
+
+
+def bank_files(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
+    return files
+
+
+def load_bank(paths: Iterable[Path]) -> Bank:
+    """Load every question file under `paths`; raise BankError listing every problem found."""
+    questions, topics, problems = check_paths(list(paths))
+    if problems:
+        raise BankError(problems)
+    return Bank(questions=tuple(questions), topics=tuple(topics))
+
+
+def check_paths(paths: list[Path]) -> tuple[list[Question], list[Topic], list[Problem]]:
+    """Check every question file in `paths` (files or folders), together."""
+    problems = [Problem(p, 0, "no such file or folder") for p in paths if not p.exists()]
+    files = bank_files(p for p in paths if p.exists())
+    if not files and not problems:
+        where = ", ".join(str(p) for p in paths)
+        problems.append(
+            Problem(paths[0] if paths else Path("."), 0, f"no question files (*.yaml) in {where}")
+        )
+    questions, topics, found = check_files(files)
+    return questions, topics, problems + found
+
+
+def check_files(files: list[Path]) -> tuple[list[Question], list[Topic], list[Problem]]:
+    questions: list[Question] = []
+    topics: list[Topic] = []
+    problems: list[Problem] = []
+    seen_ids: dict[str, tuple[Path, int]] = {}
+    prompts: list[tuple[Question, Path, int]] = []
+    for path in files:
+        parsed = _FileChecker(path).run()
+        problems.extend(parsed.problems)
+        if parsed.topic is not None:
+            topics.append(parsed.topic)
+        for question, line in parsed.questions:
+            if question.id in seen_ids:
+                other_path, other_line = seen_ids[question.id]
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        f"duplicate id '{question.id}': already used at {other_path}:{other_line}",
+                    )
+                )
+                continue
+            seen_ids[question.id] = (path, line)
+            questions.append(question)
+            prompts.append((question, path, line))
+    problems.extend(_near_duplicates(prompts))
+    return questions, topics, problems
+
+
+def _normalise(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _near_duplicates(prompts: list[tuple[Question, Path, int]]) -> Iterator[Problem]:
+    normalised = [(_normalise(q.prompt), q, path, line) for q, path, line in prompts]
+    word_sets = [frozenset(text.split()) for text, *_ in normalised]
+    for i, (text, question, path, line) in enumerate(normalised):
+        words = word_sets[i]
+        for j in range(i):
+            other_words = word_sets[j]
+            # Prompts this close in wording share most words; the set test skips nearly every pair
+            # before the slower character comparison.
+            if len(words & other_words) < 0.7 * max(len(words), len(other_words)):
+                continue
+            other_text, other = normalised[j][0], normalised[j][1]
+            if SequenceMatcher(None, text, other_text).ratio() >= NEAR_DUPLICATE_RATIO:
+                yield Problem(
+                    path,
+                    line,
+                    f"prompt of '{question.id}' nearly duplicates the prompt of '{other.id}'",
+                )
+
+
+@dataclass
+class _Parsed:
+    topic: Topic | None
+    questions: list[tuple[Question, int]]
+    problems: list[Problem]
+
+
+class _FileChecker:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def problem(self, node: yaml.Node | None, reason: str) -> None:
+        line = node.start_mark.line + 1 if node is not None else 1
+        self.problems.append(Problem(self.path, line, reason))
+
+    def run(self) -> _Parsed:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problem(None, f"cannot read the file: {exc}")
+            return _Parsed(None, [], self.problems)
+        try:
+            root = yaml.compose(text, Loader=_Loader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark is not None else 1
+            reason = f"invalid YAML: {exc.problem or exc.context}"
+            self.problems.append(Problem(self.path, line, reason))
+            return _Parsed(None, [], self.problems)
+        except yaml.YAMLError as exc:
+            self.problem(None, f"invalid YAML: {exc}")
+            return _Parsed(None, [], self.problems)
+        fields = self.mapping(root, "the file", FILE_FIELDS, set())
+        if fields is None:
+            return _Parsed(None, [], self.problems)
+        slug = self.string(fields.get("topic"), "topic", 64)
+        title = self.string(fields.get("title"), "title", 80)
+        if slug is not None and not ID_PATTERN.match(slug):
+            self.problem(fields["topic"], f"topic '{slug}' must match {ID_PATTERN.pattern}")
+            slug = None
+        if slug is not None and slug != self.path.stem:
+            self.problem(
+                fields["topic"], f"topic '{slug}' must equal the file name '{self.path.stem}'"
+            )
+        questions: list[tuple[Question, int]] = []
+        items = fields.get("questions")
+        if isinstance(items, yaml.SequenceNode) and slug is not None:
+            for item in items.value:
+                question = self.question(item, slug)
+                if question is not None:
+                    questions.append((question, item.start_mark.line + 1))
+        elif items is not None and not isinstance(items, yaml.SequenceNode):
+            self.problem(items, "questions must be a list")
+        topic = Topic(slug, title, len(questions)) if slug and title else None
+        return _Parsed(topic, questions, self.problems)
+
+    def mapping(
+        self, node: yaml.Node | None, what: str, required: set[str], optional: set[str]
+    ) -> dict[str, yaml.Node] | None:
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(
+                node, f"{what} must be a mapping with the fields {', '.join(sorted(required))}"
+            )
+            return None
+        fields: dict[str, yaml.Node] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
+            if name in fields:
+                self.problem(key, f"field '{name}' appears twice in {what}")
+            elif name not in required | optional:
+                allowed = ", ".join(sorted(required | optional))
+                self.problem(key, f"unknown field '{name}' in {what} (allowed: {allowed})")
+            fields[name] = value
+        for name in sorted(required - fields.keys()):
+            self.problem(node, f"missing field '{name}' in {what}")
+        return fields
+
+    def string(self, node: yaml.Node | None, what: str, limit: int) -> str | None:
+        if node is None:
+            return None
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+            self.problem(node, f"{what} must be text")
+            return None
+        text = " ".join(str(node.value).split())
+        if not text:
+            self.problem(node, f"{what} is empty")
+            return None
+        if len(text) > limit:
+            self.problem(node, f"{what} is {len(text)} characters long; at most {limit} allowed")
+        return text
+
+    def question(self, node: yaml.Node, topic: str) -> Question | None:
+        fields = self.mapping(node, "a question", QUESTION_FIELDS, OPTIONAL_QUESTION_FIELDS)
+        if fields is None:
+            return None
+        before = len(self.problems)
+        qid = self.string(fields.get("id"), "id", 64)
+        if qid is not None and not ID_PATTERN.match(qid):
+            self.problem(fields["id"], f"id '{qid}' must match {ID_PATTERN.pattern}")
+        label = f"question '{qid}'" if qid else "question"
+        difficulty = self.difficulty(fields.get("difficulty"))
+        prompt = self.string(fields.get("prompt"), f"prompt of {label}", MAX_PROMPT)
+        explanation = self.string(
+            fields.get("explanation"), f"explanation of {label}", MAX_EXPLANATION
+        )
+        choices = self.choices(fields.get("choices"), label)
+        answer = self.answer(fields.get("answer"), choices, label)
+        source = self.source(fields.get("source"), label)
+        if len(self.problems) > before:
+            return None
+        if not (qid and difficulty and prompt and explanation and choices) or answer is None:
+            return None  # a required field is missing, and that was reported above
+        return Question(
+            id=qid,
+            topic=topic,
+            difficulty=difficulty,
+            prompt=prompt,
+            choices=tuple(choices),
+            answer=answer,
+            explanation=explanation,
+            source=source,
+        )
+
+    def difficulty(self, node: yaml.Node | None) -> Difficulty | None:
+        text = self.string(node, "difficulty", 10)
+        if text is None:
+            return None
+        try:
+            return Difficulty(text)
+        except ValueError:
+            allowed = ", ".join(d.value for d in Difficulty)
+            self.problem(node, f"difficulty '{text}' is not one of {allowed}")
+            return None
+
+    def choices(self, node: yaml.Node | None, label: str) -> list[str] | None:
+        if node is None:
+            return None
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(node, f"choices of {label} must be a list of texts")
+            return None
+        count = len(node.value)
+        if not MIN_CHOICES <= count <= MAX_CHOICES:
+            self.problem(
+                node, f"{label} has {count} choices; {MIN_CHOICES} to {MAX_CHOICES} are allowed"
+            )
+            return None
+        texts: list[str] = []
+        for letter, item in zip(LETTERS, node.value, strict=False):
+            text = self.string(item, f"choice {letter} of {label}", MAX_CHOICE)
+            if text is None:
+                return None
+            if CATCH_ALL.search(text):
+                self.problem(item, f"choice {letter} of {label} is a catch-all ('{text}')")
+            if text.lower() in (t.lower() for t in texts):
+                self.problem(item, f"choice {letter} of {label} duplicates another choice")
+            texts.append(text)
+        return texts
+
+    def answer(self, node: yaml.Node | None, choices: list[str] | None, label: str) -> int | None:
+        if node is None:
+            return None
+        count = len(choices) if choices else MAX_CHOICES
+        letters = LETTERS[:count]
+        if not isinstance(node, yaml.ScalarNode) or str(node.value).upper() not in letters:
+            self.problem(
+                node,
+                f"answer of {label} must name exactly one right choice as one letter {letters[0]}"
+                f"-{letters[-1]}",
+            )
+            return None
+        return letters.index(str(node.value).upper())
+
+    def source(self, node: yaml.Node | None, label: str) -> tuple[str, ...]:
+        if node is None:
+            return ()
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        refs: list[str] = []
+        for item in items:
+            text = self.string(item, f"source of {label}", 120)
+            if text is not None and not SOURCE_PATTERN.match(text):
+                self.problem(item, f"source '{text}' must look like 'article.txt#12'")
+            elif text is not None:
+                refs.append(text)
+        return tuple(refs)

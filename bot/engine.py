@@ -1,0 +1,399 @@
+"""The quiz: post a question, record answers, reveal, and answer the `/dlquiz` subcommands.
+
+The engine knows rounds, answers, scores and time; it reaches a chat platform only through the
+`ChatPlatform` port, and every reply to one member is a value the adapter renders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot import commands as cmd
+from bot.content import Bank
+from bot.models import (
+    LETTERS,
+    ChannelRef,
+    Invocation,
+    LeaderboardCard,
+    Member,
+    Notice,
+    Period,
+    Question,
+    QuestionCard,
+    QuestionPost,
+    Reply,
+    RevealPost,
+    ScheduleCard,
+    Standing,
+    StatsCard,
+    Tone,
+    TopicAccuracy,
+    TopicsCard,
+)
+from bot.ports import ChatPlatform, Clock
+from bot.schedule import DailyTime, next_post_time, parse_time, parse_zone
+from bot.scoring import BASE_POINTS
+from bot.store import AnswerRequest, AnswerStatus, NewRound, RoundRow, ScoreRow, Store, period_key
+
+log = logging.getLogger(__name__)
+
+ScheduleListener = Callable[[ChannelRef, DailyTime | None], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PostOutcome:
+    round_id: int | None
+    error: str | None = None
+
+    @property
+    def already_posted(self) -> bool:
+        return self.round_id is None and self.error is None
+
+
+HELP_TEXT = """\
+*dlquiz*: a deep-learning question every day in this channel.
+Press a button to answer; the answer, explanation and tally come at the reveal.
+`/dlquiz question`: the open question, with buttons if you have not answered
+`/dlquiz leaderboard [week|month|all]`: the top 10 of this server and your rank
+`/dlquiz stats [user]`: points, rank, accuracy, streaks, accuracy per topic
+`/dlquiz topics`: the topics of the question bank
+`/dlquiz schedule`: when the daily question is posted here
+Admins: `/dlquiz schedule HH:MM [Area/City]`, `/dlquiz schedule off`, `/dlquiz post`,\
+ `/dlquiz reveal`"""
+
+
+class QuizEngine:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        bank: Bank,
+        platform: ChatPlatform,
+        clock: Clock,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.bank = bank
+        self.platform = platform
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.schedule_listeners: list[ScheduleListener] = []
+        self._channel_locks: defaultdict[ChannelRef, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # --- the daily round ----------------------------------------------------------------------
+
+    async def post(self, channel: ChannelRef, *, day: date | None = None) -> PostOutcome:
+        """Close the open question (posting its reveal) and post a new one.
+
+        With `day`, this is that local day's scheduled question: if the day already has one in
+        this channel nothing happens, whatever triggered the call.
+        """
+        async with self._channel_locks[channel]:
+            now = self.clock.now()
+            cycle, question = await self._pick_question(channel)
+            started = await self.store.start_round(
+                channel=channel,
+                new=NewRound(
+                    question_id=question.id,
+                    topic=question.topic,
+                    difficulty=question.difficulty.value,
+                    choice_count=len(question.choices),
+                    answer=question.answer,
+                    base_points=BASE_POINTS[question.difficulty],
+                ),
+                cycle=cycle,
+                day=day,
+                posted_at=now,
+                reveal_at=await self._next_post_time(channel, now),
+            )
+            if started is None:
+                log.info("channel %s already has its question for %s", _where(channel), day)
+                return PostOutcome(round_id=None)
+            error = await self._deliver(channel)
+            return PostOutcome(round_id=started.round_id, error=error)
+
+    async def reveal(self, channel: ChannelRef) -> tuple[int | None, str | None]:
+        """Close the open question and post its reveal: (the round closed, a delivery error)."""
+        async with self._channel_locks[channel]:
+            closed = await self.store.close_round(channel, self.clock.now())
+            if closed is None:
+                return None, None
+            return closed, await self._deliver(channel)
+
+    async def answer(
+        self, *, channel: ChannelRef, member: Member, round_id: int, choice: int
+    ) -> Notice:
+        """Record a button press; the notice never says whether the answer is right."""
+        outcome = await self.store.submit_answer(
+            AnswerRequest(
+                round_id=round_id,
+                server=member.server,
+                channel=channel.channel,
+                user_id=member.user_id,
+                name=member.name,
+                choice=choice,
+                at=self.clock.now(),
+            )
+        )
+        status = outcome.status
+        if status is AnswerStatus.RECORDED:
+            return Notice(f"Recorded: {_letter(outcome.choice)}", Tone.OK)
+        if status is AnswerStatus.DUPLICATE:
+            return Notice(
+                f"You already answered {_letter(outcome.choice)}; the first answer is final."
+            )
+        if status is AnswerStatus.CLOSED:
+            return Notice("This question is closed: its answer has been revealed in the channel.")
+        log.warning(
+            "refused answer %s to round %s choice %s from %s in %s",
+            status.value,
+            round_id,
+            choice,
+            member.user_id,
+            _where(channel),
+        )
+        if status is AnswerStatus.BAD_CHOICE:
+            return Notice("That choice does not exist for this question.", Tone.ERROR)
+        return Notice("That button does not belong to a question of this channel.", Tone.ERROR)
+
+    async def deliver_pending(self) -> None:
+        """Post whatever was committed but not posted when the bot last stopped."""
+        channels = {row.channel_ref for row in await self.store.undelivered_rounds()}
+        for channel in sorted(channels, key=lambda c: (c.server, c.channel)):
+            async with self._channel_locks[channel]:
+                await self._deliver(channel)
+
+    async def _deliver(self, channel: ChannelRef) -> str | None:
+        """Post the channel's pending reveals, then its pending question; the first error."""
+        for row in await self.store.undelivered_rounds(channel):
+            question = self.bank.get(row.question_id)
+            try:
+                if question is None:
+                    log.warning(
+                        "round %d asks question %s, gone from the bank", row.id, row.question_id
+                    )
+                    await self._mark_done(row)
+                elif row.closed_at is not None:
+                    await self._post_reveal(row, question)
+                else:
+                    await self._post_question(row, question)
+            except Exception as exc:  # the platform failed: keep the bot and other channels going
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                log.warning("could not post in %s: %s", _where(channel), reason)
+                await self.store.record_post_error(channel, error=reason, at=self.clock.now())
+                return reason
+        schedule = await self.store.schedule(channel)
+        if schedule is not None and schedule.last_error is not None:
+            await self.store.record_post_error(channel, error=None, at=self.clock.now())
+        return None
+
+    async def _mark_done(self, row: RoundRow) -> None:
+        if row.closed_at is None:
+            await self.store.mark_delivered(row.id, "")
+        await self.store.mark_reveal_posted(row.id)
+
+    async def _post_question(self, row: RoundRow, question: Question) -> None:
+        post = _question_post(row, question)
+        ref = await self.platform.post_question(row.channel_ref, post)
+        await self.store.mark_delivered(row.id, ref)
+
+    async def _post_reveal(self, row: RoundRow, question: Question) -> None:
+        tally = await self.store.tally(row.id, row.choice_count)
+        reveal = RevealPost(
+            round_id=row.id,
+            channel=row.channel_ref,
+            question=question,
+            tally=tally,
+            message_ref=row.message_ref,
+        )
+        await self.platform.post_reveal(row.channel_ref, reveal)
+        await self.store.mark_reveal_posted(row.id)
+
+    async def _pick_question(self, channel: ChannelRef) -> tuple[int, Question]:
+        cycle, posted, last = await self.store.posted_questions(channel)
+        fresh = [q for q in self.bank.questions if q.id not in posted]
+        if not fresh:
+            # Every question has been asked here: start over, but not with the one just asked.
+            cycle += 1
+            fresh = [q for q in self.bank.questions if q.id != last] or list(self.bank.questions)
+        return cycle, self.rng.choice(fresh)
+
+    async def _next_post_time(self, channel: ChannelRef, now: datetime) -> datetime | None:
+        daily = await self.daily_time(channel)
+        return next_post_time(daily, after=now) if daily else None
+
+    async def daily_time(self, channel: ChannelRef) -> DailyTime | None:
+        row = await self.store.schedule(channel)
+        if row is None:
+            return None
+        return DailyTime(at=parse_time(row.time), zone=parse_zone(row.zone))
+
+    # --- /dlquiz ------------------------------------------------------------------------------
+
+    async def handle(self, command: cmd.Command, *, invocation: Invocation) -> Reply:
+        """Answer one subcommand for one member; the reply is shown only to them."""
+        if isinstance(command, cmd.ADMIN_COMMANDS) and not invocation.member.is_admin:
+            return Notice(
+                "Only admins can change the schedule, post or reveal; nothing was changed.",
+                Tone.ERROR,
+            )
+        channel, member = invocation.channel, invocation.member
+        match command:
+            case cmd.Help():
+                return Notice(HELP_TEXT)
+            case cmd.ShowQuestion():
+                return await self._show_question(channel, member)
+            case cmd.ShowLeaderboard(period=period):
+                return await self.leaderboard(server=member.server, period=period, caller=member)
+            case cmd.ShowStats(user=user):
+                return await self._show_stats(member, user)
+            case cmd.ShowTopics():
+                return TopicsCard(topics=self.bank.topics)
+            case cmd.Practice():
+                return Notice("Practice mode is not part of this version.", Tone.ERROR)
+            case cmd.ShowSchedule():
+                return await self.schedule_card(channel)
+            case cmd.SetSchedule(at=at, zone=zone):
+                return await self._set_schedule(channel, DailyTime(at=at, zone=zone))
+            case cmd.ScheduleOff():
+                return await self._schedule_off(channel)
+            case cmd.PostNow():
+                outcome = await self.post(channel)
+                if outcome.error:
+                    return Notice(f"The question could not be posted: {outcome.error}", Tone.ERROR)
+                return Notice("Posted a new question in this channel.", Tone.OK)
+            case cmd.RevealNow():
+                closed, error = await self.reveal(channel)
+                if closed is None:
+                    return Notice("No question is open in this channel.")
+                if error:
+                    return Notice(
+                        f"Closed, but the reveal could not be posted: {error}", Tone.ERROR
+                    )
+                return Notice("Closed the question and posted its reveal.", Tone.OK)
+        raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
+
+    async def _show_question(self, channel: ChannelRef, member: Member) -> Reply:
+        row = await self.store.open_round(channel)
+        question = self.bank.get(row.question_id) if row else None
+        if row is None or question is None:
+            nxt = await self._next_post_time(channel, self.clock.now())
+            if nxt is None:
+                return Notice(
+                    "No question is open in this channel, and no daily time is set: an admin can"
+                    " set one with `/dlquiz schedule HH:MM [Area/City]`."
+                )
+            return Notice(f"No question is open in this channel. The next one comes {_when(nxt)}.")
+        answered = await self.store.choice_of(row.id, member.user_id)
+        return QuestionCard(post=_question_post(row, question), answered_choice=answered)
+
+    async def leaderboard(self, *, server: str, period: Period, caller: Member) -> LeaderboardCard:
+        key = period_key(period, self.clock.now())
+        top = await self.store.leaderboard(server=server, period=key)
+        rows = tuple(_standing(rank, score) for rank, score in top)
+        own = await self.store.score_of(server=server, period=key, user_id=caller.user_id)
+        rank, ranked = await self.store.rank_of(
+            server=server, period=key, points=own.points if own else 0
+        )
+        mine = _standing(rank, own) if own and rank is not None else None
+        return LeaderboardCard(period=period, rows=rows, caller=mine, ranked=ranked)
+
+    async def _show_stats(self, caller: Member, user: str | None) -> Reply:
+        server = caller.server
+        user_id = caller.user_id
+        if user is not None:
+            found = await self.store.find_member(server=server, text=user)
+            if found is None:
+                shown = user if len(user) <= 40 else user[:39] + "…"
+                return Notice(
+                    f"Nobody called '{shown}' has answered a question in this server yet."
+                )
+            user_id = found
+        member = await self.store.member(server=server, user_id=user_id)
+        if member is None:
+            return Notice("You have not answered a question in this server yet.")
+        score = await self.store.score_of(server=server, period="all", user_id=user_id)
+        points = score.points if score else 0
+        rank, ranked = await self.store.rank_of(server=server, period="all", points=points)
+        topics = await self.store.topic_accuracy(server=server, user_id=user_id)
+        return StatsCard(
+            user_id=user_id,
+            name=member.name,
+            points=points,
+            rank=rank,
+            ranked=ranked,
+            answered=score.answered if score else 0,
+            correct=score.correct if score else 0,
+            current_streak=member.current_streak,
+            longest_streak=member.longest_streak,
+            topics=tuple(TopicAccuracy(t, answered, correct) for t, answered, correct in topics),
+        )
+
+    async def schedule_card(self, channel: ChannelRef) -> ScheduleCard:
+        row = await self.store.schedule(channel)
+        daily = await self.daily_time(channel)
+        if row is None or daily is None:
+            return ScheduleCard(time=None, zone=None, next_post_at=None)
+        return ScheduleCard(
+            time=row.time,
+            zone=row.zone,
+            next_post_at=next_post_time(daily, after=self.clock.now()),
+            last_error=row.last_error,
+            last_error_at=row.last_error_at,
+        )
+
+    async def _set_schedule(self, channel: ChannelRef, daily: DailyTime) -> Reply:
+        await self.store.set_schedule(
+            channel, time=f"{daily.at:%H:%M}", zone=daily.zone.key, at=self.clock.now()
+        )
+        for listener in self.schedule_listeners:
+            await listener(channel, daily)
+        return await self.schedule_card(channel)
+
+    async def _schedule_off(self, channel: ChannelRef) -> Reply:
+        removed = await self.store.delete_schedule(channel)
+        for listener in self.schedule_listeners:
+            await listener(channel, None)
+        if not removed:
+            return Notice("This channel has no daily question to stop.")
+        return Notice("The daily question is stopped in this channel.", Tone.OK)
+
+
+def _letter(choice: int | None) -> str:
+    return LETTERS[choice] if choice is not None and 0 <= choice < len(LETTERS) else "?"
+
+
+def _when(moment: datetime) -> str:
+    return f"at {moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _where(channel: ChannelRef) -> str:
+    return f"{channel.server}/{channel.channel}"
+
+
+def _standing(rank: int, score: ScoreRow) -> Standing:
+    return Standing(
+        rank=rank,
+        user_id=score.user_id,
+        name=score.name,
+        points=score.points,
+        answered=score.answered,
+        correct=score.correct,
+    )
+
+
+def _question_post(row: RoundRow, question: Question) -> QuestionPost:
+    return QuestionPost(
+        round_id=row.id,
+        channel=row.channel_ref,
+        question=question,
+        posted_at=row.posted_at,
+        reveal_at=row.reveal_at,
+        message_ref=row.message_ref,
+    )

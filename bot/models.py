@@ -1,0 +1,186 @@
+"""Neutral values that cross the seam between the engine and a platform adapter.
+
+Everything here is a frozen dataclass with no reference to a chat SDK or a raw payload, so an
+adapter can only tell the engine what happened and render what the engine answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+LETTERS = "ABCDE"
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+class Period(StrEnum):
+    WEEK = "week"
+    MONTH = "month"
+    ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    topic: str
+    difficulty: Difficulty
+    prompt: str
+    choices: tuple[str, ...]
+    answer: int
+    explanation: str
+    source: tuple[str, ...] = ()
+
+    @property
+    def answer_letter(self) -> str:
+        return LETTERS[self.answer]
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    slug: str
+    title: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRef:
+    """A channel inside one server. `server` carries the platform, e.g. `discord:1234`."""
+
+    server: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """Who pressed or typed: identity inside one server, and the rights the platform granted."""
+
+    server: str
+    user_id: str
+    name: str
+    is_admin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    channel: ChannelRef
+    member: Member
+
+
+# --- what the engine posts in a channel -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionPost:
+    round_id: int
+    channel: ChannelRef
+    question: Question
+    posted_at: datetime
+    reveal_at: datetime | None
+    message_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RevealPost:
+    round_id: int
+    channel: ChannelRef
+    question: Question
+    tally: tuple[int, ...]
+    message_ref: str | None
+
+    @property
+    def answered(self) -> int:
+        return sum(self.tally)
+
+    @property
+    def correct(self) -> int:
+        return self.tally[self.question.answer]
+
+
+# --- what the engine answers to one caller, only for them --------------------------------------
+
+
+class Tone(StrEnum):
+    INFO = "info"
+    OK = "ok"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    text: str
+    tone: Tone = Tone.INFO
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionCard:
+    """The open question shown to one member; buttons only while `answered_choice` is None."""
+
+    post: QuestionPost
+    answered_choice: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    rank: int
+    user_id: str
+    name: str
+    points: int
+    answered: int
+    correct: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardCard:
+    period: Period
+    rows: tuple[Standing, ...]
+    caller: Standing | None
+    ranked: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicAccuracy:
+    topic: str
+    answered: int
+    correct: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatsCard:
+    user_id: str
+    name: str
+    points: int
+    rank: int | None
+    ranked: int
+    answered: int
+    correct: int
+    current_streak: int
+    longest_streak: int
+    topics: tuple[TopicAccuracy, ...] = ()
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.answered if self.answered else None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleCard:
+    time: str | None
+    zone: str | None
+    next_post_at: datetime | None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicsCard:
+    topics: tuple[Topic, ...]
+    mastered: dict[str, int] = field(default_factory=dict)
+
+
+Reply = Notice | QuestionCard | LeaderboardCard | StatsCard | ScheduleCard | TopicsCard

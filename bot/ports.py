@@ -1,0 +1,35 @@
+"""The seam: what the engine needs from a chat platform, and where it gets the time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bot.models import ChannelRef, QuestionPost, RevealPost
+
+
+class ChatPlatform(Protocol):
+    """What an adapter implements so the engine can post in its channels.
+
+    Replies to one member (confirmations, leaderboards, refusals) are not here: the engine returns
+    them from its calls and the adapter sends them the way its platform answers an interaction.
+    """
+
+    async def post_question(self, channel: ChannelRef, post: QuestionPost) -> str:
+        """Post the question with one button per choice; return the message's id."""
+        ...
+
+    async def post_reveal(self, channel: ChannelRef, reveal: RevealPost) -> None:
+        """Post the reveal and stop the question message (`reveal.message_ref`) taking answers."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)

@@ -1,0 +1,166 @@
+"""Plain-text rendering of what the engine posts and replies: the terminal uses it as it is, and
+the chat adapters reuse its pieces (percentages, tallies, labels) inside their own layouts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.models import (
+    LETTERS,
+    LeaderboardCard,
+    Notice,
+    Period,
+    QuestionCard,
+    QuestionPost,
+    Reply,
+    RevealPost,
+    ScheduleCard,
+    StatsCard,
+    TopicsCard,
+)
+
+PERIOD_TITLES = {Period.WEEK: "this week", Period.MONTH: "this month", Period.ALL: "all time"}
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "-"
+
+
+def utc_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def choice_lines(choices: tuple[str, ...]) -> list[str]:
+    return [f"  {LETTERS[i]}) {text}" for i, text in enumerate(choices)]
+
+
+def reveal_when(post: QuestionPost) -> str:
+    if post.reveal_at is None:
+        return "Revealed when an admin runs /dlquiz reveal or posts the next question."
+    return f"Revealed at {utc_time(post.reveal_at)}, just before the next question."
+
+
+def question_text(post: QuestionPost) -> str:
+    q = post.question
+    lines = [
+        f"Question #{post.round_id} · {q.topic} · {q.difficulty.value}",
+        q.prompt,
+        *choice_lines(q.choices),
+        reveal_when(post),
+    ]
+    return "\n".join(lines)
+
+
+def tally_lines(reveal: RevealPost) -> list[str]:
+    q = reveal.question
+    width = max(len(str(n)) for n in reveal.tally)
+    lines = []
+    for i, count in enumerate(reveal.tally):
+        mark = "✓" if i == q.answer else " "
+        bar = "█" * round(20 * count / reveal.answered) if reveal.answered else ""
+        lines.append(f" {mark} {LETTERS[i]}  {count:>{width}}  {bar}")
+    return lines
+
+
+def reveal_summary(reveal: RevealPost) -> str:
+    if not reveal.answered:
+        return "Nobody answered this one."
+    return (
+        f"{reveal.correct} of {reveal.answered} got it right"
+        f" ({percent(reveal.correct, reveal.answered)})."
+    )
+
+
+def reveal_text(reveal: RevealPost) -> str:
+    q = reveal.question
+    lines = [
+        f"Answer to question #{reveal.round_id}: {q.answer_letter}) {q.choices[q.answer]}",
+        q.explanation,
+        *tally_lines(reveal),
+        reveal_summary(reveal),
+    ]
+    return "\n".join(lines)
+
+
+def leaderboard_text(card: LeaderboardCard) -> str:
+    title = f"Leaderboard, {PERIOD_TITLES[card.period]}"
+    if not card.rows:
+        return f"{title}: nobody has points yet."
+    name_width = max(len(row.name) for row in card.rows)
+    lines = [title]
+    for row in card.rows:
+        lines.append(
+            f"{row.rank:>3}. {row.name:<{name_width}}  {row.points:>6} pts"
+            f"  {row.correct}/{row.answered} right"
+        )
+    if card.caller is None:
+        lines.append("You have no points in this period yet.")
+    else:
+        lines.append(f"You: rank {card.caller.rank} of {card.ranked}, {card.caller.points} pts")
+    return "\n".join(lines)
+
+
+def stats_text(card: StatsCard) -> str:
+    rank = f"rank {card.rank} of {card.ranked}" if card.rank else "unranked"
+    lines = [
+        f"Stats for {card.name}",
+        f"  points    {card.points}  ({rank})",
+        f"  answered  {card.answered}, {card.correct} right"
+        f" ({percent(card.correct, card.answered)})",
+        f"  streak    {card.current_streak} now, {card.longest_streak} longest",
+    ]
+    if card.topics:
+        width = max(len(t.topic) for t in card.topics)
+        lines.append("  per topic:")
+        lines.extend(
+            f"    {t.topic:<{width}}  {t.correct}/{t.answered}  {percent(t.correct, t.answered)}"
+            for t in card.topics
+        )
+    return "\n".join(lines)
+
+
+def schedule_text(card: ScheduleCard) -> str:
+    if card.time is None:
+        return "No daily question in this channel. Admins: /dlquiz schedule HH:MM [Area/City]"
+    lines = [f"Daily question at {card.time} {card.zone}."]
+    if card.next_post_at is not None:
+        lines.append(f"Next one: {utc_time(card.next_post_at)}.")
+    if card.last_error:
+        when = f" at {utc_time(card.last_error_at)}" if card.last_error_at else ""
+        lines.append(f"Last posting failed{when}: {card.last_error}")
+    return "\n".join(lines)
+
+
+def topics_text(card: TopicsCard) -> str:
+    width = max((len(t.title) for t in card.topics), default=0)
+    lines = [f"{len(card.topics)} topics, {sum(t.count for t in card.topics)} questions"]
+    for topic in card.topics:
+        mastered = card.mastered.get(topic.slug)
+        extra = f"  ({mastered} mastered)" if mastered is not None else ""
+        lines.append(f"  {topic.title:<{width}}  {topic.count:>3}  [{topic.slug}]{extra}")
+    return "\n".join(lines)
+
+
+def card_question_text(card: QuestionCard) -> str:
+    text = question_text(card.post)
+    if card.answered_choice is not None:
+        text += f"\nYou answered {LETTERS[card.answered_choice]}."
+    return text
+
+
+def reply_text(reply: Reply) -> str:
+    """Any reply as plain text."""
+    match reply:
+        case Notice(text=text):
+            return text
+        case QuestionCard():
+            return card_question_text(reply)
+        case LeaderboardCard():
+            return leaderboard_text(reply)
+        case StatsCard():
+            return stats_text(reply)
+        case ScheduleCard():
+            return schedule_text(reply)
+        case TopicsCard():
+            return topics_text(reply)
+    raise AssertionError(f"unhandled reply {reply!r}")  # pragma: no cover

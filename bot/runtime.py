@@ -1,0 +1,47 @@
+"""Wiring shared by every channel: bank, store, engine and daily scheduler, opened and closed
+in the right order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.content import Bank, default_bank_dir, load_bank
+from bot.engine import QuizEngine
+from bot.ports import ChatPlatform, Clock, SystemClock
+from bot.scheduler import DailyScheduler
+from bot.store import Store
+
+
+@dataclass(frozen=True)
+class Runtime:
+    engine: QuizEngine
+    scheduler: DailyScheduler
+
+
+def configured_bank(settings: Settings) -> Bank:
+    """The bank in use: DLQUIZ_CONTENT when set, else the bundled one. Raises BankError."""
+    return load_bank([settings.content_dir or default_bank_dir()])
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings,
+    platform: ChatPlatform,
+    *,
+    clock: Clock | None = None,
+    bank: Bank | None = None,
+) -> AsyncIterator[Runtime]:
+    bank = bank or configured_bank(settings)
+    store = await Store.open(settings.db_path)
+    engine = QuizEngine(store=store, bank=bank, platform=platform, clock=clock or SystemClock())
+    scheduler = DailyScheduler(engine, grace=settings.grace)
+    try:
+        await engine.deliver_pending()
+        await scheduler.start()
+        yield Runtime(engine=engine, scheduler=scheduler)
+    finally:
+        await scheduler.shutdown()
+        await store.close()

@@ -1,0 +1,850 @@
+"""SQLite storage through aiosqlite: migrations, one writer with group commit, and the queries.
+
+Writes go through a single writer task on their own connection, so no two coroutines ever share a
+half-done transaction. Answers that arrive together are committed together: the writer drains
+whatever is queued, records it in one transaction with set-based SQL, and only then resolves each
+caller's future, so an answer is acknowledged only once it is durable. Reads use a second
+connection; WAL lets them run while the writer commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from bot.migrations import MIGRATIONS
+from bot.models import ChannelRef, Period
+from bot.scoring import STREAK_BONUS_CAP
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_BATCH = 5000
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says why in one line."""
+
+
+def to_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def from_text(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def period_key(period: Period, moment: datetime) -> str:
+    """The key of the calendar period (UTC) that `moment` falls in."""
+    moment = moment.astimezone(UTC)
+    if period is Period.WEEK:
+        iso = moment.isocalendar()
+        return f"w{iso.year}-{iso.week:02d}"
+    if period is Period.MONTH:
+        return f"m{moment.year}-{moment.month:02d}"
+    return "all"
+
+
+class AnswerStatus(StrEnum):
+    RECORDED = "recorded"
+    DUPLICATE = "duplicate"
+    CLOSED = "closed"
+    UNKNOWN = "unknown"
+    BAD_CHOICE = "bad_choice"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRequest:
+    round_id: int
+    server: str
+    channel: str
+    user_id: str
+    name: str
+    choice: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerOutcome:
+    status: AnswerStatus
+    choice: int | None = None  # the recorded choice: this one, or the earlier one on a duplicate
+
+
+@dataclass(frozen=True, slots=True)
+class RoundRow:
+    id: int
+    server: str
+    channel: str
+    question_id: str
+    choice_count: int
+    answer: int
+    day: str | None
+    posted_at: datetime
+    reveal_at: datetime | None
+    closed_at: datetime | None
+    message_ref: str | None
+    reveal_posted: bool
+
+    @property
+    def channel_ref(self) -> ChannelRef:
+        return ChannelRef(self.server, self.channel)
+
+
+@dataclass(frozen=True, slots=True)
+class NewRound:
+    question_id: str
+    topic: str
+    difficulty: str
+    choice_count: int
+    answer: int
+    base_points: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartedRound:
+    round_id: int
+    closed_round_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRow:
+    user_id: str
+    name: str
+    points: int
+    answered: int
+    correct: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    user_id: str
+    name: str
+    current_streak: int
+    longest_streak: int
+    streak_alive: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRow:
+    server: str
+    channel: str
+    time: str
+    zone: str
+    last_error: str | None
+    last_error_at: datetime | None
+    updated_at: datetime | None
+
+
+_SCHEDULE_COLUMNS = "server, channel, time, zone, last_error, last_error_at, updated_at"
+_ROUND_COLUMNS = (
+    "id, server, channel, question_id, choice_count, answer, day, posted_at, reveal_at, "
+    "closed_at, message_ref, reveal_posted"
+)
+
+
+def _round(row: sqlite3.Row | tuple[Any, ...]) -> RoundRow:
+    posted_at = from_text(row[7])
+    assert posted_at is not None
+    return RoundRow(
+        id=row[0],
+        server=row[1],
+        channel=row[2],
+        question_id=row[3],
+        choice_count=row[4],
+        answer=row[5],
+        day=row[6],
+        posted_at=posted_at,
+        reveal_at=from_text(row[8]),
+        closed_at=from_text(row[9]),
+        message_ref=row[10],
+        reveal_posted=bool(row[11]),
+    )
+
+
+@dataclass
+class _AnswerOp:
+    request: AnswerRequest
+    future: asyncio.Future[AnswerOutcome]
+
+
+@dataclass
+class _WriteOp:
+    work: Callable[[aiosqlite.Connection], Awaitable[Any]]
+    future: asyncio.Future[Any]
+
+
+_STOP = object()
+
+
+class Store:
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._queue: asyncio.Queue[_AnswerOp | _WriteOp | object] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Store:
+        """Open (creating and migrating as needed) the database at `path`."""
+        path = Path(path)
+        if path.is_dir():
+            raise StoreError(
+                f"database path {path} is a folder; give a file path such as {path}/dlquiz.db"
+            )
+        if not path.parent.exists():
+            raise StoreError(f"cannot open database {path}: folder {path.parent} does not exist")
+        writer = await _connect(path)
+        try:
+            await _migrate(writer, path)
+            reader = await _connect(path)
+        except BaseException:
+            await writer.close()
+            raise
+        store = cls(path, writer, reader)
+        store._task = asyncio.create_task(store._write_loop(), name="dlquiz-store-writer")
+        return store
+
+    async def close(self) -> None:
+        """Finish every queued write, then close both connections."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._task is not None:
+            await self._queue.put(_STOP)
+            await self._task
+        await self._reader.close()
+        await self._writer.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- the single writer --------------------------------------------------------------------
+
+    async def submit_answer(self, request: AnswerRequest) -> AnswerOutcome:
+        """Record one answer; returns once it is committed (or why it was not recorded)."""
+        future: asyncio.Future[AnswerOutcome] = asyncio.get_running_loop().create_future()
+        self._put(_AnswerOp(request, future))
+        return await future
+
+    async def write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run `work` in its own write transaction, in order with every other write."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._put(_WriteOp(work, future))
+        return await future
+
+    def _put(self, op: _AnswerOp | _WriteOp) -> None:
+        if self._closed:
+            raise StoreError("the database is closed")
+        self._queue.put_nowait(op)
+
+    async def _write_loop(self) -> None:
+        carry: object | None = None
+        while True:
+            op = carry if carry is not None else await self._queue.get()
+            carry = None
+            if op is _STOP:
+                return
+            if isinstance(op, _WriteOp):
+                await self._run_write(op)
+                continue
+            assert isinstance(op, _AnswerOp)
+            batch = [op]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                nxt = self._queue.get_nowait()
+                if not isinstance(nxt, _AnswerOp):
+                    carry = nxt
+                    break
+                batch.append(nxt)
+            await self._run_answers(batch)
+
+    async def _run_write(self, op: _WriteOp) -> None:
+        db = self._writer
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            result = await op.work(db)
+            await db.commit()
+        except BaseException as exc:
+            await _rollback(db)
+            if not op.future.done():
+                op.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        if not op.future.done():
+            op.future.set_result(result)
+
+    async def _run_answers(self, batch: list[_AnswerOp]) -> None:
+        db = self._writer
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            outcomes = await _record_answers(db, [op.request for op in batch])
+            await db.commit()
+        except BaseException as exc:
+            await _rollback(db)
+            log.exception("could not record a batch of %d answers", len(batch))
+            for op in batch:
+                if not op.future.done():
+                    op.future.set_exception(StoreError(f"the answer could not be saved: {exc}"))
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for op, outcome in zip(batch, outcomes, strict=True):
+            if not op.future.done():
+                op.future.set_result(outcome)
+
+    # --- rounds -------------------------------------------------------------------------------
+
+    async def start_round(
+        self,
+        *,
+        channel: ChannelRef,
+        new: NewRound,
+        cycle: int,
+        day: date | None,
+        posted_at: datetime,
+        reveal_at: datetime | None,
+    ) -> StartedRound | None:
+        """Close the channel's open round and open a new one, atomically.
+
+        Returns None, changing nothing, when `day` already has its daily round in this channel.
+        """
+
+        async def work(db: aiosqlite.Connection) -> StartedRound | None:
+            if day is not None:
+                taken = await _one(
+                    db,
+                    "SELECT 1 FROM rounds WHERE server = ? AND channel = ? AND day = ?",
+                    (channel.server, channel.channel, day.isoformat()),
+                )
+                if taken:
+                    return None
+            closed = await _close_open_round(db, channel, posted_at)
+            last = await _one(
+                db,
+                "SELECT max(id) FROM rounds WHERE server = ? AND channel = ?",
+                (channel.server, channel.channel),
+            )
+            cursor = await db.execute(
+                "INSERT INTO rounds (server, channel, question_id, topic, difficulty, choice_count,"
+                " answer, base_points, cycle, prev_round_id, day, posted_at, reveal_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    channel.server,
+                    channel.channel,
+                    new.question_id,
+                    new.topic,
+                    new.difficulty,
+                    new.choice_count,
+                    new.answer,
+                    new.base_points,
+                    cycle,
+                    last[0] if last else None,
+                    day.isoformat() if day else None,
+                    to_text(posted_at),
+                    to_text(reveal_at) if reveal_at else None,
+                ),
+            )
+            assert cursor.lastrowid is not None
+            return StartedRound(round_id=cursor.lastrowid, closed_round_id=closed)
+
+        return await self.write(work)
+
+    async def close_round(self, channel: ChannelRef, at: datetime) -> int | None:
+        """Close the channel's open round; its id, or None when none was open."""
+        return await self.write(lambda db: _close_open_round(db, channel, at))
+
+    async def mark_delivered(self, round_id: int, message_ref: str) -> None:
+        await self._execute_write(
+            "UPDATE rounds SET message_ref = ? WHERE id = ?", (message_ref, round_id)
+        )
+
+    async def mark_reveal_posted(self, round_id: int) -> None:
+        await self._execute_write("UPDATE rounds SET reveal_posted = 1 WHERE id = ?", (round_id,))
+
+    async def _execute_write(self, sql: str, params: tuple[Any, ...]) -> None:
+        async def work(db: aiosqlite.Connection) -> None:
+            await db.execute(sql, params)
+
+        await self.write(work)
+
+    async def round_by_id(self, round_id: int) -> RoundRow | None:
+        row = await _one(
+            self._reader, f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE id = ?", (round_id,)
+        )
+        return _round(row) if row else None
+
+    async def open_round(self, channel: ChannelRef) -> RoundRow | None:
+        row = await _one(
+            self._reader,
+            f"SELECT {_ROUND_COLUMNS} FROM rounds"
+            " WHERE server = ? AND channel = ? AND closed_at IS NULL",
+            (channel.server, channel.channel),
+        )
+        return _round(row) if row else None
+
+    async def undelivered_rounds(self, channel: ChannelRef | None = None) -> list[RoundRow]:
+        """Rounds whose question or reveal was committed but not (yet) posted, oldest first."""
+        where = "(message_ref IS NULL OR reveal_posted = 0)"
+        params: tuple[str, ...] = ()
+        if channel is not None:
+            where += " AND server = ? AND channel = ?"
+            params = (channel.server, channel.channel)
+        rows = await self._reader.execute_fetchall(
+            f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE {where} ORDER BY id", params
+        )
+        return [
+            _round(row)
+            for row in rows
+            if (row[9] is None and row[10] is None) or (row[9] is not None and not row[11])
+        ]
+
+    async def posted_questions(self, channel: ChannelRef) -> tuple[int, set[str], str | None]:
+        """The channel's current cycle, the questions posted in it, and the last one posted."""
+        row = await _one(
+            self._reader,
+            "SELECT max(cycle) FROM rounds WHERE server = ? AND channel = ?",
+            (channel.server, channel.channel),
+        )
+        cycle = row[0] if row and row[0] is not None else 1
+        rows = await self._reader.execute_fetchall(
+            "SELECT question_id FROM rounds WHERE server = ? AND channel = ? AND cycle = ?"
+            " ORDER BY id",
+            (channel.server, channel.channel, cycle),
+        )
+        posted = [r[0] for r in rows]
+        return cycle, set(posted), posted[-1] if posted else None
+
+    async def tally(self, round_id: int, choice_count: int) -> tuple[int, ...]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT choice, count(*) FROM answers WHERE round_id = ? GROUP BY choice", (round_id,)
+        )
+        counts = [0] * choice_count
+        for choice, count in rows:
+            counts[choice] = count
+        return tuple(counts)
+
+    async def choice_of(self, round_id: int, user_id: str) -> int | None:
+        row = await _one(
+            self._reader,
+            "SELECT choice FROM answers WHERE round_id = ? AND user_id = ?",
+            (round_id, user_id),
+        )
+        return row[0] if row else None
+
+    # --- scores -------------------------------------------------------------------------------
+
+    async def leaderboard(
+        self, *, server: str, period: str, limit: int = 10
+    ) -> list[tuple[int, ScoreRow]]:
+        """The top `limit` members with points, ranked; members with equal points share a rank."""
+        rows = await self._reader.execute_fetchall(
+            "SELECT s.user_id, coalesce(m.name, s.user_id), s.points, s.answered, s.correct"
+            " FROM scores s LEFT JOIN members m ON m.server = s.server AND m.user_id = s.user_id"
+            " WHERE s.server = ? AND s.period = ? AND s.points > 0"
+            " ORDER BY s.points DESC, s.user_id LIMIT ?",
+            (server, period, limit),
+        )
+        ranked: list[tuple[int, ScoreRow]] = []
+        for position, row in enumerate(rows, start=1):
+            score = ScoreRow(*row)
+            same_as_above = ranked and ranked[-1][1].points == score.points
+            ranked.append((ranked[-1][0] if same_as_above else position, score))
+        return ranked
+
+    async def score_of(self, *, server: str, period: str, user_id: str) -> ScoreRow | None:
+        row = await _one(
+            self._reader,
+            "SELECT s.user_id, coalesce(m.name, s.user_id), s.points, s.answered, s.correct"
+            " FROM scores s LEFT JOIN members m ON m.server = s.server AND m.user_id = s.user_id"
+            " WHERE s.server = ? AND s.period = ? AND s.user_id = ?",
+            (server, period, user_id),
+        )
+        return ScoreRow(*row) if row else None
+
+    async def rank_of(self, *, server: str, period: str, points: int) -> tuple[int | None, int]:
+        """The rank a member with `points` holds, and how many members hold any points."""
+        row = await _one(
+            self._reader,
+            "SELECT coalesce(sum(CASE WHEN points > ? THEN members END), 0),"
+            " coalesce(sum(members), 0)"
+            " FROM score_counts WHERE server = ? AND period = ? AND points > 0",
+            (points, server, period),
+        )
+        above, ranked = (row[0], row[1]) if row else (0, 0)
+        return (above + 1 if points > 0 else None), ranked
+
+    async def member(self, *, server: str, user_id: str) -> MemberRow | None:
+        row = await _one(
+            self._reader,
+            "SELECT m.user_id, m.name, m.current_streak, m.longest_streak, m.streak_round_id,"
+            " r.server, r.channel"
+            " FROM members m LEFT JOIN rounds r ON r.id = m.streak_round_id"
+            " WHERE m.server = ? AND m.user_id = ?",
+            (server, user_id),
+        )
+        if not row:
+            return None
+        alive = False
+        if row[4] is not None:
+            latest = await _one(
+                self._reader,
+                "SELECT id, prev_round_id, closed_at FROM rounds"
+                " WHERE server = ? AND channel = ? ORDER BY id DESC LIMIT 1",
+                (row[5], row[6]),
+            )
+            # A streak survives until a later round closes without a right answer from them.
+            alive = latest is not None and (
+                latest[0] == row[4] or (latest[2] is None and latest[1] == row[4])
+            )
+        return MemberRow(
+            user_id=row[0],
+            name=row[1],
+            current_streak=row[2] if alive else 0,
+            longest_streak=row[3],
+            streak_alive=alive,
+        )
+
+    async def find_member(self, *, server: str, text: str) -> str | None:
+        """The user id of the member named `text` (an id, or a name in any case)."""
+        row = await _one(
+            self._reader,
+            "SELECT user_id FROM members WHERE server = ? AND user_id = ?",
+            (server, text),
+        )
+        if row:
+            return str(row[0])
+        row = await _one(
+            self._reader,
+            "SELECT user_id FROM members WHERE server = ? AND lower(name) = lower(?)",
+            (server, text),
+        )
+        return str(row[0]) if row else None
+
+    async def topic_accuracy(self, *, server: str, user_id: str) -> list[tuple[str, int, int]]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT r.topic, count(*), sum(a.correct) FROM answers a"
+            " JOIN rounds r ON r.id = a.round_id"
+            " WHERE a.user_id = ? AND r.server = ? GROUP BY r.topic ORDER BY r.topic",
+            (user_id, server),
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    # --- schedules ----------------------------------------------------------------------------
+
+    async def set_schedule(
+        self, channel: ChannelRef, *, time: str, zone: str, at: datetime
+    ) -> None:
+        await self._execute_write(
+            "INSERT INTO schedules (server, channel, time, zone, updated_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (server, channel) DO UPDATE SET time = excluded.time,"
+            " zone = excluded.zone, updated_at = excluded.updated_at,"
+            " last_error = NULL, last_error_at = NULL",
+            (channel.server, channel.channel, time, zone, to_text(at)),
+        )
+
+    async def delete_schedule(self, channel: ChannelRef) -> bool:
+        async def work(db: aiosqlite.Connection) -> bool:
+            cursor = await db.execute(
+                "DELETE FROM schedules WHERE server = ? AND channel = ?",
+                (channel.server, channel.channel),
+            )
+            return cursor.rowcount > 0
+
+        return await self.write(work)
+
+    async def record_post_error(
+        self, channel: ChannelRef, *, error: str | None, at: datetime
+    ) -> None:
+        await self._execute_write(
+            "UPDATE schedules SET last_error = ?, last_error_at = ?"
+            " WHERE server = ? AND channel = ?",
+            (error, to_text(at) if error else None, channel.server, channel.channel),
+        )
+
+    async def schedule(self, channel: ChannelRef) -> ScheduleRow | None:
+        row = await _one(
+            self._reader,
+            f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE server = ? AND channel = ?",
+            (channel.server, channel.channel),
+        )
+        return _schedule(row) if row else None
+
+    async def schedules(self) -> list[ScheduleRow]:
+        rows = await self._reader.execute_fetchall(
+            f"SELECT {_SCHEDULE_COLUMNS} FROM schedules ORDER BY server, channel"
+        )
+        return [_schedule(row) for row in rows]
+
+    async def daily_round_exists(self, channel: ChannelRef, day: date) -> bool:
+        row = await _one(
+            self._reader,
+            "SELECT 1 FROM rounds WHERE server = ? AND channel = ? AND day = ?",
+            (channel.server, channel.channel, day.isoformat()),
+        )
+        return row is not None
+
+    # --- maintenance --------------------------------------------------------------------------
+
+    async def integrity_check(self) -> str:
+        row = await _one(self._reader, "PRAGMA integrity_check")
+        return str(row[0]) if row else "no answer"
+
+
+def _schedule(row: sqlite3.Row | tuple[Any, ...]) -> ScheduleRow:
+    return ScheduleRow(
+        server=row[0],
+        channel=row[1],
+        time=row[2],
+        zone=row[3],
+        last_error=row[4],
+        last_error_at=from_text(row[5]),
+        updated_at=from_text(row[6]),
+    )
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    try:
+        db = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from exc
+    try:
+        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await db.execute("PRAGMA journal_mode = WAL")
+        # NORMAL in WAL mode never corrupts the file; a power cut may lose the last commits but
+        # never a process crash, which is what a bot on a VPS meets.
+        await db.execute("PRAGMA synchronous = NORMAL")
+        await db.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        await db.close()
+        raise StoreError(f"cannot use database {path}: {exc}") from exc
+    return db
+
+
+async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
+    try:
+        row = await _one(db, "PRAGMA user_version")
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"database {path} has schema version {version}, newer than this dlquiz knows"
+                f" ({len(MIGRATIONS)}); upgrade dlquiz or use another database"
+            )
+        for number in range(version + 1, len(MIGRATIONS) + 1):
+            await db.execute("BEGIN IMMEDIATE")
+            for statement in _statements(MIGRATIONS[number - 1]):
+                await db.execute(statement)
+            await db.execute(f"PRAGMA user_version = {number}")
+            await db.commit()
+            log.info("database %s migrated to schema version %d", path, number)
+    except sqlite3.DatabaseError as exc:
+        await _rollback(db)
+        raise StoreError(f"cannot use database {path}: {exc}") from exc
+
+
+def _statements(script: str) -> Iterable[str]:
+    """Split a migration into statements (no migration holds a ';' inside a literal)."""
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+async def _rollback(db: aiosqlite.Connection) -> None:
+    try:
+        await db.rollback()
+    except sqlite3.Error:
+        log.exception("rollback failed")
+
+
+async def _one(
+    db: aiosqlite.Connection, sql: str, params: tuple[Any, ...] = ()
+) -> sqlite3.Row | tuple[Any, ...] | None:
+    async with db.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+async def _close_open_round(
+    db: aiosqlite.Connection, channel: ChannelRef, at: datetime
+) -> int | None:
+    row = await _one(
+        db,
+        "SELECT id, message_ref FROM rounds WHERE server = ? AND channel = ? AND closed_at IS NULL",
+        (channel.server, channel.channel),
+    )
+    if not row:
+        return None
+    # A question that never reached the channel has nothing to reveal there.
+    await db.execute(
+        "UPDATE rounds SET closed_at = ?, reveal_posted = (message_ref IS NULL) WHERE id = ?",
+        (to_text(at), row[0]),
+    )
+    return int(row[0])
+
+
+# --- recording a batch of answers, set-based ---------------------------------------------------
+
+_PERIOD_EXPRESSIONS = ("'all'", "week", "month")
+
+_PENDING_TABLE = """
+CREATE TEMP TABLE IF NOT EXISTS pending (
+    seq INTEGER PRIMARY KEY,
+    round_id INTEGER, server TEXT, channel TEXT, user_id TEXT, name TEXT, choice INTEGER,
+    at TEXT, week TEXT, month TEXT,
+    status TEXT, correct INTEGER, points INTEGER, streak INTEGER, prior_choice INTEGER
+)
+"""
+
+_CLASSIFY = """
+UPDATE pending SET
+    status = CASE
+        WHEN r.server != pending.server OR r.channel != pending.channel THEN 'unknown'
+        WHEN pending.choice < 0 OR pending.choice >= r.choice_count THEN 'bad_choice'
+        WHEN r.closed_at IS NOT NULL THEN 'closed'
+        ELSE 'recorded' END,
+    correct = (pending.choice = r.answer)
+FROM rounds r WHERE r.id = pending.round_id
+"""
+
+_MARK_DUPLICATES = """
+UPDATE pending SET status = 'duplicate', prior_choice = a.choice
+FROM answers a
+WHERE pending.status = 'recorded' AND a.round_id = pending.round_id AND a.user_id = pending.user_id
+"""
+
+_STREAKS = """
+UPDATE pending SET streak = CASE WHEN correct = 0 THEN 0 ELSE coalesce((
+    SELECT m.current_streak + 1 FROM members m JOIN rounds r ON r.id = pending.round_id
+    WHERE m.server = pending.server AND m.user_id = pending.user_id
+      AND m.streak_round_id = r.prev_round_id), 1) END
+WHERE status = 'recorded'
+"""
+
+_POINTS = """
+UPDATE pending SET points = CASE WHEN pending.correct = 0 THEN 0
+    ELSE r.base_points + min(pending.streak - 1, :cap) END
+FROM rounds r WHERE r.id = pending.round_id AND pending.status = 'recorded'
+"""
+
+_INSERT_ANSWERS = """
+INSERT INTO answers (round_id, user_id, choice, correct, points, answered_at)
+SELECT round_id, user_id, choice, correct, points, at FROM pending WHERE status = 'recorded'
+"""
+
+_UPSERT_MEMBERS = """
+INSERT INTO members (server, user_id, name, current_streak, longest_streak, streak_round_id)
+SELECT server, user_id, name, streak, streak, CASE WHEN correct THEN round_id END
+FROM pending WHERE status = 'recorded'
+ON CONFLICT (server, user_id) DO UPDATE SET
+    name = excluded.name,
+    current_streak = excluded.current_streak,
+    longest_streak = max(longest_streak, excluded.current_streak),
+    streak_round_id = excluded.streak_round_id
+"""
+
+_LEAVE_BUCKETS = """
+UPDATE score_counts SET members = members - d.n FROM (
+    SELECT s.server, s.period, s.points, count(*) AS n
+    FROM pending p JOIN scores s
+      ON s.server = p.server AND s.period = {period} AND s.user_id = p.user_id
+    WHERE p.status = 'recorded' AND p.points > 0 AND s.points > 0
+    GROUP BY s.server, s.period, s.points) d
+WHERE score_counts.server = d.server AND score_counts.period = d.period
+  AND score_counts.points = d.points
+"""
+
+_UPSERT_SCORES = """
+INSERT INTO scores (server, period, user_id, points, answered, correct)
+SELECT server, {period}, user_id, points, 1, correct FROM pending WHERE status = 'recorded'
+ON CONFLICT (server, period, user_id) DO UPDATE SET
+    points = points + excluded.points,
+    answered = answered + 1,
+    correct = correct + excluded.correct
+"""
+
+_ENTER_BUCKETS = """
+INSERT INTO score_counts (server, period, points, members)
+SELECT s.server, s.period, s.points, count(*)
+FROM pending p JOIN scores s
+  ON s.server = p.server AND s.period = {period} AND s.user_id = p.user_id
+WHERE p.status = 'recorded' AND p.points > 0
+GROUP BY s.server, s.period, s.points
+ON CONFLICT (server, period, points) DO UPDATE SET members = members + excluded.members
+"""
+
+
+def _waves(requests: list[AnswerRequest]) -> list[list[tuple[int, AnswerRequest]]]:
+    """Split a batch so no member appears twice in a wave: a streak read by the second answer
+    must see the first one's write. Almost every batch is a single wave."""
+    waves: list[list[tuple[int, AnswerRequest]]] = []
+    seen: list[set[tuple[str, str]]] = []
+    for seq, request in enumerate(requests):
+        key = (request.server, request.user_id)
+        for wave, keys in zip(waves, seen, strict=True):
+            if key not in keys:
+                wave.append((seq, request))
+                keys.add(key)
+                break
+        else:
+            waves.append([(seq, request)])
+            seen.append({key})
+    return waves
+
+
+async def _record_answers(
+    db: aiosqlite.Connection, requests: list[AnswerRequest]
+) -> list[AnswerOutcome]:
+    outcomes: list[AnswerOutcome | None] = [None] * len(requests)
+    await db.execute(_PENDING_TABLE)
+    for wave in _waves(requests):
+        await db.execute("DELETE FROM pending")
+        await db.executemany(
+            "INSERT INTO pending (seq, round_id, server, channel, user_id, name, choice, at,"
+            " week, month) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    seq,
+                    r.round_id,
+                    r.server,
+                    r.channel,
+                    r.user_id,
+                    r.name,
+                    r.choice,
+                    to_text(r.at),
+                    period_key(Period.WEEK, r.at),
+                    period_key(Period.MONTH, r.at),
+                )
+                for seq, r in wave
+            ],
+        )
+        await db.execute(_CLASSIFY)
+        await db.execute("UPDATE pending SET status = 'unknown' WHERE status IS NULL")
+        await db.execute(_MARK_DUPLICATES)
+        await db.execute(_STREAKS)
+        await db.execute(_POINTS, {"cap": STREAK_BONUS_CAP})
+        await db.execute(_INSERT_ANSWERS)
+        await db.execute(_UPSERT_MEMBERS)
+        for period in _PERIOD_EXPRESSIONS:
+            await db.execute(_LEAVE_BUCKETS.format(period=period))
+            await db.execute(_UPSERT_SCORES.format(period=period))
+            await db.execute(_ENTER_BUCKETS.format(period=period))
+        rows = await db.execute_fetchall("SELECT seq, status, choice, prior_choice FROM pending")
+        for seq, status, choice, prior in rows:
+            kept = choice if status == AnswerStatus.RECORDED else prior
+            outcomes[seq] = AnswerOutcome(AnswerStatus(status), kept)
+    assert all(o is not None for o in outcomes)
+    return [o for o in outcomes if o is not None]

@@ -1,0 +1,59 @@
+"""Fixtures shared by every test: a real SQLite file, the memory platform, a manual clock."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.memory import ManualClock, MemoryPlatform
+from bot.content import Bank, default_bank_dir, load_bank
+from bot.engine import QuizEngine
+from bot.models import ChannelRef, Invocation, Member
+from bot.store import Store
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+
+
+@pytest.fixture(scope="session")
+def bank() -> Bank:
+    return load_bank([default_bank_dir()])
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def platform() -> MemoryPlatform:
+    return MemoryPlatform()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = await Store.open(tmp_path / "quiz.db")
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def engine(store: Store, bank: Bank, platform: MemoryPlatform, clock: ManualClock) -> QuizEngine:
+    return QuizEngine(store=store, bank=bank, platform=platform, clock=clock, rng=random.Random(7))
+
+
+def member(name: str, *, server: str = "test:s1", admin: bool = False) -> Member:
+    return Member(server=server, user_id=f"u-{name}", name=name, is_admin=admin)
+
+
+def invocation(
+    name: str, *, server: str = "test:s1", channel: str = "c1", admin: bool = False
+) -> Invocation:
+    return Invocation(
+        channel=ChannelRef(server, channel), member=member(name, server=server, admin=admin)
+    )
