@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -48,7 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
-        setup_logging(level=settings.log_level, fmt=settings.log_format, secrets=settings.secrets())
+        level = settings.log_level
+        if args.command in ("console", "content") and not os.environ.get("DLQUIZ_LOG_LEVEL"):
+            # Log lines would interleave with the game in the terminal: only problems by default.
+            level = "WARNING"
+        setup_logging(level=level, fmt=settings.log_format, secrets=settings.secrets())
         return _dispatch(args, settings)
     except (ConfigError, StoreError, BankError) as exc:
         print(f"dlquiz: error: {exc}", file=sys.stderr)

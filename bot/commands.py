@@ -107,7 +107,7 @@ USAGE = {
 }
 
 # Slack writes a mention as <@U123> or <@U123|name>; Discord as <@123> or <@!123>.
-_MENTION = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+_MENTION = re.compile(r"^<@!?([\w.-]+)(?:\|[^>]*)?>$")
 
 
 def _shown(text: str, limit: int = 40) -> str:

@@ -203,6 +203,8 @@ class _FileChecker:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else 1
             reason = f"invalid YAML: {exc.problem or exc.context}"
+            if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+                reason += f" ({exc.context} at line {exc.context_mark.line + 1})"
             self.problems.append(Problem(self.path, line, reason))
             return _Parsed(None, [], self.problems)
         except yaml.YAMLError as exc:

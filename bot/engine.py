@@ -114,6 +114,9 @@ class QuizEngine:
             )
             if started is None:
                 log.info("channel %s already has its question for %s", _where(channel), day)
+                # Still retry a delivery that failed earlier, such as a missing permission since
+                # fixed.
+                await self._deliver(channel)
                 return PostOutcome(round_id=None)
             error = await self._deliver(channel)
             return PostOutcome(round_id=started.round_id, error=error)

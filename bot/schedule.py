@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-TIME_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})$")
+TIME_PATTERN = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
 TIME_FORM = "HH:MM in 24-hour time, such as 09:00 or 18:30"
 ZONE_FORM = "an IANA time zone such as Europe/Berlin, America/New_York or UTC"
 

@@ -207,7 +207,7 @@ class Store:
             )
         if not path.parent.exists():
             raise StoreError(f"cannot open database {path}: folder {path.parent} does not exist")
-        writer = await _connect(path)
+        writer = await _connect(path, check_version=True)
         try:
             await _migrate(writer, path)
             reader = await _connect(path)
@@ -619,13 +619,16 @@ def _schedule(row: sqlite3.Row | tuple[Any, ...]) -> ScheduleRow:
     )
 
 
-async def _connect(path: Path) -> aiosqlite.Connection:
+async def _connect(path: Path, *, check_version: bool = False) -> aiosqlite.Connection:
     try:
         db = await aiosqlite.connect(path, isolation_level=None)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open database {path}: {exc}") from exc
     try:
         await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if check_version:
+            # Before anything writes to the file: a database we must refuse stays as it was.
+            await _check_version(db, path)
         await db.execute("PRAGMA journal_mode = WAL")
         # NORMAL in WAL mode never corrupts the file; a power cut may lose the last commits but
         # never a process crash, which is what a bot on a VPS meets.
@@ -634,18 +637,29 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     except sqlite3.DatabaseError as exc:
         await db.close()
         raise StoreError(f"cannot use database {path}: {exc}") from exc
+    except BaseException:
+        await db.close()
+        raise
     return db
+
+
+async def _schema_version(db: aiosqlite.Connection) -> int:
+    row = await _one(db, "PRAGMA user_version")
+    return int(row[0]) if row else 0
+
+
+async def _check_version(db: aiosqlite.Connection, path: Path) -> None:
+    version = await _schema_version(db)
+    if version > len(MIGRATIONS):
+        raise StoreError(
+            f"database {path} has schema version {version}, newer than this dlquiz knows"
+            f" ({len(MIGRATIONS)}); upgrade dlquiz or use another database"
+        )
 
 
 async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
     try:
-        row = await _one(db, "PRAGMA user_version")
-        version = int(row[0]) if row else 0
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"database {path} has schema version {version}, newer than this dlquiz knows"
-                f" ({len(MIGRATIONS)}); upgrade dlquiz or use another database"
-            )
+        version = await _schema_version(db)
         for number in range(version + 1, len(MIGRATIONS) + 1):
             await db.execute("BEGIN IMMEDIATE")
             for statement in _statements(MIGRATIONS[number - 1]):

@@ -12,15 +12,42 @@ import pytest
 from adapters.memory import ManualClock, MemoryPlatform
 from bot.content import Bank, default_bank_dir, load_bank
 from bot.engine import QuizEngine
-from bot.models import ChannelRef, Invocation, Member
+from bot.models import ChannelRef, Difficulty, Invocation, Member, Question, Topic
 from bot.store import Store
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 
 @pytest.fixture(scope="session")
-def bank() -> Bank:
+def bundled_bank() -> Bank:
     return load_bank([default_bank_dir()])
+
+
+def make_bank(count: int = 6, *, topics: tuple[str, ...] = ("alpha", "beta")) -> Bank:
+    """A small bank whose right answer is always B and whose difficulties cycle."""
+    levels = list(Difficulty)
+    questions = tuple(
+        Question(
+            id=f"q-{i:03d}",
+            topic=topics[i % len(topics)],
+            difficulty=levels[i % len(levels)],
+            prompt=f"Question number {i}?",
+            choices=("first", "second", "third", "fourth"),
+            answer=1,
+            explanation=f"Because {i}.",
+        )
+        for i in range(count)
+    )
+    counts = {t: sum(q.topic == t for q in questions) for t in topics}
+    return Bank(
+        questions=questions,
+        topics=tuple(Topic(t, t.title(), counts[t]) for t in topics),
+    )
+
+
+@pytest.fixture
+def bank() -> Bank:
+    return make_bank()
 
 
 @pytest.fixture

@@ -1,0 +1,190 @@
+"""The daily schedule on APScheduler: wiring, restarts, the grace period, and fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+
+from adapters.memory import ManualClock, MemoryPlatform
+from bot import commands as cmd
+from bot.content import Bank
+from bot.engine import QuizEngine
+from bot.models import ChannelRef, Notice, Tone
+from bot.scheduler import DailyScheduler, job_id
+from bot.store import Store
+from tests.conftest import invocation
+
+CHANNEL = ChannelRef("test:s1", "c1")
+GRACE = timedelta(minutes=120)
+DUE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 09:00 UTC on a Monday
+
+
+async def set_schedule(
+    engine: QuizEngine, channel: ChannelRef, text: str = "schedule 09:00"
+) -> None:
+    reply = await engine.handle(
+        cmd.parse_command(text),
+        invocation=invocation("admin", server=channel.server, channel=channel.channel, admin=True),
+    )
+    assert not (isinstance(reply, Notice) and reply.tone is Tone.ERROR), reply
+
+
+async def days_posted(store: Store) -> list[str | None]:
+    rows = await store._reader.execute_fetchall("SELECT day FROM rounds ORDER BY id")
+    return [r[0] for r in rows]
+
+
+async def test_job_moved_to_now_runs_and_posts(
+    engine: QuizEngine, platform: MemoryPlatform, clock: ManualClock
+) -> None:
+    scheduler = DailyScheduler(engine, grace=GRACE)
+    await scheduler.start()
+    try:
+        await set_schedule(engine, CHANNEL)
+        job = scheduler.apscheduler.get_job(job_id(CHANNEL))
+        assert job is not None
+        done: asyncio.Future[JobExecutionEvent] = asyncio.get_running_loop().create_future()
+
+        def listener(event: JobExecutionEvent) -> None:
+            if not done.done():
+                done.set_result(event)
+
+        scheduler.apscheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        clock.set(DUE + timedelta(seconds=1))
+        job.modify(next_run_time=datetime.now(UTC))
+        event = await asyncio.wait_for(done, timeout=10)
+        assert event.exception is None
+        assert len(platform.questions) == 1
+        assert await days_posted(engine.store) == ["2026-03-02"]
+    finally:
+        await scheduler.shutdown()
+
+
+async def test_schedule_changes_update_the_job_at_once(engine: QuizEngine) -> None:
+    scheduler = DailyScheduler(engine, grace=GRACE)
+    await scheduler.start()
+    try:
+        await set_schedule(engine, CHANNEL, "schedule 09:00 UTC")
+        first = scheduler.next_run_time(CHANNEL)
+        await set_schedule(engine, CHANNEL, "schedule 18:30 Europe/Berlin")
+        moved = scheduler.next_run_time(CHANNEL)
+        assert first is not None
+        assert moved is not None
+        assert moved.astimezone(UTC).strftime("%H:%M") == "17:30"
+        await set_schedule(engine, CHANNEL, "schedule off")
+        assert scheduler.apscheduler.get_job(job_id(CHANNEL)) is None
+    finally:
+        await scheduler.shutdown()
+
+
+async def test_trigger_firing_twice_posts_once(
+    engine: QuizEngine, platform: MemoryPlatform, clock: ManualClock
+) -> None:
+    await set_schedule(engine, CHANNEL)
+    scheduler = DailyScheduler(engine, grace=GRACE)
+    clock.set(DUE)
+    outcomes = await asyncio.gather(*(scheduler.post_due(channel=CHANNEL) for _ in range(3)))
+    assert sum(o is not None and o.round_id is not None for o in outcomes) == 1
+    assert len(platform.questions) == 1
+    # An admin's manual post the same day is extra; it does not make a second daily post.
+    await engine.post(CHANNEL)
+    clock.advance(timedelta(minutes=5))
+    again = await scheduler.post_due(channel=CHANNEL)
+    assert again is not None
+    assert again.already_posted
+    assert await days_posted(engine.store) == ["2026-03-02", None]
+
+
+async def restart(
+    store: Store, bank: Bank, clock: ManualClock, platform: MemoryPlatform
+) -> DailyScheduler:
+    engine = QuizEngine(store=store, bank=bank, platform=platform, clock=clock)
+    scheduler = DailyScheduler(engine, grace=GRACE)
+    await scheduler.start()
+    return scheduler
+
+
+async def test_restart_neither_repeats_nor_loses_the_day(
+    store: Store, bank: Bank, clock: ManualClock
+) -> None:
+    clock.set(DUE - timedelta(days=1))
+    first = MemoryPlatform()
+    scheduler = await restart(store, bank, clock, first)
+    await set_schedule(scheduler.engine, CHANNEL)
+    await scheduler.shutdown()
+
+    # Down at 09:00; back at 09:40, within the grace period: posted once, late.
+    clock.set(DUE + timedelta(minutes=40))
+    second = MemoryPlatform()
+    scheduler = await restart(store, bank, clock, second)
+    await scheduler.shutdown()
+    assert len(second.questions) == 1
+
+    # Another restart the same day: nothing more.
+    clock.advance(timedelta(minutes=10))
+    third = MemoryPlatform()
+    scheduler = await restart(store, bank, clock, third)
+    await scheduler.shutdown()
+    assert third.questions == []
+    assert await days_posted(store) == ["2026-03-02"]
+
+
+async def test_after_the_grace_period_the_day_is_skipped_and_logged(
+    store: Store, bank: Bank, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock.set(DUE - timedelta(days=1))
+    scheduler = await restart(store, bank, clock, MemoryPlatform())
+    await set_schedule(scheduler.engine, CHANNEL)
+    await scheduler.shutdown()
+
+    clock.set(DUE + GRACE + timedelta(minutes=1))
+    late = MemoryPlatform()
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        scheduler = await restart(store, bank, clock, late)
+        await scheduler.shutdown()
+    assert late.questions == []
+    assert "missed the 2026-03-02 question" in caplog.text
+    assert "the next one is at 2026-03-03T09:00:00+00:00" in caplog.text
+
+
+async def test_schedule_created_after_todays_time_waits_for_tomorrow(
+    store: Store, bank: Bank, clock: ManualClock
+) -> None:
+    clock.set(DUE + timedelta(minutes=30))
+    platform = MemoryPlatform()
+    scheduler = await restart(store, bank, clock, platform)
+    await set_schedule(scheduler.engine, CHANNEL)
+    await scheduler.shutdown()
+    clock.advance(timedelta(minutes=5))
+    scheduler = await restart(store, bank, clock, platform)
+    await scheduler.shutdown()
+    assert platform.questions == []
+
+
+async def test_thousand_channels_due_together_one_failing(
+    engine: QuizEngine, platform: MemoryPlatform, clock: ManualClock
+) -> None:
+    channels = [ChannelRef(f"test:s{i % 7}", f"c{i}") for i in range(1000)]
+    for channel in channels:
+        await engine.store.set_schedule(
+            channel, time="09:00", zone="UTC", at=DUE - timedelta(days=1)
+        )
+    broken = channels[123]
+    platform.failing.add(broken)
+    clock.set(DUE)
+    scheduler = DailyScheduler(engine, grace=GRACE, concurrency=20)
+    outcomes = await asyncio.gather(*(scheduler.post_due(channel=c) for c in channels))
+    assert sum(1 for o in outcomes if o is not None and o.error is None) == 999
+    posted = [q.channel for q in platform.questions]
+    assert len(posted) == len(set(posted)) == 999
+    assert broken not in posted
+    card = await engine.schedule_card(broken)
+    assert card.last_error is not None
+    assert "missing permission" in card.last_error
+    # A second round of triggers for the same minute posts nothing anywhere.
+    await asyncio.gather(*(scheduler.post_due(channel=c) for c in channels))
+    assert len(platform.questions) == 999

@@ -1,0 +1,85 @@
+"""The SQLite file: migrations, reopening, refusing what it cannot use."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.migrations import MIGRATIONS
+from bot.store import Store, StoreError
+
+
+async def test_new_file_is_migrated_to_the_latest_schema(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    async with await Store.open(path):
+        pass
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"rounds", "answers", "members", "scores", "score_counts", "schedules"} <= tables
+
+
+async def test_reopen_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "quiz.db"
+    async with await Store.open(path) as store:
+        from datetime import UTC, datetime
+
+        from bot.models import ChannelRef
+
+        await store.set_schedule(
+            ChannelRef("s", "c"), time="09:00", zone="UTC", at=datetime.now(UTC)
+        )
+    async with await Store.open(path) as store:
+        [row] = await store.schedules()
+        assert (row.server, row.channel, row.time) == ("s", "c", "09:00")
+
+
+async def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE future (x)")
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="newer than this dlquiz knows"):
+        await Store.open(path)
+    assert path.read_bytes() == before
+
+
+async def test_corrupt_file_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.db"
+    path.write_bytes(b"this is not a database, just some text " * 100)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="cannot use database"):
+        await Store.open(path)
+    assert path.read_bytes() == before
+
+
+async def test_missing_folder_and_folder_path(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="does not exist"):
+        await Store.open(tmp_path / "nope" / "quiz.db")
+    with pytest.raises(StoreError, match="is a folder"):
+        await Store.open(tmp_path)
+
+
+async def test_close_finishes_queued_writes(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.models import ChannelRef
+
+    path = tmp_path / "quiz.db"
+    store = await Store.open(path)
+    pending = [
+        store.set_schedule(ChannelRef("s", f"c{i}"), time="09:00", zone="UTC", at=datetime.now(UTC))
+        for i in range(50)
+    ]
+    import asyncio
+
+    tasks = [asyncio.create_task(p) for p in pending]
+    await asyncio.sleep(0)
+    await store.close()
+    await asyncio.gather(*tasks)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM schedules").fetchone()[0] == 50
