@@ -14,7 +14,16 @@ from typing import TextIO
 from bot.commands import CommandError, parse_command
 from bot.config import Settings
 from bot.engine import QuizEngine
-from bot.models import LETTERS, ChannelRef, Invocation, Member, QuestionPost, RevealPost
+from bot.models import (
+    LETTERS,
+    ChannelRef,
+    Invocation,
+    Member,
+    PracticeCard,
+    PracticeResult,
+    QuestionPost,
+    RevealPost,
+)
 from bot.ports import Clock
 from bot.render import question_text, reply_text, reveal_text
 from bot.runtime import running
@@ -63,6 +72,7 @@ class ConsoleSession:
         self.engine = engine
         self.platform = platform
         self.user = user
+        self.practising: str | None = None  # the practice question a letter answers, if any
 
     @property
     def member(self) -> Member:
@@ -82,13 +92,18 @@ class ConsoleSession:
                 self.platform.write("Usage: /as NAME (a name of at most 32 characters)")
             else:
                 self.user = name
+                self.practising = None
                 self.platform.write(f"Now playing as {name}.")
             return True
         if text.startswith("/dlquiz"):
             await self.run_command(text[len("/dlquiz") :])
             return True
         if len(text) == 1 and text.upper() in LETTERS:
-            await self.answer(LETTERS.index(text.upper()))
+            choice = LETTERS.index(text.upper())
+            if self.practising is not None:
+                await self.answer_practice(self.practising, choice)
+            else:
+                await self.answer(choice)
             return True
         self.platform.write(
             "Type a letter to answer, /dlquiz help for the commands, /as NAME or /quit."
@@ -104,7 +119,19 @@ class ConsoleSession:
         reply = await self.engine.handle(
             command, invocation=Invocation(channel=CHANNEL, member=self.member)
         )
+        if isinstance(reply, PracticeCard):
+            self.practising = reply.question.id
         self.platform.write(reply_text(reply))
+
+    async def answer_practice(self, question_id: str, choice: int) -> None:
+        self.practising = None
+        result = await self.engine.practice_answer(
+            member=self.member, question_id=question_id, choice=choice
+        )
+        self.platform.write(reply_text(result))
+        if isinstance(result, PracticeResult):
+            topic = f" {result.topic}" if result.topic else ""
+            self.platform.write(f"Next: /dlquiz practice{topic}")
 
     async def answer(self, choice: int) -> None:
         row = await self.engine.store.open_round(CHANNEL)

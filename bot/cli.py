@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings
 from bot.content import BankError, check_paths, default_bank_dir
 from bot.logs import setup_logging
+from bot.models import LETTERS, Difficulty, Question, Topic
 from bot.store import StoreError
 
 log = logging.getLogger("dlquiz")
@@ -91,4 +93,25 @@ def content_check(paths: list[Path]) -> int:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
     print(f"ok: {len(questions)} questions in {len(topics)} topics")
+    print(summary(questions, topics))
     return 0
+
+
+def summary(questions: list[Question], topics: list[Topic]) -> str:
+    """Counts per topic and difficulty, and where the right answers stand."""
+    levels = list(Difficulty)
+    width = max((len(t.slug) for t in topics), default=5)
+    lines = [f"  {'topic':<{width}}  total  " + "  ".join(f"{d.value:>6}" for d in levels)]
+    for topic in topics:
+        mine = [q for q in questions if q.topic == topic.slug]
+        counts = "  ".join(f"{sum(q.difficulty is d for q in mine):>6}" for d in levels)
+        lines.append(f"  {topic.slug:<{width}}  {len(mine):>5}  {counts}")
+    total = len(questions) or 1
+    shares = "  ".join(
+        f"{d.value} {100 * sum(q.difficulty is d for q in questions) / total:.0f}%" for d in levels
+    )
+    letters = Counter(LETTERS[q.answer] for q in questions)
+    answers = "  ".join(f"{k} {100 * v / total:.0f}%" for k, v in sorted(letters.items()))
+    lines.append(f"  difficulty: {shares}")
+    lines.append(f"  right answer at: {answers}")
+    return "\n".join(lines)

@@ -70,7 +70,7 @@ class Bank:
 
     def match_topic(self, text: str) -> Topic | list[Topic]:
         """The topic named by `text` (any case, a unique prefix of slug or title), else the
-        candidates: several on an ambiguous prefix, all of them when nothing matches."""
+        candidates an ambiguous prefix matches (none when nothing matches)."""
         wanted = text.strip().lower()
         for topic in self.topics:
             if wanted in (topic.slug, topic.title.lower()):
@@ -80,9 +80,7 @@ class Bank:
             for t in self.topics
             if t.slug.startswith(wanted) or t.title.lower().startswith(wanted)
         ]
-        if len(hits) == 1:
-            return hits[0]
-        return hits or list(self.topics)
+        return hits[0] if len(hits) == 1 else hits
 
 
 def default_bank_dir() -> Path:

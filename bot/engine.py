@@ -24,6 +24,8 @@ from bot.models import (
     Member,
     Notice,
     Period,
+    PracticeCard,
+    PracticeResult,
     Question,
     QuestionCard,
     QuestionPost,
@@ -33,7 +35,9 @@ from bot.models import (
     Standing,
     StatsCard,
     Tone,
+    Topic,
     TopicAccuracy,
+    TopicMastery,
     TopicsCard,
 )
 from bot.ports import ChatPlatform, Clock
@@ -62,7 +66,8 @@ Press a button to answer; the answer, explanation and tally come at the reveal.
 `/dlquiz question`: the open question, with buttons if you have not answered
 `/dlquiz leaderboard [week|month|all]`: the top 10 of this server and your rank
 `/dlquiz stats [user]`: points, rank, accuracy, streaks, accuracy per topic
-`/dlquiz topics`: the topics of the question bank
+`/dlquiz practice [topic]`: a private practice question; missed ones come back
+`/dlquiz topics`: the topics of the question bank, and how many you have mastered
 `/dlquiz schedule`: when the daily question is posted here
 Admins: `/dlquiz schedule HH:MM [Area/City]`, `/dlquiz schedule off`, `/dlquiz post`,\
  `/dlquiz reveal`"""
@@ -257,9 +262,10 @@ class QuizEngine:
             case cmd.ShowStats(user=user):
                 return await self._show_stats(member, user)
             case cmd.ShowTopics():
-                return TopicsCard(topics=self.bank.topics)
-            case cmd.Practice():
-                return Notice("Practice mode is not part of this version.", Tone.ERROR)
+                mastered = await self.store.mastery(server=member.server, user_id=member.user_id)
+                return TopicsCard(topics=self.bank.topics, mastered=mastered)
+            case cmd.Practice(topic=topic):
+                return await self.practice(member, topic)
             case cmd.ShowSchedule():
                 return await self.schedule_card(channel)
             case cmd.SetSchedule(at=at, zone=zone):
@@ -325,6 +331,7 @@ class QuizEngine:
         points = score.points if score else 0
         rank, ranked = await self.store.rank_of(server=server, period="all", points=points)
         topics = await self.store.topic_accuracy(server=server, user_id=user_id)
+        mastered = await self.store.mastery(server=server, user_id=user_id)
         return StatsCard(
             user_id=user_id,
             name=member.name,
@@ -336,6 +343,93 @@ class QuizEngine:
             current_streak=member.current_streak,
             longest_streak=member.longest_streak,
             topics=tuple(TopicAccuracy(t, answered, correct) for t, answered, correct in topics),
+            mastery=tuple(
+                TopicMastery(t.slug, t.title, mastered.get(t.slug, 0), t.count)
+                for t in self.bank.topics
+            ),
+        )
+
+    # --- practice -------------------------------------------------------------------------------
+
+    def find_topic(self, text: str) -> Topic | Notice:
+        """The topic `text` names (any case, unique prefix), or a notice listing valid ones."""
+        match = self.bank.match_topic(text)
+        if isinstance(match, Topic):
+            return match
+        shown = text if len(text) <= 40 else text[:39] + "…"
+        if match:
+            names = ", ".join(t.slug for t in match)
+            return Notice(f"'{shown}' matches several topics: {names}. Type more of the name.")
+        names = ", ".join(t.slug for t in self.bank.topics)
+        return Notice(f"Unknown topic '{shown}'. Topics: {names}", Tone.ERROR)
+
+    async def practice(self, member: Member, topic_text: str | None) -> Reply:
+        """A practice question for one member: a due one first, else one never met."""
+        topic = None
+        if topic_text is not None:
+            found = self.find_topic(topic_text)
+            if isinstance(found, Notice):
+                return found
+            topic = found
+        now = self.clock.now()
+        rows = await self.store.practice_rows(server=member.server, user_id=member.user_id)
+        # Never the answer to a question open as a daily one anywhere in this server.
+        hidden = await self.store.open_question_ids(member.server)
+        pool = [
+            q
+            for q in self.bank.questions
+            if q.id not in hidden and (topic is None or q.topic == topic.slug)
+        ]
+        met = [q for q in pool if q.id in rows and rows[q.id].box > 0]
+        due = sorted((q for q in met if rows[q.id].due_at <= now), key=lambda q: rows[q.id].due_at)
+        new = [q for q in pool if q.id not in rows or rows[q.id].box == 0]
+        if due:
+            question = due[0]
+        elif new:
+            question = self.rng.choice(new)
+        elif met:
+            soonest = min(rows[q.id].due_at for q in met)
+            where = f" in {topic.title}" if topic else ""
+            return Notice(f"All caught up{where}: the next question is due {_when(soonest)}.")
+        else:
+            return Notice("No practice question is available right now.")
+        await self.store.ask_practice(
+            server=member.server,
+            user_id=member.user_id,
+            question_id=question.id,
+            topic=question.topic,
+            filter=topic.slug if topic else None,
+            at=now,
+        )
+        return PracticeCard(question=question, topic=topic, due=len(due), new=len(new))
+
+    async def practice_answer(self, *, member: Member, question_id: str, choice: int) -> Reply:
+        """Mark a practice press at once; it never touches the daily scores."""
+        question = self.bank.get(question_id)
+        if question is None or not 0 <= choice < len(question.choices):
+            log.warning("refused practice press %r/%r from %s", question_id, choice, member.user_id)
+            return Notice("That practice button is not valid any more.", Tone.ERROR)
+        if question_id in await self.store.open_question_ids(member.server):
+            return Notice(
+                "This question is now open as a daily question: answer it there.", Tone.ERROR
+            )
+        correct = choice == question.answer
+        mark = await self.store.mark_practice(
+            server=member.server,
+            user_id=member.user_id,
+            question_id=question_id,
+            correct=correct,
+            at=self.clock.now(),
+        )
+        if mark is None:
+            return Notice("You already answered this practice question.")
+        return PracticeResult(
+            question=question,
+            choice=choice,
+            correct=correct,
+            box=mark.box,
+            next_due_at=mark.due_at,
+            topic=mark.filter,
         )
 
     async def schedule_card(self, channel: ChannelRef) -> ScheduleCard:

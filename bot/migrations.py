@@ -89,4 +89,22 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (server, channel)
     ) WITHOUT ROWID;
     """,
+    # 2: practice mode. One row per member and question met, in practice or in a daily round.
+    """
+    CREATE TABLE practice (
+        server TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        box INTEGER NOT NULL,
+        due_at TEXT NOT NULL,
+        seen INTEGER NOT NULL DEFAULT 0,
+        correct INTEGER NOT NULL DEFAULT 0,
+        last_at TEXT,
+        asked INTEGER NOT NULL DEFAULT 0,
+        asked_filter TEXT,
+        PRIMARY KEY (server, user_id, question_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX practice_by_due ON practice (server, user_id, due_at);
+    """,
 )

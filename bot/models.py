@@ -151,6 +151,14 @@ class TopicAccuracy:
 
 
 @dataclass(frozen=True, slots=True)
+class TopicMastery:
+    topic: str
+    title: str
+    mastered: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class StatsCard:
     user_id: str
     name: str
@@ -162,6 +170,7 @@ class StatsCard:
     current_streak: int
     longest_streak: int
     topics: tuple[TopicAccuracy, ...] = ()
+    mastery: tuple[TopicMastery, ...] = ()
 
     @property
     def accuracy(self) -> float | None:
@@ -183,4 +192,37 @@ class TopicsCard:
     mastered: dict[str, int] = field(default_factory=dict)
 
 
-Reply = Notice | QuestionCard | LeaderboardCard | StatsCard | ScheduleCard | TopicsCard
+@dataclass(frozen=True, slots=True)
+class PracticeCard:
+    """A practice question for one member; `topic` is the filter it was drawn under."""
+
+    question: Question
+    topic: Topic | None
+    due: int
+    new: int
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeResult:
+    question: Question
+    choice: int
+    correct: bool
+    box: int
+    next_due_at: datetime
+    topic: str | None
+
+    @property
+    def choice_letter(self) -> str:
+        return LETTERS[self.choice]
+
+
+Reply = (
+    Notice
+    | QuestionCard
+    | LeaderboardCard
+    | StatsCard
+    | ScheduleCard
+    | TopicsCard
+    | PracticeCard
+    | PracticeResult
+)

@@ -10,6 +10,8 @@ from bot.models import (
     LeaderboardCard,
     Notice,
     Period,
+    PracticeCard,
+    PracticeResult,
     QuestionCard,
     QuestionPost,
     Reply,
@@ -116,7 +118,43 @@ def stats_text(card: StatsCard) -> str:
             f"    {t.topic:<{width}}  {t.correct}/{t.answered}  {percent(t.correct, t.answered)}"
             for t in card.topics
         )
+    mastered = mastery_lines(card)
+    if mastered:
+        lines.append("  mastered:")
+        lines.extend(mastered)
     return "\n".join(lines)
+
+
+def practice_text(card: PracticeCard) -> str:
+    q = card.question
+    where = card.topic.title if card.topic else "all topics"
+    lines = [
+        f"Practice · {where} · {q.topic} · {q.difficulty.value}  ({card.due} due, {card.new} new)",
+        q.prompt,
+        *choice_lines(q.choices),
+    ]
+    return "\n".join(lines)
+
+
+def practice_result_text(result: PracticeResult) -> str:
+    q = result.question
+    verdict = "Right" if result.correct else f"Not quite: you chose {result.choice_letter}"
+    return "\n".join(
+        [
+            f"{verdict}. The answer is {q.answer_letter}) {q.choices[q.answer]}",
+            q.explanation,
+            f"It comes back {practice_due_text(result)}.",
+        ]
+    )
+
+
+def practice_due_text(result: PracticeResult) -> str:
+    return f"at {utc_time(result.next_due_at)} (box {result.box} of 5)"
+
+
+def mastery_lines(card: StatsCard) -> list[str]:
+    width = max((len(m.title) for m in card.mastery), default=0)
+    return [f"    {m.title:<{width}}  {m.mastered}/{m.total}" for m in card.mastery if m.mastered]
 
 
 def schedule_text(card: ScheduleCard) -> str:
@@ -163,4 +201,8 @@ def reply_text(reply: Reply) -> str:
             return schedule_text(reply)
         case TopicsCard():
             return topics_text(reply)
+        case PracticeCard():
+            return practice_text(reply)
+        case PracticeResult():
+            return practice_result_text(reply)
     raise AssertionError(f"unhandled reply {reply!r}")  # pragma: no cover

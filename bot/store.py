@@ -23,6 +23,7 @@ import aiosqlite
 
 from bot.migrations import MIGRATIONS
 from bot.models import ChannelRef, Period
+from bot.practice import MASTERED_BOX, due_after, next_box
 from bot.scoring import STREAK_BONUS_CAP
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,22 @@ class ScheduleRow:
     last_error: str | None
     last_error_at: datetime | None
     updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeRow:
+    question_id: str
+    topic: str
+    box: int
+    due_at: datetime
+    asked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeMark:
+    box: int
+    due_at: datetime
+    filter: str | None
 
 
 _SCHEDULE_COLUMNS = "server, channel, time, zone, last_error, last_error_at, updated_at"
@@ -600,6 +617,79 @@ class Store:
         )
         return row is not None
 
+    # --- practice -----------------------------------------------------------------------------
+
+    async def practice_rows(self, *, server: str, user_id: str) -> dict[str, PracticeRow]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT question_id, topic, box, due_at, asked FROM practice"
+            " WHERE server = ? AND user_id = ?",
+            (server, user_id),
+        )
+        return {
+            r[0]: PracticeRow(r[0], r[1], r[2], datetime.fromisoformat(r[3]), bool(r[4]))
+            for r in rows
+        }
+
+    async def open_question_ids(self, server: str) -> set[str]:
+        """Questions open as a daily question anywhere in the server."""
+        rows = await self._reader.execute_fetchall(
+            "SELECT question_id FROM rounds WHERE server = ? AND closed_at IS NULL", (server,)
+        )
+        return {r[0] for r in rows}
+
+    async def ask_practice(
+        self,
+        *,
+        server: str,
+        user_id: str,
+        question_id: str,
+        topic: str,
+        filter: str | None,
+        at: datetime,
+    ) -> None:
+        """Remember that the question was shown, so its first press (only) is marked."""
+        await self._execute_write(
+            "INSERT INTO practice (server, user_id, question_id, topic, box, due_at, asked,"
+            " asked_filter) VALUES (?, ?, ?, ?, 0, ?, 1, ?)"
+            " ON CONFLICT (server, user_id, question_id) DO UPDATE SET asked = 1,"
+            " asked_filter = excluded.asked_filter",
+            (server, user_id, question_id, topic, to_text(at), filter),
+        )
+
+    async def mark_practice(
+        self, *, server: str, user_id: str, question_id: str, correct: bool, at: datetime
+    ) -> PracticeMark | None:
+        """Move the question to its next box; None when it was not waiting for an answer."""
+
+        async def work(db: aiosqlite.Connection) -> PracticeMark | None:
+            row = await _one(
+                db,
+                "SELECT box, asked, asked_filter FROM practice"
+                " WHERE server = ? AND user_id = ? AND question_id = ?",
+                (server, user_id, question_id),
+            )
+            if row is None or not row[1]:
+                return None
+            box = next_box(row[0], correct=correct)
+            due = due_after(box, at)
+            await db.execute(
+                "UPDATE practice SET box = ?, due_at = ?, seen = seen + 1,"
+                " correct = correct + ?, last_at = ?, asked = 0"
+                " WHERE server = ? AND user_id = ? AND question_id = ?",
+                (box, to_text(due), int(correct), to_text(at), server, user_id, question_id),
+            )
+            return PracticeMark(box=box, due_at=due, filter=row[2])
+
+        return await self.write(work)
+
+    async def mastery(self, *, server: str, user_id: str) -> dict[str, int]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT topic, count(*) FROM practice"
+            " WHERE server = ? AND user_id = ? AND box >= ? GROUP BY topic",
+            (server, user_id, MASTERED_BOX),
+        )
+        return {r[0]: r[1] for r in rows}
+
     # --- maintenance --------------------------------------------------------------------------
 
     async def integrity_check(self) -> str:
@@ -707,7 +797,33 @@ async def _close_open_round(
         "UPDATE rounds SET closed_at = ?, reveal_posted = (message_ref IS NULL) WHERE id = ?",
         (to_text(at), row[0]),
     )
+    await _feed_practice(db, int(row[0]), at)
     return int(row[0])
+
+
+async def _feed_practice(db: aiosqlite.Connection, round_id: int, at: datetime) -> None:
+    """A revealed daily answer counts for spaced repetition as a practice answer would."""
+    rows = await db.execute_fetchall(
+        "SELECT r.server, a.user_id, r.question_id, r.topic, a.correct, coalesce(p.box, 0)"
+        " FROM answers a JOIN rounds r ON r.id = a.round_id"
+        " LEFT JOIN practice p ON p.server = r.server AND p.user_id = a.user_id"
+        " AND p.question_id = r.question_id"
+        " WHERE a.round_id = ?",
+        (round_id,),
+    )
+    updates = []
+    for server, user_id, question_id, topic, correct, box in rows:
+        new_box = next_box(box, correct=bool(correct))
+        due = to_text(due_after(new_box, at))
+        updates.append((server, user_id, question_id, topic, new_box, due, correct, to_text(at)))
+    await db.executemany(
+        "INSERT INTO practice (server, user_id, question_id, topic, box, due_at, seen, correct,"
+        " last_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)"
+        " ON CONFLICT (server, user_id, question_id) DO UPDATE SET box = excluded.box,"
+        " due_at = excluded.due_at, seen = seen + 1, correct = correct + excluded.correct,"
+        " last_at = excluded.last_at",
+        updates,
+    )
 
 
 # --- recording a batch of answers, set-based ---------------------------------------------------

@@ -113,3 +113,16 @@ def test_content_check_of_the_bundled_bank() -> None:
     result = dlquiz("content", "check")
     assert result.returncode == 0, result.stdout
     assert result.stdout.startswith("ok: ")
+
+
+def test_piped_practice_session(tmp_path: Path) -> None:
+    script = "/dlquiz practice cnn\nA\n/dlquiz practice nonsense\n/dlquiz topics\n/dlquiz stats\n"
+    result = dlquiz("console", "--db", str(tmp_path / "q.db"), stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Practice · Convolutional neural networks" in out
+    assert "The answer is" in out
+    assert "(box " in out
+    assert "Next: /dlquiz practice cnn" in out
+    assert "Unknown topic 'nonsense'" in out
+    assert "topics, " in out

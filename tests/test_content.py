@@ -75,14 +75,20 @@ def test_every_bundled_question_has_a_source(bundled_bank: Bank) -> None:
 
 
 def seed_items() -> set[str]:
-    """Every numbered question of every seed article, as `file#n`."""
-    heading = re.compile(r"^[#*\s]*(?:Q\s*)?(\d{1,3})\s*[.)]")
+    """Every numbered question of every seed article, as `file#n`.
+
+    A question is a numbered heading; numbers run upwards through an article, so a numbered list
+    after the last question (such as a job description's) restarts low and is left out.
+    """
+    heading = re.compile(r"^[#*\s]*(?:Q\s*)?(\d{1,3})\s*[.)]\s*(?:\*\*)?\s*\S")
     items = set()
     for seed in sorted(SEEDS.glob("*.txt")):
+        last = 0
         for line in seed.read_text(encoding="utf-8").splitlines():
             match = heading.match(line)
-            if match and "?" in line:
-                items.add(f"{seed.name}#{int(match[1])}")
+            if match and int(match[1]) > last:
+                last = int(match[1])
+                items.add(f"{seed.name}#{last}")
     return items
 
 
