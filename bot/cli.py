@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from bot import maintenance
 from bot.config import ConfigError, Settings
 from bot.content import BankError, check_paths, default_bank_dir
 from bot.logs import setup_logging
@@ -40,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     slack = platforms.add_parser("slack", help="serve /dlquiz on Slack (SLACK_BOT_TOKEN)")
     slack.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
 
+    sub.add_parser("health", help="exit 0 when the database opens and the bank is valid")
+    db = sub.add_parser("db", help="work with the database")
+    db_actions = db.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    backup = db_actions.add_parser("backup", help="copy the live database (online backup)")
+    backup.add_argument("path", type=Path, help="the new backup file")
+
     content = sub.add_parser("content", help="work with question files")
     actions = content.add_subparsers(dest="action", required=True, parser_class=_Parser)
     check = actions.add_parser("check", help="validate question files")
@@ -52,7 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         level = settings.log_level
-        if args.command in ("console", "content") and not os.environ.get("DLQUIZ_LOG_LEVEL"):
+        if args.command in ("console", "content", "health", "db") and not os.environ.get(
+            "DLQUIZ_LOG_LEVEL"
+        ):
             # Log lines would interleave with the game in the terminal: only problems by default.
             level = "WARNING"
         setup_logging(level=level, fmt=settings.log_format, secrets=settings.secrets())
@@ -67,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "content":
         return content_check(args.paths or [settings.content_dir or default_bank_dir()])
+    if args.command == "health":
+        print(maintenance.health(settings))
+        return 0
+    if args.command == "db":
+        print(maintenance.backup(settings, args.path))
+        return 0
     if args.command == "console":
         from adapters.console import run_console
 
