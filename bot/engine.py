@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from bot import commands as cmd
 from bot.content import Bank
+from bot.logs import context
 from bot.models import (
     LETTERS,
     ChannelRef,
@@ -118,7 +119,7 @@ class QuizEngine:
                 reveal_at=await self._next_post_time(channel, now),
             )
             if started is None:
-                log.info("channel %s already has its question for %s", _where(channel), day)
+                log.info("the channel already has its question for %s", day, extra=_ctx(channel))
                 # Still retry a delivery that failed earlier, such as a missing permission since
                 # fixed.
                 await self._deliver(channel)
@@ -159,12 +160,12 @@ class QuizEngine:
         if status is AnswerStatus.CLOSED:
             return Notice("This question is closed: its answer has been revealed in the channel.")
         log.warning(
-            "refused answer %s to round %s choice %s from %s in %s",
+            "refused answer (%s) to round %s choice %s from %s",
             status.value,
             round_id,
             choice,
             member.user_id,
-            _where(channel),
+            extra=_ctx(channel),
         )
         if status is AnswerStatus.BAD_CHOICE:
             return Notice("That choice does not exist for this question.", Tone.ERROR)
@@ -184,7 +185,10 @@ class QuizEngine:
             try:
                 if question is None:
                     log.warning(
-                        "round %d asks question %s, gone from the bank", row.id, row.question_id
+                        "round %d asks question %s, gone from the bank",
+                        row.id,
+                        row.question_id,
+                        extra=_ctx(channel),
                     )
                     await self._mark_done(row)
                 elif row.closed_at is not None:
@@ -193,7 +197,7 @@ class QuizEngine:
                     await self._post_question(row, question)
             except Exception as exc:  # the platform failed: keep the bot and other channels going
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                log.warning("could not post in %s: %s", _where(channel), reason)
+                log.warning("could not post in the channel: %s", reason, extra=_ctx(channel))
                 await self.store.record_post_error(channel, error=reason, at=self.clock.now())
                 return reason
         schedule = await self.store.schedule(channel)
@@ -407,7 +411,13 @@ class QuizEngine:
         """Mark a practice press at once; it never touches the daily scores."""
         question = self.bank.get(question_id)
         if question is None or not 0 <= choice < len(question.choices):
-            log.warning("refused practice press %r/%r from %s", question_id, choice, member.user_id)
+            log.warning(
+                "refused practice press %r/%r from %s",
+                question_id,
+                choice,
+                member.user_id,
+                extra=context(member.server),
+            )
             return Notice("That practice button is not valid any more.", Tone.ERROR)
         if question_id in await self.store.open_question_ids(member.server):
             return Notice(
@@ -470,8 +480,8 @@ def _when(moment: datetime) -> str:
     return f"at {moment:%Y-%m-%d %H:%M} UTC"
 
 
-def _where(channel: ChannelRef) -> str:
-    return f"{channel.server}/{channel.channel}"
+def _ctx(channel: ChannelRef) -> dict[str, str]:
+    return context(channel.server, channel.channel)
 
 
 def _standing(rank: int, score: ScoreRow) -> Standing:

@@ -67,6 +67,15 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{context}]" if context else line
 
 
+def context(server: str, channel: str | None = None) -> dict[str, str]:
+    """`extra=` fields for a log call about a server (`platform:id`) and maybe a channel."""
+    platform, _, server_id = server.partition(":")
+    fields = {"platform": platform, "server": server_id or platform}
+    if channel is not None:
+        fields["channel"] = channel
+    return fields
+
+
 def setup_logging(*, level: str, fmt: str, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())

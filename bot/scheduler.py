@@ -17,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.engine import PostOutcome, QuizEngine
+from bot.logs import context
 from bot.models import ChannelRef
 from bot.schedule import DailyTime, last_post_time, next_post_time, parse_time, parse_zone
 
@@ -122,22 +123,20 @@ class DailyScheduler:
         day, due = last_post_time(daily, at_or_before=now)
         if now - due > self.grace:
             log.warning(
-                "skipping the %s question of %s/%s: due at %s, more than %s ago",
+                "skipping the %s question: due at %s, more than %s ago",
                 day,
-                channel.server,
-                channel.channel,
                 due.isoformat(),
                 self.grace,
+                extra=context(channel.server, channel.channel),
             )
             return None
         async with self._slots:
             outcome = await self.engine.post(channel, day=day)
         if outcome.error:
             log.warning(
-                "daily question for %s/%s failed: %s",
-                channel.server,
-                channel.channel,
+                "daily question failed: %s",
                 outcome.error,
+                extra=context(channel.server, channel.channel),
             )
         return outcome
 
@@ -151,20 +150,18 @@ class DailyScheduler:
             return
         if now - due <= self.grace:
             log.info(
-                "posting the missed %s question of %s/%s late (due at %s)",
+                "posting the missed %s question late (due at %s)",
                 day,
-                channel.server,
-                channel.channel,
                 due.isoformat(),
+                extra=context(channel.server, channel.channel),
             )
             self._catch_up.append(asyncio.create_task(self.post_due(channel=channel)))
         else:
             log.warning(
-                "missed the %s question of %s/%s (due at %s, grace %s); the next one is at %s",
+                "missed the %s question (due at %s, grace %s); the next one is at %s",
                 day,
-                channel.server,
-                channel.channel,
                 due.isoformat(),
                 self.grace,
                 next_post_time(daily, after=now).isoformat(),
+                extra=context(channel.server, channel.channel),
             )
