@@ -1,0 +1,114 @@
+"""The answer buttons, as DynamicItems: a press is understood from its custom_id alone.
+
+discord.py matches every component press against the templates and rebuilds the button from the
+clicked message, so buttons posted before a restart keep working and no view is kept per message.
+Daily questions and practice questions have one class each; both hand the press to the client.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Self
+
+import discord
+
+from adapters.discord.convert import (
+    ANSWER_ID_PATTERN,
+    BUTTON_LABEL_LIMIT,
+    BUTTONS_PER_ROW,
+    PRACTICE_ID_PATTERN,
+    AnswerPress,
+    PracticePress,
+    parse_answer_custom_id,
+    parse_practice_custom_id,
+)
+from adapters.discord.render import ButtonSpec
+
+if TYPE_CHECKING:
+    from adapters.discord.client import QuizClient
+
+Button = discord.ui.Button[discord.ui.View]
+
+
+def _button(spec: ButtonSpec, choice: int) -> Button:
+    return discord.ui.Button(
+        label=spec.label[:BUTTON_LABEL_LIMIT],
+        custom_id=spec.custom_id,
+        style=spec.style,
+        disabled=spec.disabled,
+        row=choice // BUTTONS_PER_ROW,
+    )
+
+
+class AnswerButton(discord.ui.DynamicItem[Button], template=ANSWER_ID_PATTERN):
+    """A choice of a daily question: `dlq:a:<round>:<letter>`."""
+
+    def __init__(self, press: AnswerPress, spec: ButtonSpec) -> None:
+        super().__init__(_button(spec, press.choice))
+        self.press = press
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        press = parse_answer_custom_id(match.string)
+        if press is None:  # pragma: no cover - the template and the parser share one pattern
+            raise ValueError(f"not an answer button: {match.string!r}")
+        return cls(press, ButtonSpec(custom_id=match.string, label="?"))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        client: QuizClient = interaction.client
+        await client.handle_press(interaction, self.press)
+
+
+class PracticeButton(discord.ui.DynamicItem[Button], template=PRACTICE_ID_PATTERN):
+    """A choice of a practice question: `dlq:p:<question id>:<letter>`."""
+
+    def __init__(self, press: PracticePress, spec: ButtonSpec) -> None:
+        super().__init__(_button(spec, press.choice))
+        self.press = press
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        press = parse_practice_custom_id(match.string)
+        if press is None:  # pragma: no cover - the template and the parser share one pattern
+            raise ValueError(f"not a practice button: {match.string!r}")
+        return cls(press, ButtonSpec(custom_id=match.string, label="?"))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        client: QuizClient = interaction.client
+        await client.handle_practice_press(interaction, self.press)
+
+
+DYNAMIC_ITEMS = (AnswerButton, PracticeButton)
+
+
+def build_view(buttons: tuple[ButtonSpec, ...]) -> discord.ui.View | None:
+    """A view holding the given buttons; None when there are none."""
+    if not buttons:
+        return None
+    # No timeout: the buttons are dynamic, so nothing is stored per message and nothing expires.
+    view = discord.ui.View(timeout=None)
+    for spec in buttons:
+        view.add_item(_item(spec))
+    return view
+
+
+def _item(spec: ButtonSpec) -> AnswerButton | PracticeButton:
+    answer = parse_answer_custom_id(spec.custom_id)
+    if answer is not None:
+        return AnswerButton(answer, spec)
+    practice = parse_practice_custom_id(spec.custom_id)
+    if practice is not None:
+        return PracticeButton(practice, spec)
+    raise ValueError(f"not a dlquiz button: {spec.custom_id!r}")

@@ -1,0 +1,216 @@
+"""The discord.py client: login-time set-up, and the bridge from interactions to the engine.
+
+The client is built without the engine and attached to it once the runtime is open (the engine
+needs the client to post, the client needs the engine to answer). Interactions only arrive after
+`connect()`, which comes after `attach()`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+
+from adapters.discord import convert, render, replies
+from adapters.discord.buttons import DYNAMIC_ITEMS
+from adapters.discord.convert import AnswerPress, PracticePress
+from adapters.discord.render import DiscordMessage
+from bot import commands as cmd
+from bot.config import Settings
+from bot.engine import QuizEngine
+from bot.logs import context
+from bot.models import Reply
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_INTERACTION = 10062
+SORRY = "Something went wrong on our side; nothing was changed. Please try again in a moment."
+BAD_OPTION = "One of the options is not valid here; `/dlquiz help` shows the usage."
+STALE_COMMAND = "This command is out of date; Discord will show the current one in a minute."
+
+Show = Callable[[Reply], DiscordMessage]
+
+
+class QuizTree(app_commands.CommandTree["QuizClient"]):
+    async def on_error(
+        self, interaction: discord.Interaction[QuizClient], error: app_commands.AppCommandError, /
+    ) -> None:
+        # A command Discord still shows but this version no longer has (or has with other
+        # options) is normal for a while after an upgrade: say so instead of failing silently.
+        stale = isinstance(
+            error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch
+        )
+        if stale:
+            log.warning("out-of-date command from Discord: %s", error)
+            await _apologise(interaction, STALE_COMMAND)
+        elif isinstance(error, app_commands.TransformerError):
+            # An option value Discord should not have let through, such as a forged payload's.
+            log.warning("bad option value: %s", error)
+            await _apologise(interaction, BAD_OPTION)
+        else:
+            log.error("command failed: %s", error, exc_info=error)
+            await _apologise(interaction, SORRY)
+
+
+class QuizClient(discord.AutoShardedClient):
+    """Auto-sharded: it asks `GET /gateway/bot` (so DISCORD_API_BASE decides the gateway too) and
+    splits into as many shards as Discord asks a large bot to use."""
+
+    def __init__(self, settings: Settings, *, reply_budget: float = replies.DEFAULT_BUDGET) -> None:
+        # Slash commands and button presses arrive without any intent. `guilds` (not privileged)
+        # only keeps discord.py's server cache sound; no member, presence or message events.
+        super().__init__(
+            intents=discord.Intents(guilds=True), allowed_mentions=discord.AllowedMentions.none()
+        )
+        self.settings = settings
+        self.reply_budget = reply_budget
+        self.tree = QuizTree(self)
+        self._engine: QuizEngine | None = None
+
+    @property
+    def engine(self) -> QuizEngine:
+        if self._engine is None:
+            raise RuntimeError("the Discord client is not attached to an engine yet")
+        return self._engine
+
+    def attach(self, engine: QuizEngine) -> None:
+        self._engine = engine
+
+    # --- login time ---------------------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        """Runs inside `login()`, before any gateway connection."""
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        await self.point_gateway()
+        await self.sync_commands()
+
+    async def point_gateway(self) -> None:
+        """Take the gateway URL from `GET /gateway/bot` on the configured REST base.
+
+        The sharded client asks for it too when it connects, but falls back to discord.py's
+        hard-wired default gateway after an invalidated session; this keeps a proxy in the path.
+        """
+        _shards, url, _limits = await self.http.get_bot_gateway()
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        log.info("gateway: %s", url)
+
+    async def sync_commands(self) -> list[app_commands.AppCommand]:
+        """Register `/dlquiz` globally, or only in DISCORD_GUILD_ID (instant, for development)."""
+        guild_id = self.settings.discord_guild_id
+        if guild_id is None:
+            synced = await self.tree.sync()
+            log.info("synced %d command(s) globally", len(synced))
+            return synced
+        guild = discord.Object(id=guild_id)
+        self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        log.info("synced %d command(s) to server %d", len(synced), guild_id)
+        return synced
+
+    async def on_ready(self) -> None:
+        log.info("connected to Discord as %s (%d shard(s))", self.user, self.shard_count or 1)
+
+    # --- interactions -------------------------------------------------------------------------
+
+    async def run_command(
+        self,
+        interaction: discord.Interaction[Any],
+        build: Callable[[], cmd.Command],
+        *,
+        posts: bool = False,
+        show: Show = render.reply_message,
+    ) -> None:
+        """Answer one `/dlquiz` subcommand. `posts`: the engine may post in the channel, which can
+        take longer than Discord waits, so the interaction is deferred first."""
+        invocation = convert.invocation_of(interaction)
+        if invocation is None:
+            await replies.send(interaction, render.error_message(convert.NOT_IN_SERVER))
+            return
+        try:
+            command = build()
+        except cmd.CommandError as exc:
+            await replies.send(interaction, render.error_message(str(exc)))
+            return
+
+        async def work() -> DiscordMessage:
+            return show(await self.engine.handle(command, invocation=invocation))
+
+        async with _guard(interaction):
+            if posts:
+                await replies.deferred(interaction, work())
+            else:
+                await replies.within(interaction, work(), budget=self.reply_budget)
+
+    async def handle_press(self, interaction: discord.Interaction[Any], press: AnswerPress) -> None:
+        """Record an answer button press and confirm it to the member only."""
+        invocation = convert.invocation_of(interaction)
+        if invocation is None:
+            await replies.send(interaction, render.error_message(convert.NOT_IN_SERVER))
+            return
+
+        async def work() -> DiscordMessage:
+            notice = await self.engine.answer(
+                channel=invocation.channel,
+                member=invocation.member,
+                round_id=press.round_id,
+                choice=press.choice,
+            )
+            return render.notice_message(notice)
+
+        async with _guard(interaction):
+            await replies.within(interaction, work(), budget=self.reply_budget)
+
+    async def handle_practice_press(
+        self, interaction: discord.Interaction[Any], press: PracticePress
+    ) -> None:
+        """Mark a practice press at once, in place of the practice question the member saw."""
+        invocation = convert.invocation_of(interaction)
+        if invocation is None:
+            await replies.send(interaction, render.error_message(convert.NOT_IN_SERVER))
+            return
+
+        async def work() -> DiscordMessage:
+            reply = await self.engine.practice_answer(
+                member=invocation.member, question_id=press.question_id, choice=press.choice
+            )
+            return render.reply_message(reply)
+
+        async with _guard(interaction):
+            await replies.within(interaction, work(), budget=self.reply_budget, update=True)
+
+
+@asynccontextmanager
+async def _guard(interaction: discord.Interaction[Any]) -> AsyncIterator[None]:
+    """Log what failed while answering an interaction, and tell the member rather than leave
+    them with Discord's "The application did not respond"."""
+    where = _log_context(interaction)
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_INTERACTION:
+            # Too late to say anything: Discord has dropped the interaction (its 3 s passed).
+            log.warning(
+                "interaction %s expired before it was answered", interaction.id, extra=where
+            )
+            return
+        log.exception("could not answer interaction %s", interaction.id, extra=where)
+        await _apologise(interaction, SORRY)
+
+
+def _log_context(interaction: discord.Interaction[Any]) -> dict[str, str]:
+    if interaction.guild_id is None:
+        return {"platform": "discord"}
+    return context(convert.server_key(interaction.guild_id), str(interaction.channel_id))
+
+
+async def _apologise(interaction: discord.Interaction[Any], text: str) -> None:
+    try:
+        await replies.send(interaction, render.error_message(text))
+    except discord.HTTPException as exc:  # the interaction may be past saving
+        log.warning("could not tell interaction %s about the failure: %s", interaction.id, exc)

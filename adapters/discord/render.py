@@ -1,0 +1,347 @@
+"""Pure rendering of what the engine posts and replies, as Discord messages.
+
+Every value becomes a `DiscordMessage`: text, embeds and the specs of its buttons (the views are
+built from them where an event loop runs). Names and bank text are escaped so markdown and
+mentions in them cannot take effect; timestamps use Discord's `<t:unix:style>` markup so every
+reader sees their own zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import assert_never
+
+import discord
+from discord.utils import escape_markdown, escape_mentions, format_dt
+
+from adapters.discord.convert import answer_custom_id, practice_custom_id
+from bot.models import (
+    LETTERS,
+    LeaderboardCard,
+    Notice,
+    PracticeCard,
+    PracticeResult,
+    Question,
+    QuestionCard,
+    QuestionPost,
+    Reply,
+    RevealPost,
+    ScheduleCard,
+    StatsCard,
+    Tone,
+    TopicsCard,
+)
+from bot.practice import TOP_BOX
+from bot.render import PERIOD_TITLES, percent, reveal_summary, tally_lines
+
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_LIMIT = 1024
+CONTENT_LIMIT = 2000
+
+QUESTION_COLOUR = discord.Colour.blurple()
+REVEAL_COLOUR = discord.Colour.green()
+INFO_COLOUR = discord.Colour.dark_grey()
+ERROR_COLOUR = discord.Colour.red()
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonSpec:
+    custom_id: str
+    label: str
+    style: discord.ButtonStyle = discord.ButtonStyle.secondary
+    disabled: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class DiscordMessage:
+    """One message as Discord takes it; mentions are never allowed when it is sent."""
+
+    content: str | None = None
+    embeds: tuple[discord.Embed, ...] = ()
+    buttons: tuple[ButtonSpec, ...] = ()
+
+
+def plain(text: str) -> str:
+    """Text shown as it is: markdown and mentions in a name or a question cannot take effect."""
+    return escape_mentions(escape_markdown(text))
+
+
+def timestamp(moment: datetime, style: discord.utils.TimestampStyle = "f") -> str:
+    """Discord timestamp markup: every reader sees it in their own zone and language."""
+    return format_dt(moment, style)
+
+
+def answer_buttons(post: QuestionPost) -> tuple[ButtonSpec, ...]:
+    return tuple(
+        ButtonSpec(custom_id=answer_custom_id(post.round_id, i), label=LETTERS[i])
+        for i in range(len(post.question.choices))
+    )
+
+
+def closed_buttons(reveal: RevealPost) -> tuple[ButtonSpec, ...]:
+    """The question's buttons after the reveal: disabled, the right one green."""
+    return tuple(
+        ButtonSpec(
+            custom_id=answer_custom_id(reveal.round_id, i),
+            label=LETTERS[i],
+            style=discord.ButtonStyle.success
+            if i == reveal.question.answer
+            else discord.ButtonStyle.secondary,
+            disabled=True,
+        )
+        for i in range(len(reveal.question.choices))
+    )
+
+
+def question_text(question: Question) -> str:
+    """The prompt and the lettered choices, as plain text inside Discord markdown."""
+    choices = "\n".join(
+        f"**{LETTERS[i]})** {plain(text)}" for i, text in enumerate(question.choices)
+    )
+    return _clip(f"{plain(question.prompt)}\n\n{choices}", DESCRIPTION_LIMIT)
+
+
+def question_embed(post: QuestionPost) -> discord.Embed:
+    q = post.question
+    embed = discord.Embed(
+        title=_clip(f"Question #{post.round_id}", TITLE_LIMIT),
+        description=question_text(q),
+        colour=QUESTION_COLOUR,
+    )
+    embed.add_field(name="Topic", value=plain(q.topic), inline=True)
+    embed.add_field(name="Difficulty", value=q.difficulty.value, inline=True)
+    if post.reveal_at is None:
+        reveal = "when an admin runs `/dlquiz reveal` or posts the next question"
+    else:
+        reveal = f"{timestamp(post.reveal_at, 'f')} ({timestamp(post.reveal_at, 'R')})"
+    embed.add_field(name="Answer revealed", value=reveal, inline=False)
+    embed.set_footer(text="Press a button to answer. Only you see your answer; the first is final.")
+    return embed
+
+
+def question_message(post: QuestionPost) -> DiscordMessage:
+    """The daily question as posted in the channel: embed plus one button per choice."""
+    return DiscordMessage(embeds=(question_embed(post),), buttons=answer_buttons(post))
+
+
+def reveal_message(reveal: RevealPost) -> DiscordMessage:
+    q = reveal.question
+    embed = discord.Embed(
+        title=_clip(
+            f"Answer to question #{reveal.round_id}: {q.answer_letter})"
+            f" {plain(q.choices[q.answer])}",
+            TITLE_LIMIT,
+        ),
+        description=_clip(plain(q.explanation), DESCRIPTION_LIMIT),
+        colour=REVEAL_COLOUR,
+    )
+    # A code block keeps the bars aligned; the tally holds no user text, so nothing to escape.
+    tally = "\n".join(tally_lines(reveal))
+    embed.add_field(name="Answers", value=_clip(f"```\n{tally}\n```", FIELD_LIMIT), inline=False)
+    embed.add_field(name="Result", value=reveal_summary(reveal), inline=False)
+    return DiscordMessage(embeds=(embed,))
+
+
+def reply_message(reply: Reply) -> DiscordMessage:
+    """Any reply of the engine to one member, as the ephemeral message that shows it."""
+    match reply:
+        case Notice():
+            return notice_message(reply)
+        case QuestionCard():
+            return _question_card(reply)
+        case LeaderboardCard():
+            return DiscordMessage(embeds=(_leaderboard_embed(reply),))
+        case StatsCard():
+            return DiscordMessage(embeds=(_stats_embed(reply),))
+        case ScheduleCard():
+            return DiscordMessage(embeds=(_schedule_embed(reply),))
+        case TopicsCard():
+            return DiscordMessage(embeds=(_topics_embed(reply),))
+        case PracticeCard():
+            return _practice_card(reply)
+        case PracticeResult():
+            return DiscordMessage(embeds=(_practice_result_embed(reply),))
+        case _:  # pragma: no cover - mypy reports a reply type added to the engine but not here
+            assert_never(reply)
+
+
+def notice_message(notice: Notice) -> DiscordMessage:
+    # Notices are the engine's own sentences, written with markdown (`/dlquiz …`): kept as they are.
+    return DiscordMessage(content=_clip(notice.text, CONTENT_LIMIT))
+
+
+def error_message(text: str) -> DiscordMessage:
+    return notice_message(Notice(text, Tone.ERROR))
+
+
+def _question_card(card: QuestionCard) -> DiscordMessage:
+    embed = question_embed(card.post)
+    if card.answered_choice is not None:
+        embed.set_footer(text=f"You answered {LETTERS[card.answered_choice]}; the first is final.")
+        return DiscordMessage(embeds=(embed,))
+    return DiscordMessage(embeds=(embed,), buttons=answer_buttons(card.post))
+
+
+def _leaderboard_embed(card: LeaderboardCard) -> discord.Embed:
+    embed = discord.Embed(
+        title=f"Leaderboard, {PERIOD_TITLES[card.period]}", colour=QUESTION_COLOUR
+    )
+    if not card.rows:
+        embed.description = "Nobody has points yet."
+    else:
+        embed.description = _clip(
+            "\n".join(
+                f"**{row.rank}.** {plain(row.name)} · {row.points} pts"
+                f" · {row.correct}/{row.answered} right"
+                for row in card.rows
+            ),
+            DESCRIPTION_LIMIT,
+        )
+    if card.caller is None:
+        you = "You have no points in this period yet."
+    else:
+        you = f"Rank {card.caller.rank} of {card.ranked}, {card.caller.points} pts"
+    embed.add_field(name="You", value=you, inline=False)
+    return embed
+
+
+def _stats_embed(card: StatsCard) -> discord.Embed:
+    embed = discord.Embed(title=_clip(f"Stats for {plain(card.name)}", TITLE_LIMIT))
+    embed.colour = QUESTION_COLOUR
+    rank = f"rank {card.rank} of {card.ranked}" if card.rank else "unranked"
+    embed.add_field(name="Points", value=f"{card.points} ({rank})", inline=True)
+    embed.add_field(
+        name="Answered",
+        value=f"{card.answered}, {card.correct} right ({percent(card.correct, card.answered)})",
+        inline=True,
+    )
+    embed.add_field(
+        name="Streak",
+        value=f"{card.current_streak} now, {card.longest_streak} longest",
+        inline=True,
+    )
+    if card.topics:
+        lines = (
+            f"{plain(t.topic)}: {t.correct}/{t.answered} ({percent(t.correct, t.answered)})"
+            for t in card.topics
+        )
+        embed.description = _clip("**Accuracy per topic**\n" + "\n".join(lines), DESCRIPTION_LIMIT)
+    mastered = [m for m in card.mastery if m.mastered]
+    if mastered:
+        embed.add_field(
+            name="Mastered in practice",
+            value=_clip(
+                "\n".join(f"{plain(m.title)}: {m.mastered}/{m.total}" for m in mastered),
+                FIELD_LIMIT,
+            ),
+            inline=False,
+        )
+    return embed
+
+
+def _schedule_embed(card: ScheduleCard) -> discord.Embed:
+    embed = discord.Embed(title="Daily question", colour=INFO_COLOUR)
+    if card.time is None:
+        embed.description = (
+            "No daily question in this channel."
+            " Admins: `/dlquiz schedule time:HH:MM zone:Area/City`"
+        )
+        return embed
+    embed.description = f"Every day at {card.time} {card.zone}."
+    if card.next_post_at is not None:
+        embed.add_field(
+            name="Next question",
+            value=f"{timestamp(card.next_post_at, 'f')} ({timestamp(card.next_post_at, 'R')})",
+            inline=False,
+        )
+    if card.last_error:
+        when = f" {timestamp(card.last_error_at, 'R')}" if card.last_error_at else ""
+        embed.add_field(
+            name="Last posting failed",
+            value=_clip(f"{plain(card.last_error)}{when}", FIELD_LIMIT),
+            inline=False,
+        )
+        embed.colour = ERROR_COLOUR
+    return embed
+
+
+def _topics_embed(card: TopicsCard) -> discord.Embed:
+    total = sum(t.count for t in card.topics)
+    embed = discord.Embed(
+        title=f"{len(card.topics)} topics, {total} questions", colour=QUESTION_COLOUR
+    )
+    lines = []
+    for topic in card.topics:
+        mastered = card.mastered.get(topic.slug)
+        extra = f", {mastered} mastered" if mastered is not None else ""
+        lines.append(f"**{plain(topic.title)}** · {topic.count}{extra} · `{topic.slug}`")
+    embed.description = _clip("\n".join(lines) or "The question bank is empty.", DESCRIPTION_LIMIT)
+    return embed
+
+
+def _practice_card(card: PracticeCard) -> DiscordMessage:
+    q = card.question
+    where = card.topic.title if card.topic else "all topics"
+    embed = discord.Embed(
+        title=_clip(f"Practice · {plain(where)}", TITLE_LIMIT),
+        description=question_text(q),
+        colour=INFO_COLOUR,
+    )
+    embed.add_field(name="Topic", value=plain(q.topic), inline=True)
+    embed.add_field(name="Difficulty", value=q.difficulty.value, inline=True)
+    embed.add_field(name="Queue", value=f"{card.due} due, {card.new} new", inline=True)
+    embed.set_footer(text="Only you see this; practice never counts on the leaderboard.")
+    buttons = tuple(
+        ButtonSpec(custom_id=practice_custom_id(q.id, i), label=LETTERS[i])
+        for i in range(len(q.choices))
+    )
+    return DiscordMessage(embeds=(embed,), buttons=buttons)
+
+
+def _practice_result_embed(result: PracticeResult) -> discord.Embed:
+    q = result.question
+    verdict = "Right" if result.correct else f"Not quite: you chose {result.choice_letter}"
+    embed = discord.Embed(
+        title=_clip(
+            f"{verdict}. The answer is {q.answer_letter}) {plain(q.choices[q.answer])}",
+            TITLE_LIMIT,
+        ),
+        description=_clip(plain(q.explanation), DESCRIPTION_LIMIT),
+        colour=REVEAL_COLOUR if result.correct else ERROR_COLOUR,
+    )
+    embed.add_field(
+        name="Comes back",
+        value=f"{timestamp(result.next_due_at, 'R')} (box {result.box} of {TOP_BOX})",
+        inline=False,
+    )
+    again = f" topic:{result.topic}" if result.topic else ""
+    embed.set_footer(text=f"Next: /dlquiz practice{again}")
+    return embed
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def stats_reply(reply: Reply, *, user_label: str | None) -> DiscordMessage:
+    """The stats reply; for a picked member without answers, name them rather than their id."""
+    if user_label is not None and isinstance(reply, Notice):
+        # The engine echoes what it looked up, which on Discord is a numeric user id.
+        return notice_message(
+            Notice(f"{plain(user_label)} has not answered a question in this server yet.")
+        )
+    return reply_message(reply)
+
+
+def schedule_reply(reply: Reply, *, missing: list[str]) -> DiscordMessage:
+    """The schedule reply, warning when the bot could not post in this channel when it is due."""
+    message = reply_message(reply)
+    if not missing or not isinstance(reply, ScheduleCard) or reply.time is None:
+        return message
+    warning = (
+        f"Note: I cannot post the question in this channel yet. I need {', '.join(missing)} here"
+        " (channel settings, Permissions)."
+    )
+    return DiscordMessage(content=warning, embeds=message.embeds, buttons=message.buttons)

@@ -1,0 +1,110 @@
+"""Answering one interaction within Discord's 3 seconds, only for the member who acted.
+
+Discord drops an interaction that has no first response after 3 s (its token dies, error 10062).
+Work that posts to a channel defers first and edits the "thinking" message when done. Everything
+else answers directly, but never waits longer than a budget for the engine: past it, the
+interaction is deferred and the answer follows as soon as it is ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+import discord
+
+from adapters.discord.buttons import build_view
+from adapters.discord.render import DiscordMessage
+
+# Leaves a second of the 3 for the network both ways and a busy event loop.
+DEFAULT_BUDGET = 2.0
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+async def send(
+    interaction: discord.Interaction[Any], message: DiscordMessage, *, update: bool = False
+) -> None:
+    """Answer the interaction with an ephemeral message (the first response, or the edit of the
+    deferred one); with `update`, replace the message whose button was pressed instead."""
+    if interaction.response.is_done():
+        await edit_original(interaction, message)
+        return
+    view = build_view(message.buttons)
+    if update:
+        await interaction.response.edit_message(
+            content=message.content,
+            embeds=list(message.embeds),
+            view=view,
+            allowed_mentions=NO_MENTIONS,
+        )
+        return
+    if view is None:
+        await interaction.response.send_message(
+            content=message.content,
+            embeds=list(message.embeds),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+    else:
+        await interaction.response.send_message(
+            content=message.content,
+            embeds=list(message.embeds),
+            view=view,
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+async def edit_original(interaction: discord.Interaction[Any], message: DiscordMessage) -> None:
+    """Replace the deferred "thinking" message with the answer."""
+    await interaction.edit_original_response(
+        content=message.content,
+        embeds=list(message.embeds),
+        view=build_view(message.buttons),
+        allowed_mentions=NO_MENTIONS,
+    )
+
+
+async def defer(interaction: discord.Interaction[Any], *, update: bool = False) -> None:
+    """Acknowledge now, answer later with `edit_original`."""
+    if interaction.response.is_done():
+        return
+    if update:
+        # The answer will replace the pressed message itself (type 6, no visible change yet).
+        await interaction.response.defer()
+    else:
+        # Ephemeral "thinking" for commands and presses alike: the caller sees the bot working,
+        # and the later answer replaces that message, visible to them only.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+
+
+async def deferred(interaction: discord.Interaction[Any], work: Awaitable[DiscordMessage]) -> None:
+    """Defer at once, then do `work` (which may post in the channel) and show its answer."""
+    await defer(interaction)
+    await edit_original(interaction, await work)
+
+
+async def within(
+    interaction: discord.Interaction[Any],
+    work: Awaitable[DiscordMessage],
+    *,
+    budget: float = DEFAULT_BUDGET,
+    update: bool = False,
+) -> None:
+    """Answer with `work`'s message directly when it is ready within `budget` seconds, else
+    defer and edit the answer in when it is. `update`: as in `send`."""
+    task = asyncio.ensure_future(work)
+    try:
+        # shield: the budget running out must not cancel the work, only change how it is sent.
+        message = await asyncio.wait_for(asyncio.shield(task), timeout=budget)
+    except TimeoutError:
+        try:
+            await defer(interaction, update=update)
+        finally:
+            # The work runs to its end even if Discord refused the deferral: an answer pressed
+            # is recorded whether or not its confirmation can still be shown.
+            message = await task
+        await edit_original(interaction, message)
+        return
+    await send(interaction, message, update=update)

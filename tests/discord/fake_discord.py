@@ -1,0 +1,329 @@
+"""A local fake of Discord: the REST routes discord.py calls, and a minimal gateway.
+
+It records every request in order, so a test can wait for one (`wait_for`) and read what the
+bot sent. Responses are built by hand with `Content-Type: application/json` exactly, because
+discord.py parses a body as JSON only then. Knobs: `hold_channel_posts()` makes channel message
+posts wait for a test's go-ahead, `fail_channel()` makes a channel answer 403 or 404, and a
+token other than `TOKEN` is refused with 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TOKEN = "fake-bot-token.for-tests-only"
+APP_ID = "1302745164120801311"
+API_PREFIX = "/api/v10"
+WAIT_LIMIT = 5.0  # a guard against a broken handler, never a way to wait for something
+
+BOT_USER = {
+    "id": APP_ID,
+    "username": "dlquiz",
+    "discriminator": "4127",
+    "global_name": None,
+    "avatar": None,
+    "bot": True,
+    "public_flags": 524288,
+    "flags": 524288,
+    "verified": True,
+    "mfa_enabled": False,
+}
+
+
+@dataclass
+class Request:
+    """One request the bot made; `path` is relative to the API base (or `WS` for the gateway)."""
+
+    seq: int
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+
+    @property
+    def line(self) -> str:
+        query = "?" + "&".join(f"{k}={v}" for k, v in self.query.items()) if self.query else ""
+        return f"{self.method} {self.path}{query}"
+
+
+@dataclass
+class Gateway:
+    ws: web.WebSocketResponse
+    zlib_stream: Any
+    seq: count[int] = field(default_factory=lambda: count(1))
+
+    async def send(self, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        if self.zlib_stream is None:
+            await self.ws.send_str(data.decode())
+        else:
+            await self.ws.send_bytes(
+                self.zlib_stream.compress(data) + self.zlib_stream.flush(zlib.Z_SYNC_FLUSH)
+            )
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        await self.send({"op": 0, "s": next(self.seq), "t": event, "d": data})
+
+
+class FakeDiscord:
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.originals: dict[str, dict[str, Any]] = {}  # interaction token -> its message
+        self.channel_of_token: dict[str, str] = {}
+        self.failing: dict[str, tuple[int, int, str]] = {}
+        self.gateway: Gateway | None = None
+        self._held: asyncio.Event | None = None
+        self._changed = asyncio.Condition()
+        self._seq = count(1)
+        self._ids = count(1303100000000000000)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        if self._held is not None:
+            self._held.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # --- knobs --------------------------------------------------------------------------------
+
+    def hold_channel_posts(self) -> asyncio.Event:
+        """Channel message posts are recorded on arrival but answered only once the event is set."""
+        self._held = asyncio.Event()
+        return self._held
+
+    def fail_channel(self, channel_id: str, *, status: int = 403) -> None:
+        if status == 403:
+            self.failing[channel_id] = (403, 50013, "Missing Permissions")
+        else:
+            self.failing[channel_id] = (404, 10003, "Unknown Channel")
+
+    # --- waiting and reading ------------------------------------------------------------------
+
+    async def wait_for(self, match: Callable[[Request], bool], *, after: int = 0) -> Request:
+        """The first request after sequence number `after` that matches, waiting for it."""
+        async with asyncio.timeout(WAIT_LIMIT), self._changed:
+            while True:
+                for request in self.requests:
+                    if request.seq > after and match(request):
+                        return request
+                await self._changed.wait()
+
+    def lines(self, *, after: int = 0) -> list[str]:
+        return [r.line for r in self.requests if r.seq > after]
+
+    @property
+    def last_seq(self) -> int:
+        return self.requests[-1].seq if self.requests else 0
+
+    async def _record(self, request: web.Request, path: str) -> Request:
+        raw = await request.read()
+        body = json.loads(raw) if raw and request.content_type == "application/json" else None
+        entry = Request(next(self._seq), request.method, path, dict(request.query), body)
+        async with self._changed:
+            self.requests.append(entry)
+            self._changed.notify_all()
+        return entry
+
+    # --- REST ---------------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        entry = await self._record(request, path)
+        parts = path.strip("/").split("/")
+        if parts[0] in ("interactions", "webhooks"):
+            return await self._interaction_route(entry, parts)
+        if request.headers.get("Authorization") != f"Bot {TOKEN}":
+            return _json({"message": "401: Unauthorized", "code": 0}, status=401)
+        if path == "/users/@me":
+            return _json(BOT_USER)
+        if path == "/oauth2/applications/@me":
+            return _json(_application())
+        if path == "/gateway/bot":
+            limits = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+            return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limits})
+        if parts[0] == "applications" and parts[-1] == "commands" and entry.method == "PUT":
+            return _json([_registered(c, parts) for c in entry.body])
+        if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
+            return await self._channel_messages(entry, parts)
+        return _json({"message": "404: Not Found", "code": 0}, status=404)
+
+    async def _channel_messages(self, entry: Request, parts: list[str]) -> web.Response:
+        channel_id = parts[1]
+        if entry.method == "POST" and self._held is not None:
+            await self._held.wait()
+        if channel_id in self.failing:
+            status, code, message = self.failing[channel_id]
+            return _json({"message": message, "code": code}, status=status)
+        if entry.method == "POST" and len(parts) == 3:
+            return _json(self._new_message(channel_id, entry.body))
+        if entry.method == "PATCH" and len(parts) == 4:
+            stored = self.messages.get(parts[3])
+            if stored is None:
+                return _json({"message": "Unknown Message", "code": 10008}, status=404)
+            stored.update(_message_fields(entry.body))
+            return _json(stored)
+        return _json({"message": "405: Method Not Allowed", "code": 0}, status=405)
+
+    async def _interaction_route(self, entry: Request, parts: list[str]) -> web.Response:
+        if parts[0] == "interactions":  # POST /interactions/{id}/{token}/callback
+            interaction_id, token = parts[1], parts[2]
+            kind = entry.body["type"]
+            data = entry.body.get("data") or {}
+            ephemeral = bool(data.get("flags", 0) & 64)
+            reply: dict[str, Any] = {"id": interaction_id, "type": 2}
+            if kind in (4, 5):
+                message = self._new_message(self.channel_of_token.get(token, "0"), data)
+                self.originals[token] = message
+                reply.update(
+                    response_message_id=message["id"],
+                    response_message_loading=kind == 5,
+                    response_message_ephemeral=ephemeral,
+                )
+            return _json({"interaction": reply})
+        token = parts[2]  # /webhooks/{app}/{token}[/messages/@original]
+        if entry.method == "PATCH" and parts[-1] == "@original":
+            original = self.originals.setdefault(
+                token, self._new_message(self.channel_of_token.get(token, "0"), {})
+            )
+            original.update(_message_fields(entry.body))
+            return _json(original)
+        if entry.method == "POST" and len(parts) == 3:
+            return _json(self._new_message(self.channel_of_token.get(token, "0"), entry.body))
+        return _json({"message": "404: Not Found", "code": 0}, status=404)
+
+    def _new_message(self, channel_id: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        body = body or {}
+        message_id = str(next(self._ids))
+        message = {
+            "id": message_id,
+            "channel_id": channel_id,
+            "author": BOT_USER,
+            "content": "",
+            "timestamp": "2026-03-02T09:00:00.000000+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "components": [],
+            "pinned": False,
+            "type": 19 if body.get("message_reference") else 0,
+            "flags": body.get("flags", 0),
+        }
+        message.update(_message_fields(body))
+        self.messages[message_id] = message
+        return message
+
+    # --- gateway ------------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        await self._record(request, "/gateway")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        stream = zlib.compressobj() if request.query.get("compress") == "zlib-stream" else None
+        gateway = Gateway(ws, stream)
+        self.gateway = gateway
+        await gateway.send({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
+        async for frame in ws:
+            if frame.type is not WSMsgType.TEXT:
+                continue
+            payload = json.loads(frame.data)
+            entry = Request(next(self._seq), "WS", f"op {payload['op']}", {}, payload.get("d"))
+            async with self._changed:
+                self.requests.append(entry)
+                self._changed.notify_all()
+            if payload["op"] == 1:
+                await gateway.send({"op": 11, "d": None, "s": None, "t": None})
+            elif payload["op"] == 2:
+                await gateway.dispatch("READY", self._ready(payload["d"]))
+        return ws
+
+    def _ready(self, identify: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "v": 10,
+            "user": BOT_USER,
+            "guilds": [],
+            "session_id": "fake-session",
+            "resume_gateway_url": self.gateway_url,
+            "shard": identify.get("shard", [0, 1]),
+            "application": {"id": APP_ID, "flags": 0},
+        }
+
+
+def _json(data: Any, *, status: int = 200) -> web.Response:
+    # Built by hand: web.json_response adds "; charset=utf-8", which discord.py does not parse.
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={"Content-Type": "application/json"},
+    )
+
+
+def _message_fields(body: dict[str, Any] | None) -> dict[str, Any]:
+    body = body or {}
+    keep = ("content", "embeds", "components", "message_reference", "flags")
+    fields = {k: body[k] for k in keep if k in body}
+    if fields.get("content") is None and "content" in fields:
+        fields["content"] = ""
+    return fields
+
+
+def _application() -> dict[str, Any]:
+    return {
+        "id": APP_ID,
+        "name": "dlquiz",
+        "description": "",
+        "icon": None,
+        "bot_public": True,
+        "bot_require_code_grant": False,
+        "owner": {**BOT_USER, "id": "1178324519023411221", "username": "owner", "bot": False},
+        "verify_key": "0" * 64,
+        "flags": 0,
+    }
+
+
+def _registered(command: dict[str, Any], parts: list[str]) -> dict[str, Any]:
+    registered = {
+        "id": "1302751032201416724",
+        "application_id": APP_ID,
+        "version": "1302751032201416725",
+        "default_member_permissions": None,
+        "type": 1,
+        "nsfw": False,
+        **command,
+    }
+    if "guilds" in parts:
+        registered["guild_id"] = parts[parts.index("guilds") + 1]
+    return registered
