@@ -416,13 +416,19 @@ class Store:
         )
         return _round(row) if row else None
 
-    async def undelivered_rounds(self, channel: ChannelRef | None = None) -> list[RoundRow]:
-        """Rounds whose question or reveal was committed but not (yet) posted, oldest first."""
+    async def undelivered_rounds(
+        self, channel: ChannelRef | None = None, *, platform: str | None = None
+    ) -> list[RoundRow]:
+        """Rounds whose question or reveal was committed but not (yet) posted, oldest first:
+        of one channel, of one platform's servers, or all."""
         where = "(message_ref IS NULL OR reveal_posted = 0)"
         params: tuple[str, ...] = ()
         if channel is not None:
             where += " AND server = ? AND channel = ?"
             params = (channel.server, channel.channel)
+        elif platform is not None:
+            where += " AND server >= ? AND server < ?"
+            params = _platform_range(platform)
         rows = await self._reader.execute_fetchall(
             f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE {where} ORDER BY id", params
         )
@@ -603,9 +609,14 @@ class Store:
         )
         return _schedule(row) if row else None
 
-    async def schedules(self) -> list[ScheduleRow]:
+    async def schedules(self, *, platform: str | None = None) -> list[ScheduleRow]:
+        """Every schedule, or those of one platform's servers."""
+        where, params = "", tuple[str, ...]()
+        if platform is not None:
+            where = "WHERE server >= ? AND server < ?"
+            params = _platform_range(platform)
         rows = await self._reader.execute_fetchall(
-            f"SELECT {_SCHEDULE_COLUMNS} FROM schedules ORDER BY server, channel"
+            f"SELECT {_SCHEDULE_COLUMNS} FROM schedules {where} ORDER BY server, channel", params
         )
         return [_schedule(row) for row in rows]
 
@@ -697,6 +708,11 @@ class Store:
         return str(row[0]) if row else "no answer"
 
 
+def _platform_range(platform: str) -> tuple[str, str]:
+    """Bounds of the server keys `<platform>:…`, as a range the primary keys can seek."""
+    return f"{platform}:", f"{platform};"  # ';' sorts right after ':'
+
+
 def _schedule(row: sqlite3.Row | tuple[Any, ...]) -> ScheduleRow:
     return ScheduleRow(
         server=row[0],
@@ -778,8 +794,11 @@ async def _rollback(db: aiosqlite.Connection) -> None:
 async def _one(
     db: aiosqlite.Connection, sql: str, params: tuple[Any, ...] = ()
 ) -> sqlite3.Row | tuple[Any, ...] | None:
-    async with db.execute(sql, params) as cursor:
-        return await cursor.fetchone()
+    # One thread call that runs the statement to its end. A cursor left open between awaits
+    # would keep the connection's read snapshot, and every other coroutine's read on it would
+    # miss commits made since.
+    rows = await db.execute_fetchall(sql, params)
+    return next(iter(rows), None)
 
 
 async def _close_open_round(
