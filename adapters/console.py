@@ -28,7 +28,8 @@ from bot.ports import Clock
 from bot.render import question_text, reply_text, reveal_text
 from bot.runtime import running
 
-SERVER = "console:local"
+PLATFORM = "console"
+SERVER = f"{PLATFORM}:local"
 CHANNEL = ChannelRef(SERVER, "terminal")
 INTRO = (
     "dlquiz terminal channel. /dlquiz help for the commands, /dlquiz post to start a round,"
@@ -156,7 +157,7 @@ async def run_console(
     out = out or sys.stdout
     platform = ConsolePlatform(out)
     interactive = source.isatty()
-    async with running(settings, platform, clock=clock) as runtime:
+    async with running(settings, platform, clock=clock, platform_name=PLATFORM) as runtime:
         session = ConsoleSession(runtime.engine, platform, user=user)
         platform.write(INTRO)
         lines = _start_reader(source, asyncio.get_running_loop())

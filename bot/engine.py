@@ -171,9 +171,11 @@ class QuizEngine:
             return Notice("That choice does not exist for this question.", Tone.ERROR)
         return Notice("That button does not belong to a question of this channel.", Tone.ERROR)
 
-    async def deliver_pending(self) -> None:
-        """Post whatever was committed but not posted when the bot last stopped."""
-        channels = {row.channel_ref for row in await self.store.undelivered_rounds()}
+    async def deliver_pending(self, *, platform: str | None = None) -> None:
+        """Post whatever was committed but not posted when the bot last stopped (on `platform`'s
+        servers only, when a database is shared)."""
+        pending = await self.store.undelivered_rounds(platform=platform)
+        channels = {row.channel_ref for row in pending}
         for channel in sorted(channels, key=lambda c: (c.server, c.channel)):
             async with self._channel_locks[channel]:
                 await self._deliver(channel)

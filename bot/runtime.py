@@ -33,13 +33,16 @@ async def running(
     *,
     clock: Clock | None = None,
     bank: Bank | None = None,
+    platform_name: str | None = None,
 ) -> AsyncIterator[Runtime]:
+    """The running engine for one platform; `platform_name` is the prefix of its server keys
+    (`discord`, `slack`, `console`): only those servers' schedules and pending posts are its."""
     bank = bank or configured_bank(settings)
     store = await Store.open(settings.db_path)
     engine = QuizEngine(store=store, bank=bank, platform=platform, clock=clock or SystemClock())
-    scheduler = DailyScheduler(engine, grace=settings.grace)
+    scheduler = DailyScheduler(engine, grace=settings.grace, platform=platform_name)
     try:
-        await engine.deliver_pending()
+        await engine.deliver_pending(platform=platform_name)
         await scheduler.start()
         yield Runtime(engine=engine, scheduler=scheduler)
     finally:

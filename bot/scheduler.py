@@ -50,14 +50,19 @@ def job_id(channel: ChannelRef) -> str:
 
 
 class DailyScheduler:
+    """Daily jobs for the schedules of one platform's servers (all of them when `platform` is
+    None), so two bots sharing a database never post in each other's channels."""
+
     def __init__(
         self,
         engine: QuizEngine,
         *,
         grace: timedelta,
         concurrency: int = DEFAULT_CONCURRENCY,
+        platform: str | None = None,
     ) -> None:
         self.engine = engine
+        self.platform = platform
         self.grace = grace
         self._slots = asyncio.Semaphore(concurrency)
         self._scheduler = AsyncIOScheduler(
@@ -78,7 +83,7 @@ class DailyScheduler:
         self._scheduler.start()
         self.engine.schedule_listeners.append(self.update)
         now = self.engine.clock.now()
-        for row in await self.engine.store.schedules():
+        for row in await self.engine.store.schedules(platform=self.platform):
             channel = ChannelRef(row.server, row.channel)
             daily = DailyTime(at=parse_time(row.time), zone=parse_zone(row.zone))
             self._add_job(channel, daily)
@@ -94,6 +99,8 @@ class DailyScheduler:
 
     async def update(self, channel: ChannelRef, daily: DailyTime | None) -> None:
         """Follow a schedule change at once."""
+        if self.platform is not None and not channel.server.startswith(f"{self.platform}:"):
+            return
         if daily is None:
             if self._scheduler.get_job(job_id(channel)) is not None:
                 self._scheduler.remove_job(job_id(channel))

@@ -188,3 +188,28 @@ async def test_thousand_channels_due_together_one_failing(
     # A second round of triggers for the same minute posts nothing anywhere.
     await asyncio.gather(*(scheduler.post_due(channel=c) for c in channels))
     assert len(platform.questions) == 999
+
+
+async def test_a_platform_loads_only_its_own_schedules_and_pending_posts(
+    engine: QuizEngine, platform: MemoryPlatform, clock: ManualClock
+) -> None:
+    mine, theirs = ChannelRef("slack:T1", "C1"), ChannelRef("console:local", "terminal")
+    for channel in (mine, theirs):
+        await engine.store.set_schedule(
+            channel, time="09:00", zone="UTC", at=DUE - timedelta(days=1)
+        )
+    platform.failing.update({mine, theirs})
+    await engine.post(mine)
+    await engine.post(theirs)
+    platform.failing.clear()
+    clock.set(DUE + timedelta(minutes=1))
+    await engine.deliver_pending(platform="slack")
+    assert [q.channel for q in platform.questions] == [mine]
+    scheduler = DailyScheduler(engine, grace=GRACE, platform="slack")
+    await scheduler.start()
+    try:
+        assert scheduler.apscheduler.get_job(job_id(mine)) is not None
+        assert scheduler.apscheduler.get_job(job_id(theirs)) is None
+        await scheduler.update(theirs, None)
+    finally:
+        await scheduler.shutdown()

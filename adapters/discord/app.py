@@ -95,7 +95,9 @@ async def started(
     client = build_bot(settings, reply_budget=reply_budget)
     try:
         await login(client, token)
-        async with running(settings, DiscordPlatform(client), clock=clock, bank=bank) as runtime:
+        async with running(
+            settings, DiscordPlatform(client), clock=clock, bank=bank, platform_name="discord"
+        ) as runtime:
             client.attach(runtime.engine)
             yield client
     finally:
