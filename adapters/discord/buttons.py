@@ -2,7 +2,8 @@
 
 discord.py matches every component press against the templates and rebuilds the button from the
 clicked message, so buttons posted before a restart keep working and no view is kept per message.
-Daily questions and practice questions have one class each; both hand the press to the client.
+Daily questions, practice questions and the "Next question" under a practice result have one
+class each; all of them hand the press to the client.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from adapters.discord.convert import (
     BUTTON_LABEL_LIMIT,
     BUTTONS_PER_ROW,
     PRACTICE_ID_PATTERN,
+    PRACTICE_NEXT_ID_PATTERN,
     AnswerPress,
+    NextPracticePress,
     PracticePress,
     parse_answer_custom_id,
     parse_practice_custom_id,
+    parse_practice_next_custom_id,
 )
-from adapters.discord.render import ButtonSpec
+from adapters.discord.render import NEXT_PRACTICE_LABEL, ButtonSpec
 
 if TYPE_CHECKING:
     from adapters.discord.client import QuizClient
@@ -30,13 +34,13 @@ if TYPE_CHECKING:
 Button = discord.ui.Button[discord.ui.View]
 
 
-def _button(spec: ButtonSpec, choice: int) -> Button:
+def _button(spec: ButtonSpec, *, row: int = 0) -> Button:
     return discord.ui.Button(
         label=spec.label[:BUTTON_LABEL_LIMIT],
         custom_id=spec.custom_id,
         style=spec.style,
         disabled=spec.disabled,
-        row=choice // BUTTONS_PER_ROW,
+        row=row,
     )
 
 
@@ -44,7 +48,7 @@ class AnswerButton(discord.ui.DynamicItem[Button], template=ANSWER_ID_PATTERN):
     """A choice of a daily question: `dlq:a:<round>:<letter>`."""
 
     def __init__(self, press: AnswerPress, spec: ButtonSpec) -> None:
-        super().__init__(_button(spec, press.choice))
+        super().__init__(_button(spec, row=press.choice // BUTTONS_PER_ROW))
         self.press = press
 
     @classmethod
@@ -69,7 +73,7 @@ class PracticeButton(discord.ui.DynamicItem[Button], template=PRACTICE_ID_PATTER
     """A choice of a practice question: `dlq:p:<question id>:<letter>`."""
 
     def __init__(self, press: PracticePress, spec: ButtonSpec) -> None:
-        super().__init__(_button(spec, press.choice))
+        super().__init__(_button(spec, row=press.choice // BUTTONS_PER_ROW))
         self.press = press
 
     @classmethod
@@ -90,7 +94,32 @@ class PracticeButton(discord.ui.DynamicItem[Button], template=PRACTICE_ID_PATTER
         await client.handle_practice_press(interaction, self.press)
 
 
-DYNAMIC_ITEMS = (AnswerButton, PracticeButton)
+class NextPracticeButton(discord.ui.DynamicItem[Button], template=PRACTICE_NEXT_ID_PATTERN):
+    """The next practice question under a result: `dlq:pn:<topic slug>`, or `dlq:pn:*`."""
+
+    def __init__(self, press: NextPracticePress, spec: ButtonSpec) -> None:
+        super().__init__(_button(spec))
+        self.press = press
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        press = parse_practice_next_custom_id(match.string)
+        if press is None:  # pragma: no cover - the template and the parser share one pattern
+            raise ValueError(f"not a next-practice button: {match.string!r}")
+        return cls(press, ButtonSpec(custom_id=match.string, label=NEXT_PRACTICE_LABEL))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        client: QuizClient = interaction.client
+        await client.handle_practice_next(interaction, self.press)
+
+
+DYNAMIC_ITEMS = (AnswerButton, PracticeButton, NextPracticeButton)
 
 
 def build_view(buttons: tuple[ButtonSpec, ...]) -> discord.ui.View | None:
@@ -104,11 +133,14 @@ def build_view(buttons: tuple[ButtonSpec, ...]) -> discord.ui.View | None:
     return view
 
 
-def _item(spec: ButtonSpec) -> AnswerButton | PracticeButton:
+def _item(spec: ButtonSpec) -> AnswerButton | PracticeButton | NextPracticeButton:
     answer = parse_answer_custom_id(spec.custom_id)
     if answer is not None:
         return AnswerButton(answer, spec)
     practice = parse_practice_custom_id(spec.custom_id)
     if practice is not None:
         return PracticeButton(practice, spec)
+    next_practice = parse_practice_next_custom_id(spec.custom_id)
+    if next_practice is not None:
+        return NextPracticeButton(next_practice, spec)
     raise ValueError(f"not a dlquiz button: {spec.custom_id!r}")

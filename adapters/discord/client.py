@@ -8,7 +8,7 @@ needs the client to post, the client needs the engine to answer). Interactions o
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,13 +19,13 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord import convert, render, replies
 from adapters.discord.buttons import DYNAMIC_ITEMS
-from adapters.discord.convert import AnswerPress, PracticePress
+from adapters.discord.convert import AnswerPress, NextPracticePress, PracticePress
 from adapters.discord.render import DiscordMessage
 from bot import commands as cmd
 from bot.config import Settings
 from bot.engine import QuizEngine
 from bot.logs import context
-from bot.models import Reply
+from bot.models import Invocation, Reply
 
 log = logging.getLogger(__name__)
 
@@ -170,16 +170,35 @@ class QuizClient(discord.AutoShardedClient):
         self, interaction: discord.Interaction[Any], press: PracticePress
     ) -> None:
         """Mark a practice press at once, in place of the practice question the member saw."""
+        await self._practice_update(
+            interaction,
+            lambda invocation: self.engine.practice_answer(
+                member=invocation.member, question_id=press.question_id, choice=press.choice
+            ),
+        )
+
+    async def handle_practice_next(
+        self, interaction: discord.Interaction[Any], press: NextPracticePress
+    ) -> None:
+        """Show the next practice question (same topic filter) in place of the result."""
+        await self._practice_update(
+            interaction,
+            lambda invocation: self.engine.handle(cmd.Practice(press.topic), invocation=invocation),
+        )
+
+    async def _practice_update(
+        self,
+        interaction: discord.Interaction[Any],
+        answer: Callable[[Invocation], Awaitable[Reply]],
+    ) -> None:
+        """Replace the pressed practice message with the engine's reply, within Discord's 3 s."""
         invocation = convert.invocation_of(interaction)
         if invocation is None:
             await replies.send(interaction, render.error_message(convert.NOT_IN_SERVER))
             return
 
         async def work() -> DiscordMessage:
-            reply = await self.engine.practice_answer(
-                member=invocation.member, question_id=press.question_id, choice=press.choice
-            )
-            return render.reply_message(reply)
+            return render.reply_message(await answer(invocation))
 
         async with _guard(interaction):
             await replies.within(interaction, work(), budget=self.reply_budget, update=True)

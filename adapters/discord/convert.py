@@ -38,6 +38,14 @@ PRACTICE_ID_PATTERN = (
     rf"{re.escape(PRACTICE_ID_PREFIX)}(?P<question>[a-z0-9][a-z0-9-]{{2,63}}):(?P<choice>[A-E])"
 )
 _PRACTICE_ID = re.compile(PRACTICE_ID_PATTERN)
+# The "Next question" button under a practice result keeps the topic filter: a topic slug (same
+# shape as question ids) or `*` for all topics.
+PRACTICE_NEXT_ID_PREFIX = "dlq:pn:"
+ALL_TOPICS = "*"
+PRACTICE_NEXT_ID_PATTERN = (
+    rf"{re.escape(PRACTICE_NEXT_ID_PREFIX)}(?P<topic>\*|[a-z0-9][a-z0-9-]{{2,63}})"
+)
+_PRACTICE_NEXT_ID = re.compile(PRACTICE_NEXT_ID_PATTERN)
 
 # What the bot needs in a channel to post the question (embed + buttons) and reply with its reveal.
 NEEDED_PERMISSIONS = {
@@ -48,6 +56,11 @@ NEEDED_PERMISSIONS = {
 }
 
 NOT_IN_SERVER = "dlquiz works in server channels, not in direct messages."
+
+
+def _match(pattern: re.Pattern[str], custom_id: str) -> re.Match[str] | None:
+    """The whole custom_id matched by one of our patterns; None if it is not ours or too long."""
+    return None if len(custom_id) > CUSTOM_ID_LIMIT else pattern.fullmatch(custom_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +74,14 @@ def answer_custom_id(round_id: int, choice: int) -> str:
     if not 0 <= choice < len(LETTERS):
         raise ValueError(f"choice {choice} is not one of {LETTERS}")
     custom_id = f"{ANSWER_ID_PREFIX}{round_id}:{LETTERS[choice]}"
-    if len(custom_id) > CUSTOM_ID_LIMIT or not _ANSWER_ID.fullmatch(custom_id):
+    if _match(_ANSWER_ID, custom_id) is None:
         raise ValueError(f"round id {round_id} does not fit an answer button's custom_id")
     return custom_id
 
 
 def parse_answer_custom_id(custom_id: str) -> AnswerPress | None:
     """The press a custom_id stands for; None for anything not made by `answer_custom_id`."""
-    if len(custom_id) > CUSTOM_ID_LIMIT:
-        return None
-    match = _ANSWER_ID.fullmatch(custom_id)
+    match = _match(_ANSWER_ID, custom_id)
     if match is None:
         return None
     return AnswerPress(round_id=int(match["round"]), choice=LETTERS.index(match["choice"]))
@@ -87,18 +98,37 @@ def practice_custom_id(question_id: str, choice: int) -> str:
     if not 0 <= choice < len(LETTERS):
         raise ValueError(f"choice {choice} is not one of {LETTERS}")
     custom_id = f"{PRACTICE_ID_PREFIX}{question_id}:{LETTERS[choice]}"
-    if len(custom_id) > CUSTOM_ID_LIMIT or not _PRACTICE_ID.fullmatch(custom_id):
+    if _match(_PRACTICE_ID, custom_id) is None:
         raise ValueError(f"question id {question_id!r} does not fit a practice button's custom_id")
     return custom_id
 
 
 def parse_practice_custom_id(custom_id: str) -> PracticePress | None:
-    if len(custom_id) > CUSTOM_ID_LIMIT:
-        return None
-    match = _PRACTICE_ID.fullmatch(custom_id)
+    match = _match(_PRACTICE_ID, custom_id)
     if match is None:
         return None
     return PracticePress(question_id=match["question"], choice=LETTERS.index(match["choice"]))
+
+
+@dataclass(frozen=True, slots=True)
+class NextPracticePress:
+    topic: str | None  # the topic slug the practice is narrowed to; None for all topics
+
+
+def practice_next_custom_id(topic: str | None) -> str:
+    """The custom_id of the "Next question" button, keeping the topic filter (None: all)."""
+    custom_id = f"{PRACTICE_NEXT_ID_PREFIX}{ALL_TOPICS if topic is None else topic}"
+    if topic == ALL_TOPICS or _match(_PRACTICE_NEXT_ID, custom_id) is None:
+        raise ValueError(f"topic {topic!r} does not fit a next-practice button's custom_id")
+    return custom_id
+
+
+def parse_practice_next_custom_id(custom_id: str) -> NextPracticePress | None:
+    match = _match(_PRACTICE_NEXT_ID, custom_id)
+    if match is None:
+        return None
+    topic = match["topic"]
+    return NextPracticePress(topic=None if topic == ALL_TOPICS else topic)
 
 
 def server_key(guild_id: int) -> str:

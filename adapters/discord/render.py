@@ -15,7 +15,11 @@ from typing import assert_never
 import discord
 from discord.utils import escape_markdown, escape_mentions, format_dt
 
-from adapters.discord.convert import answer_custom_id, practice_custom_id
+from adapters.discord.convert import (
+    answer_custom_id,
+    practice_custom_id,
+    practice_next_custom_id,
+)
 from bot.models import (
     LETTERS,
     LeaderboardCard,
@@ -44,6 +48,8 @@ QUESTION_COLOUR = discord.Colour.blurple()
 REVEAL_COLOUR = discord.Colour.green()
 INFO_COLOUR = discord.Colour.dark_grey()
 ERROR_COLOUR = discord.Colour.red()
+
+NEXT_PRACTICE_LABEL = "Next question"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +168,7 @@ def reply_message(reply: Reply) -> DiscordMessage:
         case PracticeCard():
             return _practice_card(reply)
         case PracticeResult():
-            return DiscordMessage(embeds=(_practice_result_embed(reply),))
+            return _practice_result(reply)
         case _:  # pragma: no cover - mypy reports a reply type added to the engine but not here
             assert_never(reply)
 
@@ -300,7 +306,8 @@ def _practice_card(card: PracticeCard) -> DiscordMessage:
     return DiscordMessage(embeds=(embed,), buttons=buttons)
 
 
-def _practice_result_embed(result: PracticeResult) -> discord.Embed:
+def _practice_result(result: PracticeResult) -> DiscordMessage:
+    """The marked practice press, with a button for the next question under the same filter."""
     q = result.question
     verdict = "Right" if result.correct else f"Not quite: you chose {result.choice_letter}"
     embed = discord.Embed(
@@ -316,9 +323,12 @@ def _practice_result_embed(result: PracticeResult) -> discord.Embed:
         value=f"{timestamp(result.next_due_at, 'R')} (box {result.box} of {TOP_BOX})",
         inline=False,
     )
-    again = f" topic:{result.topic}" if result.topic else ""
-    embed.set_footer(text=f"Next: /dlquiz practice{again}")
-    return embed
+    next_button = ButtonSpec(
+        custom_id=practice_next_custom_id(result.topic),
+        label=NEXT_PRACTICE_LABEL,
+        style=discord.ButtonStyle.primary,
+    )
+    return DiscordMessage(embeds=(embed,), buttons=(next_button,))
 
 
 def _clip(text: str, limit: int) -> str:

@@ -14,7 +14,7 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-from fake_discord import FakeDiscord, Request
+from fake_discord import FakeDiscord, Request, message_fields
 
 from adapters.discord.client import QuizClient
 
@@ -26,6 +26,7 @@ MANAGE_GUILD = 1 << 5
 EMBED_LINKS = 1 << 14
 EPHEMERAL = 64
 DEFERRED = (5, 6)  # "thinking" deferral, and deferred update of the pressed message
+UPDATE = 7  # the pressed message is replaced
 
 _ids = count(1303200000000000000)
 
@@ -198,9 +199,13 @@ class Harness:
         )
         kind = callback.body["type"]
         if kind not in DEFERRED:
-            # A new message (type 4) is stored by the fake with its id; an update (7) is not.
+            # A new message (type 4) is stored by the fake with its id; an update (7) edits the
+            # pressed message, which the payload carries.
             sent = callback.body.get("data") or {}
-            shown = self.fake.originals.get(token, sent)
+            if kind == UPDATE:
+                shown = {**payload["message"], **message_fields(sent)}
+            else:
+                shown = self.fake.originals.get(token, sent)
             return Answer(kind, shown, sent, self._since(after))
         edit = await self.fake.wait_for(
             lambda r: r.method == "PATCH" and r.path.endswith(f"/{token}/messages/@original"),

@@ -190,7 +190,7 @@ class FakeDiscord:
             stored = self.messages.get(parts[3])
             if stored is None:
                 return _json({"message": "Unknown Message", "code": 10008}, status=404)
-            stored.update(_message_fields(entry.body))
+            stored.update(message_fields(entry.body))
             return _json(stored)
         return _json({"message": "405: Method Not Allowed", "code": 0}, status=405)
 
@@ -215,7 +215,7 @@ class FakeDiscord:
             original = self.originals.setdefault(
                 token, self._new_message(self.channel_of_token.get(token, "0"), {})
             )
-            original.update(_message_fields(entry.body))
+            original.update(message_fields(entry.body))
             return _json(original)
         if entry.method == "POST" and len(parts) == 3:
             return _json(self._new_message(self.channel_of_token.get(token, "0"), entry.body))
@@ -242,7 +242,7 @@ class FakeDiscord:
             "type": 19 if body.get("message_reference") else 0,
             "flags": body.get("flags", 0),
         }
-        message.update(_message_fields(body))
+        message.update(message_fields(body))
         self.messages[message_id] = message
         return message
 
@@ -291,7 +291,7 @@ def _json(data: Any, *, status: int = 200) -> web.Response:
     )
 
 
-def _message_fields(body: dict[str, Any] | None) -> dict[str, Any]:
+def message_fields(body: dict[str, Any] | None) -> dict[str, Any]:
     body = body or {}
     keep = ("content", "embeds", "components", "message_reference", "flags")
     fields = {k: body[k] for k in keep if k in body}

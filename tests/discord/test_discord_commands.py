@@ -12,11 +12,13 @@ from discord_harness import (
     Harness,
     autocomplete,
     click,
+    click_id,
     slash,
     with_resolved_user,
 )
 
 REFUSAL = "Only admins can change the schedule, post or reveal; nothing was changed."
+RIGHT = {"act-relu-dead-units": "A", "act-sigmoid-range": "B", "gan-optimal-discriminator": "A"}
 
 
 async def test_help(quiz: Harness) -> None:
@@ -88,10 +90,61 @@ async def test_practice_question_marked_at_once(quiz: Harness) -> None:
     assert marked.callback_type == 7  # the practice message is replaced by its result
     [result] = marked.sent["embeds"]
     assert result["title"].startswith("Right. The answer is A)")
-    assert marked.sent["components"] == []
+    [[next_button]] = [row["components"] for row in marked.sent["components"]]
+    assert next_button["custom_id"] == "dlq:pn:gans"
+    assert next_button["label"] == "Next question"
 
     again = await quiz.send(click(card.message, "B", ADA))
     assert again.sent["content"] == "You already answered this practice question."
+
+    # The only GANs question is known now: Next says so in place of the result.
+    done = await quiz.send(click_id(marked.message, "dlq:pn:gans", ADA))
+    assert done.callback_type == 7
+    assert done.content.startswith("All caught up in GANs: the next question is due")
+    assert done.embeds == []
+    assert done.custom_ids == []
+
+
+def _question_id(custom_ids: list[str]) -> str:
+    [question_id] = {cid.split(":")[2] for cid in custom_ids}
+    return question_id
+
+
+async def test_next_practice_question_keeps_the_topic(quiz: Harness) -> None:
+    card = await quiz.send(slash("practice", ADA, topic="activation"))
+    first = _question_id(card.custom_ids)
+    marked = await quiz.send(click(card.message, RIGHT[first], ADA))
+    assert marked.custom_ids == ["dlq:pn:activation-functions"]
+
+    following = await quiz.send(click_id(marked.message, marked.custom_ids[0], ADA))
+    assert following.callback_type == 7  # the result is replaced by the next question
+    assert following.ephemeral
+    [embed] = following.embeds
+    assert embed["title"] == "Practice · Activation functions"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Topic"] == "activation-functions"
+    second = _question_id(following.custom_ids)
+    assert second != first
+    assert following.custom_ids == [f"dlq:p:{second}:{x}" for x in "ABCD"]
+
+    # Its answer buttons work like the first question's.
+    again = await quiz.send(click(following.message, RIGHT[second], ADA))
+    assert again.embeds[0]["title"].startswith("Right.")
+    assert again.custom_ids == ["dlq:pn:activation-functions"]
+
+
+async def test_next_practice_question_over_all_topics(quiz: Harness) -> None:
+    card = await quiz.send(slash("practice", GRACE))
+    first = _question_id(card.custom_ids)
+    marked = await quiz.send(click(card.message, "D", GRACE))
+    assert marked.embeds[0]["title"].startswith("Not quite: you chose D.")
+    assert marked.custom_ids == ["dlq:pn:*"]
+
+    following = await quiz.send(click_id(marked.message, "dlq:pn:*", GRACE))
+    assert following.embeds[0]["title"] == "Practice · all topics"
+    second = _question_id(following.custom_ids)
+    assert second != first  # the missed one is due again later, not at once
+    assert following.custom_ids == [f"dlq:p:{second}:{x}" for x in "ABCD"]
 
 
 async def test_practice_with_an_unknown_topic(quiz: Harness) -> None:

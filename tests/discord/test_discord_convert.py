@@ -78,6 +78,57 @@ def test_forged_practice_ids_parse_to_none(forged: str) -> None:
     assert convert.parse_practice_custom_id(forged) is None
 
 
+@pytest.mark.parametrize("topic", [None, "gans", "activation-functions", "q" + "-x" * 31 + "y"])
+def test_next_practice_ids_round_trip(topic: str | None) -> None:
+    custom_id = convert.practice_next_custom_id(topic)
+    assert len(custom_id) <= convert.CUSTOM_ID_LIMIT
+    assert convert.parse_practice_next_custom_id(custom_id) == convert.NextPracticePress(topic)
+    assert convert.parse_practice_custom_id(custom_id) is None
+    assert convert.parse_answer_custom_id(custom_id) is None
+
+
+def test_next_practice_ids_say_which_topic() -> None:
+    assert convert.practice_next_custom_id("gans") == "dlq:pn:gans"
+    assert convert.practice_next_custom_id(None) == "dlq:pn:*"
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "",
+        "dlq:pn:",
+        "dlq:pn:ab",
+        "dlq:pn:GANs",
+        "dlq:pn:-gans",
+        "dlq:pn:gans ",
+        " dlq:pn:gans",
+        "dlq:pn:gans:A",
+        "dlq:pn:x y z",
+        "dlq:pn:**",
+        "dlq:pn:*gans",
+        "dlq:pn:" + "a" * 65,
+        "dlq:pn:" + "a" * 100,
+        "dlq:p:gans:A",
+        "dlq:a:1:A",
+    ],
+)
+def test_forged_next_practice_ids_parse_to_none(forged: str) -> None:
+    assert convert.parse_practice_next_custom_id(forged) is None
+
+
+@given(st.text(max_size=120))
+def test_parsing_any_text_as_a_next_practice_id_never_fails(text: str) -> None:
+    press = convert.parse_practice_next_custom_id(text)
+    if press is not None:
+        assert convert.practice_next_custom_id(press.topic) == text
+
+
+@pytest.mark.parametrize("topic", ["", "*", "ab", "GANs", "x y", "a" * 65])
+def test_next_practice_ids_refuse_what_is_not_a_topic(topic: str) -> None:
+    with pytest.raises(ValueError, match="does not fit"):
+        convert.practice_next_custom_id(topic)
+
+
 # --- who acts where ---------------------------------------------------------------------------
 
 

@@ -174,9 +174,14 @@ def test_practice_card_and_result() -> None:
     ]
     assert "Practice · Activation functions" in text_of(message)
     result = PracticeResult(QUESTION, 1, False, 1, NOW + timedelta(minutes=10), "gans")
-    [embed] = as_dict(render.reply_message(result))
+    marked = render.reply_message(result)
+    [embed] = as_dict(marked)
     assert embed["title"] == "Not quite: you chose B. The answer is A) Its gradient is zero"
-    assert embed["footer"] == {"text": "Next: /dlquiz practice topic:gans"}
+    assert marked.buttons == (
+        render.ButtonSpec("dlq:pn:gans", "Next question", discord.ButtonStyle.primary),
+    )
+    anywhere = render.reply_message(PracticeResult(QUESTION, 0, True, 2, NOW, None))
+    assert [b.custom_id for b in anywhere.buttons] == ["dlq:pn:*"]
 
 
 def test_the_largest_question_fits_discords_limits() -> None:
