@@ -1,0 +1,302 @@
+"""`dlquiz run slack`: check the settings, connect, and serve `/dlquiz` and the daily question.
+
+Socket Mode when SLACK_APP_TOKEN is set (no public URL needed); otherwise HTTP mode on
+`--port` at `/slack/events`, with every request's signature checked against
+SLACK_SIGNING_SECRET, plus `GET /healthz` for load balancers and container probes.
+
+The pieces are separate so tests can assemble them around a local fake of the Web API:
+`make_client` -> `SlackPlatform` -> the engine (bot.runtime) -> `build_app` -> `http_app`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import parse_qsl, urlparse
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.request.async_internals import build_async_context
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    async_default_handlers,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.admins import AdminDirectory
+from adapters.slack.handlers import Handlers, InFlight, register
+from adapters.slack.platform import SlackPlatform
+from bot.config import ConfigError, Settings
+from bot.content import Bank
+from bot.engine import QuizEngine
+from bot.ports import Clock
+from bot.runtime import running
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+DEFAULT_PORT = 3000
+RATE_LIMIT_RETRIES = 3
+SHUTDOWN_GRACE = 30.0  # seconds running handlers get to finish at shutdown
+
+
+class Mode(StrEnum):
+    """How the app connects to Slack."""
+
+    SOCKET = "Socket Mode"
+    HTTP = "HTTP mode"
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+def check_settings(settings: Settings, *, port: int) -> Mode:
+    """The connection mode the settings ask for; ConfigError (one line) if they cannot work."""
+    token = settings.slack_bot_token
+    if not token:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set: give the app's Bot User OAuth Token (xoxb-…)"
+        )
+    if token.startswith(("xapp-", "xoxp-")):
+        raise ConfigError(
+            f"SLACK_BOT_TOKEN holds a {token[:4]}- token: it needs the bot token (xoxb-…);"
+            " an app-level token (xapp-…) goes in SLACK_APP_TOKEN"
+        )
+    api = urlparse(settings.slack_api_url)
+    if api.scheme not in ("http", "https") or not api.netloc:
+        raise ConfigError(
+            f"SLACK_API_URL={settings.slack_api_url} is not a URL such as https://slack.com/api/"
+        )
+    app_token = settings.slack_app_token
+    if app_token:
+        if not app_token.startswith("xapp-"):
+            raise ConfigError(
+                "SLACK_APP_TOKEN must be an app-level token (xapp-…) with connections:write;"
+                " unset it to use HTTP mode"
+            )
+        return Mode.SOCKET
+    if not settings.slack_signing_secret:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests"
+            " (or set SLACK_APP_TOKEN to use Socket Mode)"
+        )
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port {port} is not a TCP port (1 to 65535, or 0 for any free one)")
+    return Mode.HTTP
+
+
+# --- the pieces --------------------------------------------------------------------------------
+
+
+def make_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL as its base, and 429 answers retried after Retry-After."""
+    handlers = [
+        *async_default_handlers(),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+    ]
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=handlers,
+    )
+
+
+async def verify_token(client: AsyncWebClient) -> str:
+    """Ask Slack who the token is (`auth.test`), so a bad token fails at start in one line."""
+    try:
+        response = await client.auth_test()
+    except SlackApiError as exc:
+        code = exc.response.get("error") if exc.response is not None else None
+        raise ConfigError(f"Slack refused SLACK_BOT_TOKEN: {code or 'unknown error'}") from None
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise ConfigError(
+            f"cannot reach the Slack Web API at {client.base_url}: {reason}"
+        ) from None
+    return f"{response.get('user', '?')} in workspace {response.get('team', '?')}"
+
+
+class _TokenFromClient(logging.Filter):
+    """Drops bolt's warning that its `token` is unused when a client is given.
+
+    AsyncApp reads SLACK_BOT_TOKEN from the environment by itself, so with the variable set (as
+    it always is here) and our client passed in, it warns on every start; the client carries
+    that very token, so the warning says nothing an operator should act on.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_LOG = logging.getLogger(f"slack_bolt.{AsyncApp.__name__}")
+_BOLT_LOG.addFilter(_TokenFromClient())
+
+
+def build_app(
+    settings: Settings,
+    *,
+    engine: QuizEngine,
+    client: AsyncWebClient,
+    inflight: InFlight | None = None,
+) -> AsyncApp:
+    """The bolt app serving `/dlquiz` and the answer buttons through `engine`."""
+    app = AsyncApp(
+        name="dlquiz",
+        client=client,
+        # Socket Mode requests come over an authenticated WebSocket and are not signed.
+        signing_secret=settings.slack_signing_secret or "",
+    )
+    handlers = Handlers(
+        engine=engine, admins=AdminDirectory(client), inflight=inflight or InFlight()
+    )
+    register(app, handlers)
+    return app
+
+
+async def bolt_request(request: web.Request) -> AsyncBoltRequest:
+    """The bolt request for an HTTP request from Slack.
+
+    bolt 1.30 reads every form body containing the substring "payload" as an interaction
+    (`payload=<json>`), so a slash command run in a channel named #payload-team, or
+    `/dlquiz stats payload`, would be dropped as unhandled. Such a body is re-read here as the
+    plain form it is; the raw body, which the signature covers, is left untouched.
+    """
+    converted = await to_bolt_request(request)
+    raw = converted.raw_body
+    if not converted.body and raw and not raw.startswith("{"):
+        form = dict(parse_qsl(raw, keep_blank_values=True))
+        if "payload" not in form:
+            converted.body = form
+            converted.context = build_async_context(AsyncBoltContext({}), form)
+    return converted
+
+
+def http_app(app: AsyncApp) -> web.Application:
+    """The aiohttp application of HTTP mode: Slack's requests, and a health check."""
+
+    async def events(request: web.Request) -> web.Response:
+        response = await app.async_dispatch(await bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def health(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    web_app = web.Application()
+    web_app.router.add_post(EVENTS_PATH, events)
+    web_app.router.add_get(HEALTH_PATH, health)
+    return web_app
+
+
+# --- connecting --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlackBot:
+    """What `slack_bot` runs, for the caller to inspect (tests) or wait on."""
+
+    app: AsyncApp
+    engine: QuizEngine
+    platform: SlackPlatform
+    inflight: InFlight
+    mode: Mode
+    url: str | None  # where HTTP mode listens; None in Socket Mode
+
+
+@asynccontextmanager
+async def _http_mode(app: AsyncApp, *, host: str, port: int) -> AsyncIterator[str]:
+    runner = web.AppRunner(http_app(app), access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on port {port}: {exc.strerror or exc}") from None
+        bound_host, bound_port = runner.addresses[0][:2]
+        yield f"http://{bound_host}:{bound_port}{EVENTS_PATH}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def _socket_mode(app: AsyncApp, *, app_token: str) -> AsyncIterator[None]:
+    handler = AsyncSocketModeHandler(app, app_token=app_token, web_client=app.client)
+    try:
+        # Open the first connection ourselves: the SDK would retry a refused token forever.
+        try:
+            opened = await app.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            code = exc.response.get("error") if exc.response is not None else None
+            raise ConfigError(f"Slack refused SLACK_APP_TOKEN: {code or 'unknown error'}") from None
+        handler.client.wss_uri = str(opened["url"])
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        yield
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+@asynccontextmanager
+async def slack_bot(
+    settings: Settings,
+    *,
+    port: int = DEFAULT_PORT,
+    host: str = "0.0.0.0",  # Slack must reach HTTP mode from outside
+    clock: Clock | None = None,
+    bank: Bank | None = None,
+) -> AsyncIterator[SlackBot]:
+    """Everything `dlquiz run slack` runs, connected and serving until the block exits."""
+    mode = check_settings(settings, port=port)
+    client = make_client(settings)
+    who = await verify_token(client)
+    platform = SlackPlatform(client)
+    async with running(
+        settings, platform, clock=clock, bank=bank, platform_name="slack"
+    ) as runtime:
+        inflight = InFlight()
+        app = build_app(settings, engine=runtime.engine, client=client, inflight=inflight)
+        url: str | None = None
+        if mode is Mode.SOCKET:
+            assert settings.slack_app_token is not None  # check_settings chose the mode
+            async with _socket_mode(app, app_token=settings.slack_app_token):
+                log.info("dlquiz is on Slack as %s, in %s", who, mode)
+                yield SlackBot(app, runtime.engine, platform, inflight, mode, url)
+        else:
+            async with _http_mode(app, host=host, port=port) as url:
+                log.info("dlquiz is on Slack as %s, in %s at %s", who, mode, url)
+                yield SlackBot(app, runtime.engine, platform, inflight, mode, url)
+        # No new requests come in now; let the running ones finish before the store closes.
+        try:
+            await asyncio.wait_for(inflight.wait_idle(), SHUTDOWN_GRACE)
+        except TimeoutError:
+            log.warning("stopping with Slack requests still running after %ss", SHUTDOWN_GRACE)
+
+
+async def serve_slack(settings: Settings, *, port: int = DEFAULT_PORT) -> None:
+    """Serve until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # platforms without POSIX signals
+            loop.add_signal_handler(sig, stop.set)
+    async with slack_bot(settings, port=port):
+        await stop.wait()
+    log.info("dlquiz stopped")
+
+
+def run_slack(settings: Settings, *, port: int = DEFAULT_PORT) -> int:
+    """The `dlquiz run slack` command; raises ConfigError for settings that cannot work."""
+    check_settings(settings, port=port)  # fail at once, before opening anything
+    asyncio.run(serve_slack(settings, port=port))
+    return 0

@@ -1,0 +1,221 @@
+"""Pure conversions between Slack payloads and the engine's neutral values.
+
+Inbound: a slash command's form fields become an `Invocation` plus the command text; a
+`block_actions` click on an answer button becomes a `Press`. Outbound helpers that every
+renderer needs live here too: the answer buttons' ids and values, and mrkdwn escaping.
+
+Nothing here touches the network or slack_bolt: every function takes plain dicts and strings,
+so the tests can feed it recorded payloads and arbitrary junk alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.models import LETTERS, ChannelRef, Invocation, Member
+
+SERVER_PREFIX = "slack:"
+ANSWER_ACTION_PREFIX = "dlq_answer_"
+ANSWER_BLOCK_PREFIX = "dlq_answers_"
+PRACTICE_ACTION_PREFIX = "dlq_practice_"
+PRACTICE_BLOCK = "dlq_practice"
+PRACTICE_NEXT_ACTION = "dlq_practice_next"
+
+# Slack's own limits on Block Kit ids and values (docs: "Block Kit reference").
+MAX_ACTION_ID = 255
+MAX_BLOCK_ID = 255
+MAX_VALUE = 2000
+
+# A round id is a SQLite rowid: positive, at most 19 digits; a choice is one of LETTERS.
+_VALUE = re.compile(r"^([1-9][0-9]{0,18}):([0-9])$")
+_ACTION = re.compile(rf"^{ANSWER_ACTION_PREFIX}([0-9])$")
+# A practice button names the bank's question id (content.ID_PATTERN) and the choice.
+_PRACTICE_VALUE = re.compile(r"^([a-z0-9][a-z0-9-]{2,63}):([0-9])$")
+_PRACTICE_ACTION = re.compile(rf"^{PRACTICE_ACTION_PREFIX}([0-9])$")
+_NEXT_VALUE = re.compile(r"^topic:([a-z0-9-]{0,64})$")
+_MAX_ROWID = 2**63 - 1
+MAX_NAME = 80
+
+
+def server_key(team_id: str) -> str:
+    """The engine's server for a Slack workspace: scores never mix between workspaces."""
+    return f"{SERVER_PREFIX}{team_id}"
+
+
+def answer_action_id(choice: int) -> str:
+    """The action id of the daily answer button for `choice`."""
+    return f"{ANSWER_ACTION_PREFIX}{choice}"
+
+
+def answer_block_id(round_id: int) -> str:
+    """The block id of a round's answer buttons."""
+    return f"{ANSWER_BLOCK_PREFIX}{round_id}"
+
+
+def answer_value(round_id: int, choice: int) -> str:
+    """The button value: the round travels with the click, so no message lookup is needed."""
+    return f"{round_id}:{choice}"
+
+
+def parse_answer(action_id: object, value: object) -> tuple[int, int] | None:
+    """(round id, choice) of an answer button, or None for anything this app did not render.
+
+    The action id and the value must name the same choice: a click carrying a hand-edited
+    value is refused rather than recorded as some other answer.
+    """
+    if not isinstance(action_id, str) or not isinstance(value, str):
+        return None
+    action = _ACTION.fullmatch(action_id)
+    found = _VALUE.fullmatch(value)
+    if action is None or found is None:
+        return None
+    round_id, choice = int(found[1]), int(found[2])
+    if round_id > _MAX_ROWID or choice >= len(LETTERS) or int(action[1]) != choice:
+        return None
+    return round_id, choice
+
+
+def practice_action_id(choice: int) -> str:
+    """The action id of the practice button for `choice`."""
+    return f"{PRACTICE_ACTION_PREFIX}{choice}"
+
+
+def practice_value(question_id: str, choice: int) -> str:
+    """The value of a practice button: the question travels with the click."""
+    return f"{question_id}:{choice}"
+
+
+def parse_practice(action_id: object, value: object) -> tuple[str, int] | None:
+    """(question id, choice) of a practice button, or None for anything else."""
+    if not isinstance(action_id, str) or not isinstance(value, str):
+        return None
+    action = _PRACTICE_ACTION.fullmatch(action_id)
+    found = _PRACTICE_VALUE.fullmatch(value)
+    if action is None or found is None or action[1] != found[2]:
+        return None
+    choice = int(found[2])
+    return (found[1], choice) if choice < len(LETTERS) else None
+
+
+def next_practice_value(topic: str | None) -> str:
+    """The value of the "next practice question" button: the topic filter to keep."""
+    return f"topic:{topic or ''}"
+
+
+def parse_next_practice(value: object) -> str | None:
+    """The topic filter of a "next practice question" click: a slug, "" for all, None if bad."""
+    found = _NEXT_VALUE.fullmatch(value) if isinstance(value, str) else None
+    return found[1] if found else None
+
+
+def escape(text: str) -> str:
+    """Escape mrkdwn's control characters so `<!channel>` or `<@U1>` in text stays text.
+
+    Slack parses mentions, links and dates only inside `<...>`; with `&`, `<` and `>`
+    escaped (and `verbatim` set on the text object) nothing in the text can ping anyone.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut `text` (already escaped) to `limit` characters without splitting an entity."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
+# --- inbound: payload -> neutral values ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A member pressed an answer button."""
+
+    channel: ChannelRef
+    member: Member
+    round_id: int
+    choice: int
+
+
+def _text(value: object) -> str | None:
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+def _field(payload: Mapping[str, Any], key: str, inner: str) -> str | None:
+    part = payload.get(key)
+    return _text(part.get(inner)) if isinstance(part, Mapping) else None
+
+
+def _name(*candidates: str | None) -> str:
+    name = next((c for c in candidates if c), "someone")
+    return name[:MAX_NAME]
+
+
+def command_invocation(form: Mapping[str, Any]) -> Invocation | None:
+    """Who ran the slash command, and where; None when a field Slack always sends is missing.
+
+    The member is never an admin here: that takes a `users.info` call, made only for the
+    subcommands that need it.
+    """
+    team, channel, user = (_text(form.get(k)) for k in ("team_id", "channel_id", "user_id"))
+    if team is None or channel is None or user is None:
+        return None
+    server = server_key(team)
+    member = Member(server=server, user_id=user, name=_name(_text(form.get("user_name")), user))
+    return Invocation(channel=ChannelRef(server, channel), member=member)
+
+
+def command_text(form: Mapping[str, Any]) -> str:
+    """The text typed after the slash command ("" if missing)."""
+    text = form.get("text")
+    return text if isinstance(text, str) else ""
+
+
+def interaction_invocation(payload: Mapping[str, Any]) -> Invocation | None:
+    """Who clicked, and in which channel, for a `block_actions` payload."""
+    team = _field(payload, "team", "id") or _field(payload, "user", "team_id")
+    user = _field(payload, "user", "id")
+    channel = _field(payload, "channel", "id") or _field(payload, "container", "channel_id")
+    if team is None or user is None or channel is None:
+        return None
+    server = server_key(team)
+    name = _name(_field(payload, "user", "username"), _field(payload, "user", "name"), user)
+    member = Member(server=server, user_id=user, name=name)
+    return Invocation(channel=ChannelRef(server, channel), member=member)
+
+
+def first_action(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The clicked element of a `block_actions` payload ({} if there is none)."""
+    actions = payload.get("actions")
+    if isinstance(actions, list) and actions and isinstance(actions[0], Mapping):
+        return actions[0]
+    return {}
+
+
+def press_from_payload(payload: Mapping[str, Any]) -> Press | None:
+    """The daily answer carried by a `block_actions` payload, or None if it is not a valid one."""
+    action = first_action(payload)
+    parsed = parse_answer(action.get("action_id"), action.get("value"))
+    invocation = interaction_invocation(payload)
+    if parsed is None or invocation is None:
+        return None
+    return Press(
+        channel=invocation.channel,
+        member=invocation.member,
+        round_id=parsed[0],
+        choice=parsed[1],
+    )
+
+
+def event_id(body: Mapping[str, Any]) -> str | None:
+    """The id of an Events API delivery (the same on each of Slack's retries), else None."""
+    if body.get("type") != "event_callback":
+        return None
+    return _text(body.get("event_id"))

@@ -1,0 +1,280 @@
+"""The bolt listeners: `/dlquiz`, daily and practice buttons, and the Events API retry filter.
+
+Slack wants every request acknowledged within 3 seconds, and in HTTP mode bolt sends the
+HTTP 200 the moment `ack()` is called while the listener runs on. So:
+- a button press (daily or practice) is written to the database first and acknowledged after,
+  because that 200 tells Slack (and the member) the answer arrived: a crash after it must not
+  lose the answer;
+- an admin subcommand (which may post in the channel) is acknowledged first, then worked on,
+  then answered through the `response_url`;
+- any other subcommand is answered in the acknowledgement itself, unless it takes longer than
+  `ACK_BUDGET`, in which case it is acknowledged and answered through the `response_url`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack import convert
+from adapters.slack.admins import AdminDirectory
+from adapters.slack.blocks import Message, reply_message
+from bot.commands import ADMIN_COMMANDS, Command, CommandError, Practice, parse_command
+from bot.engine import QuizEngine
+from bot.logs import context
+from bot.models import Invocation, Notice, PracticeResult, Reply, Tone
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/dlquiz"
+ANSWER_ACTION = re.compile(rf"^{convert.ANSWER_ACTION_PREFIX}[0-9]+$")
+PRACTICE_ACTION = re.compile(rf"^{convert.PRACTICE_ACTION_PREFIX}[0-9]+$")
+ACK_BUDGET = 2.0  # seconds of work before a reply moves from the ack to the response_url
+SEEN_EVENTS = 10_000
+
+NOT_OURS = Notice("That button is not an answer to a dlquiz question.", Tone.ERROR)
+NOT_SAVED = Notice("Your answer could not be saved; please press the button again.", Tone.ERROR)
+FAILED = Notice("Something went wrong on our side; nothing was changed. Try again.", Tone.ERROR)
+
+
+def ephemeral(message: Message) -> dict[str, Any]:
+    """Keyword arguments of `ack`/`respond` for a message only the caller sees."""
+    return {"text": message.text, "blocks": message.blocks, "response_type": "ephemeral"}
+
+
+class InFlight:
+    """Counts running listener bodies so shutdown can let them finish before the store closes."""
+
+    def __init__(self) -> None:
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @asynccontextmanager
+    async def track(self) -> AsyncIterator[None]:
+        """Count one running listener body while the block runs."""
+        self._running += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._running -= 1
+            if not self._running:
+                self._idle.set()
+
+    async def wait_idle(self) -> None:
+        """Return once no listener body is running."""
+        await self._idle.wait()
+
+
+class EventDeduper(AsyncMiddleware):
+    """Drops Events API deliveries already seen: Slack retries (`X-Slack-Retry-Num`) with the
+    same `event_id` when a first delivery was slow, and each must be processed once only.
+
+    The manifest subscribes to no events today; this keeps any future subscription safe.
+    """
+
+    def __init__(self, capacity: int = SEEN_EVENTS) -> None:
+        self.capacity = capacity
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],  # bolt's name for it
+    ) -> BoltResponse | None:
+        event_id = convert.event_id(req.body)
+        if event_id is not None:
+            if event_id in self._seen:
+                retry = req.headers.get("x-slack-retry-num", ["?"])[0]
+                log.info("dropping delivery %s of event %s: already processed", retry, event_id)
+                return BoltResponse(status=200, body="")
+            self._seen[event_id] = None
+            while len(self._seen) > self.capacity:
+                self._seen.popitem(last=False)
+        return await next()
+
+
+class Handlers:
+    """What each Slack request does, in terms of the engine."""
+
+    def __init__(self, *, engine: QuizEngine, admins: AdminDirectory, inflight: InFlight) -> None:
+        self.engine = engine
+        self.admins = admins
+        self.inflight = inflight
+
+    async def command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """`/dlquiz …`: parse, then answer in the ack or through the response_url."""
+        invocation = convert.command_invocation(body)
+        if invocation is None:
+            await ack(**ephemeral(reply_message(FAILED)))
+            return
+        try:
+            command = parse_command(convert.command_text(body))
+        except CommandError as exc:
+            problem = str(exc)
+            if "/dlquiz" not in problem:
+                problem += "; `/dlquiz help` shows the usage"
+            await ack(**ephemeral(reply_message(Notice(problem, Tone.ERROR))))
+            return
+        if isinstance(command, ADMIN_COMMANDS):
+            await ack()  # posting in the channel and users.info may outlast Slack's 3 seconds
+            reply = await self._as_admin(command, invocation)
+            await self._respond(respond, reply)
+            return
+        work = asyncio.ensure_future(self._reply(command, invocation))
+        done, _ = await asyncio.wait({work}, timeout=ACK_BUDGET)
+        if done:
+            await ack(**ephemeral(reply_message(work.result())))
+            return
+        await ack()
+        await self._respond(respond, await work)
+
+    async def answer(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """A daily answer button: record, then ack, then confirm to the presser."""
+        press = convert.press_from_payload(body)
+        if press is None:
+            log.warning("refused a click that is not a dlquiz answer: %r", body.get("actions"))
+            await ack()
+            await self._respond(respond, NOT_OURS)
+            return
+        try:
+            notice = await self.engine.answer(
+                channel=press.channel,
+                member=press.member,
+                round_id=press.round_id,
+                choice=press.choice,
+            )
+        except Exception:
+            log.exception(
+                "could not record an answer to round %d",
+                press.round_id,
+                extra=context(press.channel.server, press.channel.channel),
+            )
+            notice = NOT_SAVED
+        # Only now does Slack hear the press arrived: the answer is committed (or refused).
+        await ack()
+        await self._respond(respond, notice)
+
+    async def practice_answer(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """A practice button: mark, then ack, then turn the card into its result."""
+        parsed = convert.first_action(body)
+        practice = convert.parse_practice(parsed.get("action_id"), parsed.get("value"))
+        invocation = convert.interaction_invocation(body)
+        if practice is None or invocation is None:
+            log.warning("refused a click that is not a practice answer: %r", parsed)
+            await ack()
+            await self._respond(respond, NOT_OURS)
+            return
+        question_id, choice = practice
+        try:
+            reply = await self.engine.practice_answer(
+                member=invocation.member, question_id=question_id, choice=choice
+            )
+        except Exception:
+            log.exception(
+                "could not mark a practice answer to %s",
+                question_id,
+                extra=context(invocation.member.server),
+            )
+            reply = NOT_SAVED
+        await ack()  # after the mark is committed, as for a daily answer
+        # The marked question replaces its card; a refusal leaves the card and says why.
+        await self._respond(respond, reply, replace=isinstance(reply, PracticeResult))
+
+    async def practice_next(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """The "next practice question" button: another card under the same topic filter."""
+        await ack()
+        topic = convert.parse_next_practice(convert.first_action(body).get("value"))
+        invocation = convert.interaction_invocation(body)
+        if topic is None or invocation is None:
+            await self._respond(respond, NOT_OURS)
+            return
+        reply = await self._reply(Practice(topic or None), invocation)
+        await self._respond(respond, reply)
+
+    async def _as_admin(self, command: Command, invocation: Invocation) -> Reply:
+        member = invocation.member
+        team = member.server.removeprefix(convert.SERVER_PREFIX)
+        try:
+            admin = await self.admins.is_admin(team=team, user_id=member.user_id)
+        except (SlackApiError, OSError, TimeoutError) as exc:
+            log.warning(
+                "users.info for %s failed: %s", member.user_id, exc, extra=context(member.server)
+            )
+            return Notice(
+                "Could not check your admin rights with Slack; nothing was changed. Try again.",
+                Tone.ERROR,
+            )
+        invocation = replace(invocation, member=replace(member, is_admin=admin))
+        return await self._reply(command, invocation)
+
+    async def _reply(self, command: Command, invocation: Invocation) -> Reply:
+        try:
+            return await self.engine.handle(command, invocation=invocation)
+        except Exception:
+            where = invocation.channel
+            log.exception(
+                "/dlquiz %s failed",
+                type(command).__name__,
+                extra=context(where.server, where.channel),
+            )
+            return FAILED
+
+    async def _respond(self, respond: AsyncRespond, reply: Reply, *, replace: bool = False) -> None:
+        """Send a reply only the member sees: a new message unless `replace` (never replace a
+        channel's question: only an ephemeral practice card is ever replaced)."""
+        message = reply_message(reply)
+        try:
+            result = await respond(
+                text=message.text,
+                blocks=message.blocks,
+                response_type="ephemeral",
+                replace_original=replace,
+            )
+        except Exception as exc:  # the reply is lost, not the work: log and carry on
+            log.warning("could not send a reply through response_url: %s", exc)
+            return
+        if result.status_code != 200:
+            log.warning("response_url refused a reply: %s %s", result.status_code, result.body)
+
+
+Handler = Callable[[AsyncAck, dict[str, Any], AsyncRespond], Awaitable[None]]
+
+
+def _tracked(inflight: InFlight, handle: Handler) -> Handler:
+    # Bolt passes a listener's arguments by parameter name: these three names are what it wants.
+    async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        async with inflight.track():
+            await handle(ack, body, respond)
+
+    listener.__name__ = listener.__qualname__ = f"dlquiz_{handle.__name__}"  # for bolt's logs
+    return listener
+
+
+def register(app: AsyncApp, handlers: Handlers) -> None:
+    """Attach the listeners to the app."""
+    inflight = handlers.inflight
+    app.middleware(EventDeduper())
+    app.command(COMMAND)(_tracked(inflight, handlers.command))
+    app.action(ANSWER_ACTION)(_tracked(inflight, handlers.answer))
+    app.action(PRACTICE_ACTION)(_tracked(inflight, handlers.practice_answer))
+    app.action(convert.PRACTICE_NEXT_ACTION)(_tracked(inflight, handlers.practice_next))

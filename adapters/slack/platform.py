@@ -1,0 +1,125 @@
+"""The engine's `ChatPlatform` on Slack: post the daily question, post its reveal.
+
+A question's message id is its Slack `ts`. The reveal goes in the question's thread and is
+broadcast to the channel, so it reads as an answer to that question and everyone sees it;
+then the question message is edited to drop its buttons. Failures raise `SlackError` with a
+one-line reason, which the engine records and `/dlquiz schedule` shows.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import (
+    Message,
+    closed_question_message,
+    question_message,
+    reveal_message,
+)
+from bot.logs import context
+from bot.models import ChannelRef, QuestionPost, RevealPost
+
+log = logging.getLogger(__name__)
+
+# chat.postMessage errors meaning the question's thread cannot take a reply (its message was
+# deleted): the reveal then goes to the channel on its own rather than failing the round.
+THREAD_GONE = frozenset({"thread_not_found", "message_not_found", "invalid_thread_ts"})
+
+HINTS = {
+    "not_in_channel": "invite the app to the channel first (/invite @dlquiz)",
+    "channel_not_found": "the channel is private and the app is not in it, or it is gone",
+    "is_archived": "the channel is archived",
+    "missing_scope": "the app lacks a scope: reinstall it from adapters/slack/manifest.yml",
+    "invalid_auth": "SLACK_BOT_TOKEN is not valid",
+    "token_revoked": "the app was uninstalled or its token revoked",
+    "ratelimited": "Slack is rate-limiting the app; it will try again with the next post",
+}
+
+
+class SlackError(Exception):
+    """A Web API call failed; the message is one line the engine shows in `/dlquiz schedule`."""
+
+    def __init__(self, method: str, code: str) -> None:
+        self.method = method
+        self.code = code
+        hint = HINTS.get(code)
+        super().__init__(f"{method} failed: {code}" + (f"; {hint}" if hint else ""))
+
+
+def _ctx(channel: ChannelRef) -> dict[str, str]:
+    return context(channel.server, channel.channel)
+
+
+def _code(exc: SlackApiError) -> str:
+    error = exc.response.get("error") if exc.response is not None else None
+    return str(error or f"HTTP {exc.response.status_code}")
+
+
+class SlackPlatform:
+    """Posts in Slack channels through one `AsyncWebClient` (the bot token's workspace)."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def post_question(self, channel: ChannelRef, post: QuestionPost) -> str:
+        """Post the question with its buttons; its `ts` is the message id."""
+        ts = await self._post(channel, question_message(post))
+        log.info("posted question of round %d as %s", post.round_id, ts, extra=_ctx(channel))
+        return ts
+
+    async def post_reveal(self, channel: ChannelRef, reveal: RevealPost) -> None:
+        """Post the reveal in the question's thread (also to the channel), then close it."""
+        # Post first, close the question after: if the post fails the engine retries the whole
+        # reveal, and nothing was posted twice; if only the close fails, the leftover buttons
+        # are harmless (the engine tells a late press the question is closed).
+        thread = reveal.message_ref or None
+        message = reveal_message(reveal)
+        try:
+            await self._post(channel, message, thread=thread)
+        except SlackError as exc:
+            if thread is None or exc.code not in THREAD_GONE:
+                raise
+            log.warning(
+                "question %s is gone (%s): reveal without a thread",
+                thread,
+                exc,
+                extra=_ctx(channel),
+            )
+            thread = None
+            await self._post(channel, message)
+        log.info("posted reveal of round %d", reveal.round_id, extra=_ctx(channel))
+        if thread is not None:
+            await self._close_question(channel, thread, reveal)
+
+    async def _close_question(self, channel: ChannelRef, ts: str, reveal: RevealPost) -> None:
+        """Replace the question message with its closed form, without buttons; best effort."""
+        closed = closed_question_message(reveal)
+        try:
+            await self.client.chat_update(
+                channel=channel.channel, ts=ts, text=closed.text, blocks=closed.blocks
+            )
+        except SlackApiError as exc:
+            log.warning("could not close question %s: %s", ts, _code(exc), extra=_ctx(channel))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not close question %s: %r", ts, exc, extra=_ctx(channel))
+
+    async def _post(
+        self, channel: ChannelRef, message: Message, *, thread: str | None = None
+    ) -> str:
+        try:
+            response = await self.client.chat_postMessage(
+                channel=channel.channel,
+                text=message.text,
+                blocks=message.blocks,
+                thread_ts=thread,
+                reply_broadcast=True if thread else None,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            raise SlackError("chat.postMessage", _code(exc)) from exc
+        return str(response["ts"])

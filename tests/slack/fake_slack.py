@@ -1,0 +1,210 @@
+"""A local fake of the Slack platform, on 127.0.0.1: the Web API, response_urls, Socket Mode.
+
+- `POST|GET /api/{method}` answers the Web API calls the bot makes and records each one.
+- `POST /response/{key}` is the sink behind the `response_url`s the tests put in payloads.
+- `GET /link` is the Socket Mode WebSocket that `apps.connections.open` points to: the test
+  sends envelopes through it and reads the app's acknowledgements.
+
+Tests wait on what was recorded with `wait_for`, never with sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from aiohttp.test_utils import TestServer
+
+BOT_USER = "UDLQUIZBOT"
+TEAM = "T0TEAM001"
+WAIT = 10.0  # seconds before a wait_for gives up: a failure, never a pacing device
+
+
+@dataclass
+class Call:
+    """One Web API call as the fake saw it."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    done: bool = False
+    response: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Reply:
+    """One message sent to a response_url."""
+
+    key: str
+    body: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return all_text(self.body)
+
+
+def all_text(message: dict[str, Any]) -> str:
+    """Every text of a message and its blocks, joined: what a reader would see."""
+    parts = [str(message.get("text", ""))]
+    for block in message.get("blocks") or []:
+        for text in (block.get("text"), *block.get("elements", []), *block.get("fields", [])):
+            if isinstance(text, dict) and isinstance(text.get("text"), str):
+                parts.append(text["text"])
+    return "\n".join(parts)
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.replies: list[Reply] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.errors: dict[str, str] = {}  # method -> error code it answers with
+        self.errors_once: dict[str, list[str]] = {}  # method -> codes for its next calls
+        self.rate_limits: dict[str, int] = {}  # method -> how many 429s to send first
+        self.gates: dict[str, asyncio.Event] = {}  # method -> held until the event is set
+        self.acks: list[dict[str, Any]] = []  # Socket Mode acknowledgements received
+        self._socket: web.WebSocketResponse | None = None
+        self._changed = asyncio.Condition()
+        self._next_ts = 0
+        self._server: TestServer | None = None
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_get("/link", self._link)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+        if self._server is not None:
+            await self._server.close()
+
+    def url(self, path: str) -> str:
+        assert self._server is not None
+        return str(self._server.make_url(path))
+
+    @property
+    def api_url(self) -> str:
+        return self.url("/api/")
+
+    def response_url(self, key: str) -> str:
+        return self.url(f"/response/{key}")
+
+    # --- what was recorded ----------------------------------------------------------------
+
+    def api(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def replies_to(self, key: str) -> list[Reply]:
+        return [r for r in self.replies if r.key == key]
+
+    async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        """Return once `predicate` holds; fail the test if it does not within WAIT seconds."""
+        async with asyncio.timeout(WAIT), self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # --- the Web API ----------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(await request.post())
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth else args.pop("token", None)
+        call = Call(method=method, args=args, token=token)
+        self.calls.append(call)
+        await self._notify()
+        if self.rate_limits.get(method):
+            self.rate_limits[method] -= 1
+            call.done = True
+            call.response = {"ok": False, "error": "ratelimited"}
+            return web.json_response(call.response, status=429, headers={"Retry-After": "0"})
+        gate = self.gates.get(method)
+        if gate is not None:
+            await gate.wait()
+        call.response = self._answer(method, args, request)
+        call.done = True
+        await self._notify()
+        return web.json_response(call.response)
+
+    def _answer(self, method: str, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        if self.errors_once.get(method):
+            return {"ok": False, "error": self.errors_once[method].pop(0)}
+        if method in self.errors:
+            return {"ok": False, "error": self.errors[method]}
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://fake.slack.test/",
+                "team": "Fake Team",
+                "user": "dlquiz",
+                "team_id": TEAM,
+                "user_id": BOT_USER,
+                "bot_id": "BDLQUIZ",
+            }
+        if method == "chat.postMessage":
+            self._next_ts += 1
+            ts = f"1772442000.{self._next_ts:06d}"
+            message = {"type": "message", "ts": ts, "user": BOT_USER, **args}
+            return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": message}
+        if method == "chat.update":
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+        if method == "users.info":
+            user = self.users.get(str(args.get("user")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": user}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://{request.host}/link"}
+        return {"ok": False, "error": "unknown_method"}
+
+    # --- response_url ---------------------------------------------------------------------
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.replies.append(Reply(key=request.match_info["key"], body=await request.json()))
+        await self._notify()
+        return web.Response(text="ok")
+
+    # --- Socket Mode ----------------------------------------------------------------------
+
+    async def _link(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._socket = socket
+        await socket.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0DLQUIZ"}}
+        )
+        await self._notify()
+        async for frame in socket:
+            if frame.type is WSMsgType.TEXT:
+                self.acks.append(json.loads(frame.data))
+                await self._notify()
+        return socket
+
+    async def wait_connected(self) -> None:
+        await self.wait_for(lambda: self._socket is not None)
+
+    async def send_envelope(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        """Send one envelope through the socket and return the app's acknowledgement of it."""
+        assert self._socket is not None
+        await self._socket.send_json(envelope)
+        wanted = envelope["envelope_id"]
+        await self.wait_for(lambda: any(a.get("envelope_id") == wanted for a in self.acks))
+        return next(a for a in self.acks if a.get("envelope_id") == wanted)
