@@ -198,8 +198,14 @@ class QuizEngine:
                 else:
                     await self._post_question(row, question)
             except Exception as exc:  # the platform failed: keep the bot and other channels going
-                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                log.warning("could not post in the channel: %s", reason, extra=_ctx(channel))
+                # Adapters raise errors whose text is meant for admins; the type is for the log.
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                log.warning(
+                    "could not post in the channel: %s: %s",
+                    type(exc).__name__,
+                    reason,
+                    extra=_ctx(channel),
+                )
                 await self.store.record_post_error(channel, error=reason, at=self.clock.now())
                 return reason
         schedule = await self.store.schedule(channel)
