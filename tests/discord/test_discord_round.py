@@ -164,8 +164,7 @@ async def test_a_posting_error_is_reported_and_the_bot_keeps_going(quiz: Harness
     failed = await quiz.send(slash("post", MOD))
     assert failed.ephemeral
     assert failed.content == (
-        "The question could not be posted: 403 Forbidden (error code: 50013):"
-        " Missing Permissions"
+        "The question could not be posted: 403 Forbidden (error code: 50013): Missing Permissions"
     )
     shown = await quiz.send(slash("schedule", ADA))
     assert "Last posting failed" in shown.text
