@@ -17,7 +17,7 @@ ENV PIP_NO_CACHE_DIR=1 \
 
 WORKDIR /src
 # Only what the wheel is made of (see [tool.setuptools] in pyproject.toml).
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY bot/ bot/
 COPY adapters/ adapters/
 COPY content/ content/
