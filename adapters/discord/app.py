@@ -28,6 +28,9 @@ from bot.runtime import running
 
 log = logging.getLogger(__name__)
 
+# How long a stop waits for interactions being answered before closing anyway.
+SHUTDOWN_GRACE = 30.0
+
 AUTH_FAILED = 4004  # gateway close code: the token was refused
 
 
@@ -137,9 +140,17 @@ def _closed_on_sigterm(client: QuizClient) -> Iterator[None]:
     loop = asyncio.get_running_loop()
     closing: set[asyncio.Task[None]] = set()
 
+    async def stop() -> None:
+        # Interactions being answered still need the HTTP session and the store.
+        try:
+            await asyncio.wait_for(client.inflight.wait_idle(), SHUTDOWN_GRACE)
+        except TimeoutError:
+            log.warning("stopping with interactions still running after %ss", SHUTDOWN_GRACE)
+        await client.close()
+
     def close() -> None:
         log.info("stopping: SIGTERM")
-        task = loop.create_task(client.close())
+        task = loop.create_task(stop())
         closing.add(task)
         task.add_done_callback(closing.discard)
 

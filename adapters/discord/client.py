@@ -24,6 +24,7 @@ from adapters.discord.render import DiscordMessage
 from bot import commands as cmd
 from bot.config import Settings
 from bot.engine import QuizEngine
+from bot.inflight import InFlight
 from bot.logs import context
 from bot.models import Invocation, Reply
 
@@ -71,6 +72,7 @@ class QuizClient(discord.AutoShardedClient):
         self.settings = settings
         self.reply_budget = reply_budget
         self.tree = QuizTree(self)
+        self.inflight = InFlight()
         self._engine: QuizEngine | None = None
 
     @property
@@ -209,8 +211,10 @@ async def _guard(interaction: discord.Interaction[Any]) -> AsyncIterator[None]:
     """Log what failed while answering an interaction, and tell the member rather than leave
     them with Discord's "The application did not respond"."""
     where = _log_context(interaction)
+    inflight: InFlight = interaction.client.inflight
     try:
-        yield
+        async with inflight.track():
+            yield
     except Exception as exc:
         if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_INTERACTION:
             # Too late to say anything: Discord has dropped the interaction (its 3 s passed).

@@ -35,11 +35,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.admins import AdminDirectory
-from adapters.slack.handlers import Handlers, InFlight, register
+from adapters.slack.handlers import Handlers, register
 from adapters.slack.platform import SlackPlatform
 from bot.config import ConfigError, Settings
 from bot.content import Bank
 from bot.engine import QuizEngine
+from bot.inflight import InFlight
 from bot.ports import Clock
 from bot.runtime import running
 

@@ -17,8 +17,7 @@ import asyncio
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -33,6 +32,7 @@ from adapters.slack.admins import AdminDirectory
 from adapters.slack.blocks import Message, reply_message
 from bot.commands import ADMIN_COMMANDS, Command, CommandError, Practice, parse_command
 from bot.engine import QuizEngine
+from bot.inflight import InFlight
 from bot.logs import context
 from bot.models import Invocation, Notice, PracticeResult, Reply, Tone
 
@@ -52,31 +52,6 @@ FAILED = Notice("Something went wrong on our side; nothing was changed. Try agai
 def ephemeral(message: Message) -> dict[str, Any]:
     """Keyword arguments of `ack`/`respond` for a message only the caller sees."""
     return {"text": message.text, "blocks": message.blocks, "response_type": "ephemeral"}
-
-
-class InFlight:
-    """Counts running listener bodies so shutdown can let them finish before the store closes."""
-
-    def __init__(self) -> None:
-        self._running = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @asynccontextmanager
-    async def track(self) -> AsyncIterator[None]:
-        """Count one running listener body while the block runs."""
-        self._running += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._running -= 1
-            if not self._running:
-                self._idle.set()
-
-    async def wait_idle(self) -> None:
-        """Return once no listener body is running."""
-        await self._idle.wait()
 
 
 class EventDeduper(AsyncMiddleware):

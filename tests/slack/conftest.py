@@ -14,9 +14,9 @@ from slack_driver import EVERYONE, SECRET, START, ErrorLog, SlackDriver, nasty_b
 
 from adapters.memory import ManualClock
 from adapters.slack.app import build_app, http_app, make_client
-from adapters.slack.handlers import InFlight
 from adapters.slack.platform import SlackPlatform
 from bot.config import Settings
+from bot.inflight import InFlight
 from bot.runtime import running
 
 

@@ -23,9 +23,9 @@ from fake_slack import TEAM, FakeSlack, Reply, all_text
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.slack.handlers import InFlight
 from bot.content import Bank
 from bot.engine import QuizEngine
+from bot.inflight import InFlight
 from bot.models import Difficulty, Question, Topic
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
