@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 
+from adapters.console import CHANNEL as CONSOLE_CHANNEL
+from adapters.console import ConsolePlatform, ConsoleSession
 from adapters.memory import ManualClock, MemoryPlatform
 from bot import commands as cmd
+from bot.config import Settings
 from bot.content import Bank
 from bot.engine import QuizEngine
 from bot.models import ChannelRef, Notice, Tone
+from bot.runtime import running
 from bot.scheduler import DailyScheduler, job_id
 from bot.store import Store
 from tests.conftest import invocation
@@ -213,3 +219,27 @@ async def test_a_platform_loads_only_its_own_schedules_and_pending_posts(
         await scheduler.update(theirs, None)
     finally:
         await scheduler.shutdown()
+
+
+async def test_console_honours_its_schedule(tmp_path: Path) -> None:
+    """The terminal channel runs the same scheduler: a due job posts into the terminal."""
+    out = io.StringIO()
+    platform = ConsolePlatform(out)
+    settings = Settings(db_path=tmp_path / "console.db")
+    async with running(settings, platform, platform_name="console") as runtime:
+        session = ConsoleSession(runtime.engine, platform, user="ada")
+        await session.handle_line("/dlquiz schedule 07:30 Europe/Paris")
+        job = runtime.scheduler.apscheduler.get_job(job_id(CONSOLE_CHANNEL))
+        assert job is not None
+        done: asyncio.Future[JobExecutionEvent] = asyncio.get_running_loop().create_future()
+        runtime.scheduler.apscheduler.add_listener(
+            lambda event: done.done() or done.set_result(event),
+            EVENT_JOB_EXECUTED | EVENT_JOB_ERROR,
+        )
+        # As if the job ran five seconds after 07:30 Paris summer time on a July day.
+        runtime.engine.clock = ManualClock(datetime(2026, 7, 1, 5, 30, 5, tzinfo=UTC))
+        job.modify(next_run_time=datetime.now(UTC))
+        event = await asyncio.wait_for(done, timeout=10)
+        assert event.exception is None
+    assert "Question #1" in out.getvalue()
+    assert "Daily question at 07:30 Europe/Paris." in out.getvalue()
