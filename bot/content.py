@@ -224,7 +224,7 @@ class _FileChecker:
         items = fields.get("questions")
         if isinstance(items, yaml.SequenceNode) and slug is not None:
             for item in items.value:
-                question = self.question(item, slug)
+                question = self.question(item, slug, title or slug)
                 if question is not None:
                     questions.append((question, item.start_mark.line + 1))
         elif items is not None and not isinstance(items, yaml.SequenceNode):
@@ -267,7 +267,7 @@ class _FileChecker:
             self.problem(node, f"{what} is {len(text)} characters long; at most {limit} allowed")
         return text
 
-    def question(self, node: yaml.Node, topic: str) -> Question | None:
+    def question(self, node: yaml.Node, topic: str, topic_title: str) -> Question | None:
         fields = self.mapping(node, "a question", QUESTION_FIELDS, OPTIONAL_QUESTION_FIELDS)
         if fields is None:
             return None
@@ -297,6 +297,7 @@ class _FileChecker:
             answer=answer,
             explanation=explanation,
             source=source,
+            topic_title=topic_title,
         )
 
     def difficulty(self, node: yaml.Node | None) -> Difficulty | None:

@@ -344,6 +344,7 @@ class QuizEngine:
         rank, ranked = await self.store.rank_of(server=server, period="all", points=points)
         topics = await self.store.topic_accuracy(server=server, user_id=user_id)
         mastered = await self.store.mastery(server=server, user_id=user_id)
+        titles = {t.slug: t.title for t in self.bank.topics}
         return StatsCard(
             user_id=user_id,
             name=member.name,
@@ -354,7 +355,10 @@ class QuizEngine:
             correct=score.correct if score else 0,
             current_streak=member.current_streak,
             longest_streak=member.longest_streak,
-            topics=tuple(TopicAccuracy(t, answered, correct) for t, answered, correct in topics),
+            topics=tuple(
+                TopicAccuracy(t, answered, correct, titles.get(t, t))
+                for t, answered, correct in topics
+            ),
             mastery=tuple(
                 TopicMastery(t.slug, t.title, mastered.get(t.slug, 0), t.count)
                 for t in self.bank.topics

@@ -35,10 +35,16 @@ class Question:
     answer: int
     explanation: str
     source: tuple[str, ...] = ()
+    topic_title: str = ""
 
     @property
     def answer_letter(self) -> str:
         return LETTERS[self.answer]
+
+    @property
+    def topic_label(self) -> str:
+        """How members see the topic: its title, or the slug where none was given."""
+        return self.topic_title or self.topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +154,11 @@ class TopicAccuracy:
     topic: str
     answered: int
     correct: int
+    title: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.title or self.topic
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ def reveal_when(post: QuestionPost) -> str:
 def question_text(post: QuestionPost) -> str:
     q = post.question
     lines = [
-        f"Question #{post.round_id} · {q.topic} · {q.difficulty.value}",
+        f"Question #{post.round_id} · {q.topic_label} · {q.difficulty.value}",
         q.prompt,
         *choice_lines(q.choices),
         reveal_when(post),
@@ -112,10 +112,10 @@ def stats_text(card: StatsCard) -> str:
         f"  streak    {card.current_streak} now, {card.longest_streak} longest",
     ]
     if card.topics:
-        width = max(len(t.topic) for t in card.topics)
+        width = max(len(t.label) for t in card.topics)
         lines.append("  per topic:")
         lines.extend(
-            f"    {t.topic:<{width}}  {t.correct}/{t.answered}  {percent(t.correct, t.answered)}"
+            f"    {t.label:<{width}}  {t.correct}/{t.answered}  {percent(t.correct, t.answered)}"
             for t in card.topics
         )
     mastered = mastery_lines(card)
@@ -127,9 +127,9 @@ def stats_text(card: StatsCard) -> str:
 
 def practice_text(card: PracticeCard) -> str:
     q = card.question
-    where = card.topic.title if card.topic else "all topics"
+    where = card.topic.title if card.topic else f"all topics · {q.topic_label}"
     lines = [
-        f"Practice · {where} · {q.topic} · {q.difficulty.value}  ({card.due} due, {card.new} new)",
+        f"Practice · {where} · {q.difficulty.value}  ({card.due} due, {card.new} new)",
         q.prompt,
         *choice_lines(q.choices),
     ]

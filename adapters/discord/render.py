@@ -116,7 +116,7 @@ def question_embed(post: QuestionPost) -> discord.Embed:
         description=question_text(q),
         colour=QUESTION_COLOUR,
     )
-    embed.add_field(name="Topic", value=plain(q.topic), inline=True)
+    embed.add_field(name="Topic", value=plain(q.topic_label), inline=True)
     embed.add_field(name="Difficulty", value=q.difficulty.value, inline=True)
     if post.reveal_at is None:
         reveal = "when an admin runs `/dlquiz reveal` or posts the next question"
@@ -230,7 +230,7 @@ def _stats_embed(card: StatsCard) -> discord.Embed:
     )
     if card.topics:
         lines = (
-            f"{plain(t.topic)}: {t.correct}/{t.answered} ({percent(t.correct, t.answered)})"
+            f"{plain(t.label)}: {t.correct}/{t.answered} ({percent(t.correct, t.answered)})"
             for t in card.topics
         )
         embed.description = _clip("**Accuracy per topic**\n" + "\n".join(lines), DESCRIPTION_LIMIT)
@@ -295,7 +295,7 @@ def _practice_card(card: PracticeCard) -> DiscordMessage:
         description=question_text(q),
         colour=INFO_COLOUR,
     )
-    embed.add_field(name="Topic", value=plain(q.topic), inline=True)
+    embed.add_field(name="Topic", value=plain(q.topic_label), inline=True)
     embed.add_field(name="Difficulty", value=q.difficulty.value, inline=True)
     embed.add_field(name="Queue", value=f"{card.due} due, {card.new} new", inline=True)
     embed.set_footer(text="Only you see this; practice never counts on the leaderboard.")

@@ -116,7 +116,7 @@ def _prompt_and_choices(q: Question) -> list[Block]:
 def _question_body(item: QuestionPost | RevealPost) -> list[Block]:
     q = item.question
     return [
-        context(f"*Question #{item.round_id}* · {escape(q.topic)} · {q.difficulty.value}"),
+        context(f"*Question #{item.round_id}* · {escape(q.topic_label)} · {q.difficulty.value}"),
         *_prompt_and_choices(q),
     ]
 
@@ -258,7 +258,7 @@ def stats_message(card: StatsCard) -> Message:
     ]
     if card.topics:
         lines = [
-            f"{escape(t.topic)}: {t.correct}/{t.answered} ({percent(t.correct, t.answered)})"
+            f"{escape(t.label)}: {t.correct}/{t.answered} ({percent(t.correct, t.answered)})"
             for t in card.topics
         ]
         blocks += sections(["*Per topic*", *lines])
@@ -314,7 +314,7 @@ def practice_card_message(card: PracticeCard) -> Message:
     ]
     blocks = [
         context(
-            f"*Practice* · {where} · {escape(q.topic)} · {q.difficulty.value}"
+            f"*Practice* · {where} · {escape(q.topic_label)} · {q.difficulty.value}"
             f" · {card.due} due, {card.new} new"
         ),
         *_prompt_and_choices(q),

@@ -122,7 +122,7 @@ async def test_next_practice_question_keeps_the_topic(quiz: Harness) -> None:
     [embed] = following.embeds
     assert embed["title"] == "Practice · Activation functions"
     fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert fields["Topic"] == "activation-functions"
+    assert fields["Topic"] == "Activation functions"
     second = _question_id(following.custom_ids)
     assert second != first
     assert following.custom_ids == [f"dlq:p:{second}:{x}" for x in "ABCD"]
