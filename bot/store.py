@@ -3,8 +3,9 @@
 Writes go through a single writer task on their own connection, so no two coroutines ever share a
 half-done transaction. Answers that arrive together are committed together: the writer drains
 whatever is queued, records it in one transaction with set-based SQL, and only then resolves each
-caller's future, so an answer is acknowledged only once it is durable. Reads use a second
-connection; WAL lets them run while the writer commits.
+caller's future, so an answer is acknowledged only once it is durable. Other writes queued
+together share a transaction the same way. Reads use a second connection; WAL lets them run while
+the writer commits.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -208,7 +211,10 @@ class Store:
         self.path = path
         self._writer = writer
         self._reader = reader
-        self._queue: asyncio.Queue[_AnswerOp | _WriteOp | object] = asyncio.Queue()
+        # A plain deque and one wake-up future: the writer drains everything queued at once,
+        # without asyncio.Queue's per-item bookkeeping on the hot path of a button press.
+        self._ops: deque[_AnswerOp | _WriteOp | object] = deque()
+        self._wakeup: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -241,7 +247,7 @@ class Store:
             return
         self._closed = True
         if self._task is not None:
-            await self._queue.put(_STOP)
+            self._push(_STOP)
             await self._task
         await self._reader.close()
         await self._writer.close()
@@ -269,27 +275,64 @@ class Store:
     def _put(self, op: _AnswerOp | _WriteOp) -> None:
         if self._closed:
             raise StoreError("the database is closed")
-        self._queue.put_nowait(op)
+        self._push(op)
+
+    def _push(self, op: _AnswerOp | _WriteOp | object) -> None:
+        self._ops.append(op)
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
 
     async def _write_loop(self) -> None:
-        carry: object | None = None
+        ops = self._ops
         while True:
-            op = carry if carry is not None else await self._queue.get()
-            carry = None
+            if not ops:
+                self._wakeup = asyncio.get_running_loop().create_future()
+                await self._wakeup
+                self._wakeup = None
+                continue
+            op = ops.popleft()
             if op is _STOP:
                 return
-            if isinstance(op, _WriteOp):
-                await self._run_write(op)
-                continue
-            assert isinstance(op, _AnswerOp)
+            # Consecutive operations of one kind share a transaction, so one commit serves them
+            # all; the order of operations is kept.
+            kind = type(op)
             batch = [op]
-            while len(batch) < MAX_BATCH and not self._queue.empty():
-                nxt = self._queue.get_nowait()
-                if not isinstance(nxt, _AnswerOp):
-                    carry = nxt
-                    break
-                batch.append(nxt)
-            await self._run_answers(batch)
+            while ops and len(batch) < MAX_BATCH and type(ops[0]) is kind:
+                batch.append(ops.popleft())
+            if kind is _WriteOp:
+                await self._run_writes(cast(list[_WriteOp], batch))
+            else:
+                await self._run_answers(cast(list[_AnswerOp], batch))
+
+    async def _run_writes(self, batch: list[_WriteOp]) -> None:
+        """Run queued writes in one transaction; when one fails, run each in its own instead.
+
+        Every `work` only touches the database, so running it again after a rollback is safe.
+        """
+        if len(batch) == 1:
+            await self._run_write(batch[0])
+            return
+        db = self._writer
+        results: list[Any] = []
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            for op in batch:
+                results.append(await op.work(db))
+            await db.commit()
+        except Exception:
+            await _rollback(db)
+            for op in batch:
+                await self._run_write(op)
+            return
+        except BaseException as exc:
+            await _rollback(db)
+            for op in batch:
+                if not op.future.done():
+                    op.future.set_exception(exc)
+            raise
+        for op, result in zip(batch, results, strict=True):
+            if not op.future.done():
+                op.future.set_result(result)
 
     async def _run_write(self, op: _WriteOp) -> None:
         db = self._writer
@@ -353,15 +396,11 @@ class Store:
                 if taken:
                     return None
             closed = await _close_open_round(db, channel, posted_at)
-            last = await _one(
-                db,
-                "SELECT max(id) FROM rounds WHERE server = ? AND channel = ?",
-                (channel.server, channel.channel),
-            )
             cursor = await db.execute(
                 "INSERT INTO rounds (server, channel, question_id, topic, difficulty, choice_count,"
                 " answer, base_points, cycle, prev_round_id, day, posted_at, reveal_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                " (SELECT max(id) FROM rounds WHERE server = ?1 AND channel = ?2), ?10, ?11, ?12)",
                 (
                     channel.server,
                     channel.channel,
@@ -372,7 +411,6 @@ class Store:
                     new.answer,
                     new.base_points,
                     cycle,
-                    last[0] if last else None,
                     day.isoformat() if day else None,
                     to_text(posted_at),
                     to_text(reveal_at) if reveal_at else None,
@@ -440,18 +478,14 @@ class Store:
 
     async def posted_questions(self, channel: ChannelRef) -> tuple[int, set[str], str | None]:
         """The channel's current cycle, the questions posted in it, and the last one posted."""
-        row = await _one(
-            self._reader,
-            "SELECT max(cycle) FROM rounds WHERE server = ? AND channel = ?",
+        rows = await self._reader.execute_fetchall(
+            "SELECT cycle, question_id FROM rounds WHERE server = ?1 AND channel = ?2"
+            " AND cycle = (SELECT max(cycle) FROM rounds WHERE server = ?1 AND channel = ?2)"
+            " ORDER BY id",
             (channel.server, channel.channel),
         )
-        cycle = row[0] if row and row[0] is not None else 1
-        rows = await self._reader.execute_fetchall(
-            "SELECT question_id FROM rounds WHERE server = ? AND channel = ? AND cycle = ?"
-            " ORDER BY id",
-            (channel.server, channel.channel, cycle),
-        )
-        posted = [r[0] for r in rows]
+        posted = [r[1] for r in rows]
+        cycle = next(iter(rows))[0] if posted else 1
         return cycle, set(posted), posted[-1] if posted else None
 
     async def tally(self, round_id: int, choice_count: int) -> tuple[int, ...]:
@@ -846,47 +880,45 @@ async def _feed_practice(db: aiosqlite.Connection, round_id: int, at: datetime) 
 
 
 # --- recording a batch of answers, set-based ---------------------------------------------------
-
-_PERIOD_EXPRESSIONS = ("'all'", "week", "month")
+#
+# A batch takes a handful of statements whatever its size: every statement is a round trip to the
+# connection's thread, and the answers queued behind the batch wait for all of them.
 
 _PENDING_TABLE = """
 CREATE TEMP TABLE IF NOT EXISTS pending (
     seq INTEGER PRIMARY KEY,
     round_id INTEGER, server TEXT, channel TEXT, user_id TEXT, name TEXT, choice INTEGER,
     at TEXT, week TEXT, month TEXT,
-    status TEXT, correct INTEGER, points INTEGER, streak INTEGER, prior_choice INTEGER
+    status TEXT, correct INTEGER, streak INTEGER, points INTEGER, prior_choice INTEGER
 )
 """
 
-_CLASSIFY = """
-UPDATE pending SET
-    status = CASE
-        WHEN r.server != pending.server OR r.channel != pending.channel THEN 'unknown'
-        WHEN pending.choice < 0 OR pending.choice >= r.choice_count THEN 'bad_choice'
+# Each answer is classified as it enters the batch, from its round, the member's earlier answer to
+# it and the member's streak, which goes on when their last right answer was the previous round.
+_ADD_PENDING = f"""
+INSERT INTO pending (seq, round_id, server, channel, user_id, name, choice, at, week, month,
+                     status, correct, streak, points, prior_choice)
+SELECT i.*,
+    CASE
+        WHEN r.id IS NULL OR r.server != i.server OR r.channel != i.channel THEN 'unknown'
+        WHEN i.choice < 0 OR i.choice >= r.choice_count THEN 'bad_choice'
         WHEN r.closed_at IS NOT NULL THEN 'closed'
+        WHEN a.choice IS NOT NULL THEN 'duplicate'
         ELSE 'recorded' END,
-    correct = (pending.choice = r.answer)
-FROM rounds r WHERE r.id = pending.round_id
-"""
-
-_MARK_DUPLICATES = """
-UPDATE pending SET status = 'duplicate', prior_choice = a.choice
-FROM answers a
-WHERE pending.status = 'recorded' AND a.round_id = pending.round_id AND a.user_id = pending.user_id
-"""
-
-_STREAKS = """
-UPDATE pending SET streak = CASE WHEN correct = 0 THEN 0 ELSE coalesce((
-    SELECT m.current_streak + 1 FROM members m JOIN rounds r ON r.id = pending.round_id
-    WHERE m.server = pending.server AND m.user_id = pending.user_id
-      AND m.streak_round_id = r.prev_round_id), 1) END
-WHERE status = 'recorded'
-"""
-
-_POINTS = """
-UPDATE pending SET points = CASE WHEN pending.correct = 0 THEN 0
-    ELSE r.base_points + min(pending.streak - 1, :cap) END
-FROM rounds r WHERE r.id = pending.round_id AND pending.status = 'recorded'
+    i.choice = r.answer,
+    CASE WHEN i.choice != r.answer THEN 0
+         WHEN m.streak_round_id = r.prev_round_id THEN m.current_streak + 1
+         ELSE 1 END,
+    CASE WHEN i.choice != r.answer THEN 0
+         WHEN m.streak_round_id = r.prev_round_id
+             THEN r.base_points + min(m.current_streak, {STREAK_BONUS_CAP})
+         ELSE r.base_points END,
+    a.choice
+FROM (SELECT ? AS seq, ? AS round_id, ? AS server, ? AS channel, ? AS user_id, ? AS name,
+             ? AS choice, ? AS at, ? AS week, ? AS month) AS i
+LEFT JOIN rounds r ON r.id = i.round_id
+LEFT JOIN answers a ON a.round_id = i.round_id AND a.user_id = i.user_id
+LEFT JOIN members m ON m.server = i.server AND m.user_id = i.user_id
 """
 
 _INSERT_ANSWERS = """
@@ -905,35 +937,63 @@ ON CONFLICT (server, user_id) DO UPDATE SET
     streak_round_id = excluded.streak_round_id
 """
 
-_LEAVE_BUCKETS = """
+# Every answer counts in three periods: all time, its week and its month.
+_PERIODS = "(SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2) AS k"
+_PERIOD = "CASE k.n WHEN 0 THEN 'all' WHEN 1 THEN p.week ELSE p.month END"
+
+_LEAVE_BUCKETS = f"""
 UPDATE score_counts SET members = members - d.n FROM (
     SELECT s.server, s.period, s.points, count(*) AS n
-    FROM pending p JOIN scores s
-      ON s.server = p.server AND s.period = {period} AND s.user_id = p.user_id
+    FROM pending p CROSS JOIN {_PERIODS} JOIN scores s
+      ON s.server = p.server AND s.period = {_PERIOD} AND s.user_id = p.user_id
     WHERE p.status = 'recorded' AND p.points > 0 AND s.points > 0
     GROUP BY s.server, s.period, s.points) d
 WHERE score_counts.server = d.server AND score_counts.period = d.period
   AND score_counts.points = d.points
 """
 
-_UPSERT_SCORES = """
+_UPSERT_SCORES = f"""
 INSERT INTO scores (server, period, user_id, points, answered, correct)
-SELECT server, {period}, user_id, points, 1, correct FROM pending WHERE status = 'recorded'
+SELECT p.server, {_PERIOD}, p.user_id, p.points, 1, p.correct
+FROM pending p CROSS JOIN {_PERIODS} WHERE p.status = 'recorded'
 ON CONFLICT (server, period, user_id) DO UPDATE SET
     points = points + excluded.points,
     answered = answered + 1,
     correct = correct + excluded.correct
 """
 
-_ENTER_BUCKETS = """
+_ENTER_BUCKETS = f"""
 INSERT INTO score_counts (server, period, points, members)
 SELECT s.server, s.period, s.points, count(*)
-FROM pending p JOIN scores s
-  ON s.server = p.server AND s.period = {period} AND s.user_id = p.user_id
+FROM pending p CROSS JOIN {_PERIODS} JOIN scores s
+  ON s.server = p.server AND s.period = {_PERIOD} AND s.user_id = p.user_id
 WHERE p.status = 'recorded' AND p.points > 0
 GROUP BY s.server, s.period, s.points
 ON CONFLICT (server, period, points) DO UPDATE SET members = members + excluded.members
 """
+
+_OUTCOMES = """
+SELECT seq, status, CASE status WHEN 'recorded' THEN choice WHEN 'duplicate' THEN prior_choice END
+FROM pending
+"""
+
+
+def _when(moment: datetime) -> tuple[str, str, str]:
+    """The stored time of an answer and the keys of its week and month."""
+    utc = moment.astimezone(UTC)
+    return (utc.isoformat(), *_period_keys(utc.date()))
+
+
+@lru_cache(maxsize=64)
+def _period_keys(day: date) -> tuple[str, str]:
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return period_key(Period.WEEK, midnight), period_key(Period.MONTH, midnight)
+
+
+@cache
+def _outcome(status: str, choice: int | None) -> AnswerOutcome:
+    """Outcomes are immutable and few: one shared object for each status and choice."""
+    return AnswerOutcome(AnswerStatus(status), choice)
 
 
 def _waves(requests: list[AnswerRequest]) -> list[list[tuple[int, AnswerRequest]]]:
@@ -962,38 +1022,21 @@ async def _record_answers(
     for wave in _waves(requests):
         await db.execute("DELETE FROM pending")
         await db.executemany(
-            "INSERT INTO pending (seq, round_id, server, channel, user_id, name, choice, at,"
-            " week, month) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _ADD_PENDING,
             [
-                (
-                    seq,
-                    r.round_id,
-                    r.server,
-                    r.channel,
-                    r.user_id,
-                    r.name,
-                    r.choice,
-                    to_text(r.at),
-                    period_key(Period.WEEK, r.at),
-                    period_key(Period.MONTH, r.at),
-                )
+                (seq, r.round_id, r.server, r.channel, r.user_id, r.name, r.choice, *_when(r.at))
                 for seq, r in wave
             ],
         )
-        await db.execute(_CLASSIFY)
-        await db.execute("UPDATE pending SET status = 'unknown' WHERE status IS NULL")
-        await db.execute(_MARK_DUPLICATES)
-        await db.execute(_STREAKS)
-        await db.execute(_POINTS, {"cap": STREAK_BONUS_CAP})
-        await db.execute(_INSERT_ANSWERS)
-        await db.execute(_UPSERT_MEMBERS)
-        for period in _PERIOD_EXPRESSIONS:
-            await db.execute(_LEAVE_BUCKETS.format(period=period))
-            await db.execute(_UPSERT_SCORES.format(period=period))
-            await db.execute(_ENTER_BUCKETS.format(period=period))
-        rows = await db.execute_fetchall("SELECT seq, status, choice, prior_choice FROM pending")
-        for seq, status, choice, prior in rows:
-            kept = choice if status == AnswerStatus.RECORDED else prior
-            outcomes[seq] = AnswerOutcome(AnswerStatus(status), kept)
+        for statement in (
+            _INSERT_ANSWERS,
+            _UPSERT_MEMBERS,
+            _LEAVE_BUCKETS,
+            _UPSERT_SCORES,
+            _ENTER_BUCKETS,
+        ):
+            await db.execute(statement)
+        for seq, status, kept in await db.execute_fetchall(_OUTCOMES):
+            outcomes[seq] = _outcome(status, kept)
     assert all(o is not None for o in outcomes)
     return [o for o in outcomes if o is not None]

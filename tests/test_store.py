@@ -83,3 +83,33 @@ async def test_close_finishes_queued_writes(tmp_path: Path) -> None:
     await asyncio.gather(*tasks)
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM schedules").fetchone()[0] == 50
+
+
+async def test_a_failing_write_is_rolled_back_alone(tmp_path: Path) -> None:
+    """Writes queued together share one transaction; one that fails undoes only itself."""
+    import asyncio
+
+    import aiosqlite
+
+    async def add(db: aiosqlite.Connection, channel: str) -> str:
+        await db.execute(
+            "INSERT INTO schedules (server, channel, time, zone, updated_at)"
+            " VALUES ('s', ?, '09:00', 'UTC', '2026-03-02T09:00:00+00:00')",
+            (channel,),
+        )
+        return channel
+
+    async def add_then_fail(db: aiosqlite.Connection) -> str:
+        await add(db, "half-done")
+        raise RuntimeError("the work failed")
+
+    async with await Store.open(tmp_path / "quiz.db") as store:
+        first, failed, last = await asyncio.gather(
+            store.write(lambda db: add(db, "first")),
+            store.write(add_then_fail),
+            store.write(lambda db: add(db, "last")),
+            return_exceptions=True,
+        )
+        assert (first, last) == ("first", "last")
+        assert isinstance(failed, RuntimeError)
+        assert [row.channel for row in await store.schedules()] == ["first", "last"]
