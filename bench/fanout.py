@@ -1,0 +1,69 @@
+"""Fan-out: many channels due at the same minute, posted through the scheduler's own entry point
+(`DailyScheduler.post_due`, bounded by its semaphore) on the memory platform."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import aiosqlite
+
+from adapters.memory import ManualClock, MemoryPlatform
+from bench.common import START, bench_bank
+from bot.engine import QuizEngine
+from bot.models import ChannelRef
+from bot.scheduler import DEFAULT_CONCURRENCY, DailyScheduler
+from bot.store import Store, to_text
+
+CHANNELS_PER_SERVER = 10
+
+
+@dataclass(frozen=True, slots=True)
+class FanoutResult:
+    channels: int
+    seconds: float
+    posted: int
+    concurrency: int
+
+
+async def run(channels: int, folder: Path) -> FanoutResult:
+    store = await Store.open(folder / "fanout.db")
+    try:
+        platform = MemoryPlatform()
+        clock = ManualClock(START)  # exactly the minute every channel is due
+        engine = QuizEngine(store=store, bank=bench_bank(), platform=platform, clock=clock)
+        refs = [
+            ChannelRef(f"bench:fan{i // CHANNELS_PER_SERVER}", f"c{i}") for i in range(channels)
+        ]
+        await _schedule_all(store, refs, at=f"{START:%H:%M}", since=to_text(START - timedelta(1)))
+        scheduler = DailyScheduler(engine, grace=timedelta(minutes=5))
+        started = time.perf_counter()
+        outcomes = await asyncio.gather(*(scheduler.post_due(channel=ref) for ref in refs))
+        seconds = time.perf_counter() - started
+    finally:
+        await store.close()
+    failed = [o for o in outcomes if o is None or o.round_id is None or o.error]
+    if failed:
+        raise RuntimeError(f"{len(failed)} channels were not posted, e.g. {failed[0]}")
+    return FanoutResult(
+        channels=channels,
+        seconds=seconds,
+        posted=len({post.channel for post in platform.questions}),
+        concurrency=DEFAULT_CONCURRENCY,
+    )
+
+
+async def _schedule_all(store: Store, refs: list[ChannelRef], *, at: str, since: str) -> None:
+    """Schedules made a day ago, in one transaction (the set-up is not what is measured)."""
+
+    async def work(db: aiosqlite.Connection) -> None:
+        await db.executemany(
+            "INSERT INTO schedules (server, channel, time, zone, updated_at)"
+            " VALUES (?, ?, ?, 'UTC', ?)",
+            [(ref.server, ref.channel, at, since) for ref in refs],
+        )
+
+    await store.write(work)

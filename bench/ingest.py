@@ -1,0 +1,300 @@
+"""Answer ingestion: the engine's group-committed writer against a commit-per-answer baseline
+and against what SQLite does with one `executemany` transaction, all on real WAL files."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+
+import aiosqlite
+
+from adapters.memory import MemoryPlatform
+from bench.common import START, RunningClock, Sizes, bench_bank, percentile, user_id
+from bot.engine import QuizEngine
+from bot.models import ChannelRef, Member, Period, Tone
+from bot.store import Store, period_key, to_text
+
+SERVER = "bench:ingest"
+CHANNEL = ChannelRef(SERVER, "daily")
+NAIVE_ROUND = 1
+# A closed loop takes about a second and a raw run a tenth of one: each figure is the median of
+# three runs, steadier on a shared machine than any single one.
+TRIALS = range(1, 4)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    answers: int
+    engine_per_s: float  # the median of the trials
+    engine_trials: list[float]
+    naive_per_s: float
+    raw_per_s: float
+    raw_answers_only_per_s: float
+    raw_engine_rows_per_s: float
+    open_loop_rate: float
+    open_loop_answers: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+def members(count: int) -> list[Member]:
+    return [Member(SERVER, user_id(i), f"member {i}") for i in range(count)]
+
+
+def choice_for(i: int, answer: int) -> int:
+    """Three answers in five are right; the wrong ones spread over the other choices."""
+    return answer if i % 5 < 3 else (answer + 1 + i % 3) % 4
+
+
+async def run(sizes: Sizes, folder: Path) -> IngestResult:
+    trials, (rate, done, latencies) = await _engine(sizes, folder)
+    naive_per_s = await naive(sizes.answers, await prepare(folder / "naive.db"))
+    raw_per_s = median(
+        [
+            raw(sizes.answers, await prepare(folder / f"raw-{n}.db"), with_scores=True)
+            for n in TRIALS
+        ]
+    )
+    raw_answers_only = median(
+        [
+            raw(sizes.answers, await prepare(folder / f"raw-answers-{n}.db"), with_scores=False)
+            for n in TRIALS
+        ]
+    )
+    raw_engine_rows = median(
+        [
+            raw_like_engine(sizes.answers, await prepare(folder / f"raw-engine-{n}.db"))
+            for n in TRIALS
+        ]
+    )
+    return IngestResult(
+        answers=sizes.answers,
+        engine_per_s=median(trials),
+        engine_trials=trials,
+        naive_per_s=naive_per_s,
+        raw_per_s=raw_per_s,
+        raw_answers_only_per_s=raw_answers_only,
+        raw_engine_rows_per_s=raw_engine_rows,
+        open_loop_rate=rate,
+        open_loop_answers=done,
+        p50_ms=percentile(latencies, 50) * 1000,
+        p99_ms=percentile(latencies, 99) * 1000,
+        max_ms=max(latencies) * 1000,
+    )
+
+
+async def _engine(sizes: Sizes, folder: Path) -> tuple[list[float], tuple[float, int, list[float]]]:
+    """The closed loop a few times, each on a new file; then, on the last file, the open loop."""
+    people = members(max(sizes.answers, int(sizes.open_rate * sizes.open_seconds)))
+    bank = bench_bank()
+    trials: list[float] = []
+    for trial in TRIALS:
+        store = await Store.open(folder / f"engine-{trial}.db")
+        try:
+            engine = QuizEngine(
+                store=store, bank=bank, platform=MemoryPlatform(), clock=RunningClock()
+            )
+            trials.append(await closed_loop(engine, people[: sizes.answers]))
+            if trial == TRIALS[-1]:
+                # The same members answer the next day's question: a server's steady state.
+                open_loop = await open_loop_run(engine, people, sizes.open_rate, sizes.open_seconds)
+        finally:
+            await store.close()
+    return trials, open_loop
+
+
+async def _new_round(engine: QuizEngine) -> tuple[int, int]:
+    outcome = await engine.post(CHANNEL)
+    row = await engine.store.round_by_id(outcome.round_id) if outcome.round_id else None
+    if row is None or outcome.error:
+        raise RuntimeError(f"could not post the benchmark's question: {outcome}")
+    return row.id, row.answer
+
+
+async def closed_loop(engine: QuizEngine, people: list[Member]) -> float:
+    """Every member presses at once; answers per second until the last one is committed."""
+    round_id, answer = await _new_round(engine)
+    started = time.perf_counter()
+    notices = await asyncio.gather(
+        *(
+            engine.answer(
+                channel=CHANNEL, member=m, round_id=round_id, choice=choice_for(i, answer)
+            )
+            for i, m in enumerate(people)
+        )
+    )
+    elapsed = time.perf_counter() - started
+    refused = [n for n in notices if n.tone is not Tone.OK]
+    if refused:
+        raise RuntimeError(f"{len(refused)} answers were not recorded: {refused[0].text}")
+    return len(people) / elapsed
+
+
+async def open_loop_run(
+    engine: QuizEngine, people: list[Member], rate: int, seconds: float
+) -> tuple[float, int, list[float]]:
+    """Answers submitted on a fixed timetable, never waiting for acknowledgements.
+
+    Latency runs from the moment an answer was due, not from when the loop got round to
+    submitting it, so a stalled event loop shows up in the numbers instead of hiding them.
+    """
+    round_id, answer = await _new_round(engine)
+    count = int(rate * seconds)
+    latencies = [0.0] * count
+    refused: list[str] = []
+    in_flight: set[asyncio.Task[None]] = set()
+
+    async def press(i: int, due: float) -> None:
+        notice = await engine.answer(
+            channel=CHANNEL, member=people[i], round_id=round_id, choice=choice_for(i, answer)
+        )
+        latencies[i] = time.perf_counter() - due
+        if notice.tone is not Tone.OK:
+            refused.append(notice.text)
+
+    start = time.perf_counter() + 0.01
+    sent = 0
+    while sent < count:
+        now = time.perf_counter()
+        while sent < count and start + sent / rate <= now:
+            task = asyncio.create_task(press(sent, start + sent / rate))
+            # Finished presses are dropped at once: the harness keeps no garbage of its own.
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+            sent += 1
+        if sent < count:
+            await asyncio.sleep(max(0.0, start + sent / rate - time.perf_counter()))
+    last_sent = time.perf_counter()
+    await asyncio.gather(*in_flight)
+    if refused:
+        raise RuntimeError(f"{len(refused)} answers were not recorded: {refused[0]}")
+    achieved = count / max(last_sent - start, 1e-9)
+    return min(achieved, float(rate)), count, latencies
+
+
+# --- baselines ----------------------------------------------------------------------------------
+
+
+async def prepare(path: Path) -> Path:
+    """A database with the engine's schema (by its own migrations) and one open round."""
+    store = await Store.open(path)
+    await store.close()
+    db = sqlite3.connect(path)
+    try:
+        with db:
+            db.execute(
+                "INSERT INTO rounds (id, server, channel, question_id, topic, difficulty,"
+                " choice_count, answer, base_points, cycle, posted_at)"
+                " VALUES (?, ?, ?, 'bench-000', 'bench', 'easy', 4, 0, 10, 1, ?)",
+                (NAIVE_ROUND, SERVER, CHANNEL.channel, to_text(START)),
+            )
+    finally:
+        db.close()
+    return path
+
+
+def _rows(count: int) -> list[tuple[str, int, int, int, str]]:
+    """(user, choice, correct, points, answered_at) for `count` members answering round 1."""
+    at = to_text(START)
+    rows = []
+    for i in range(count):
+        choice = choice_for(i, 0)
+        correct = int(choice == 0)
+        rows.append((user_id(i), choice, correct, 10 * correct, at))
+    return rows
+
+
+_NAIVE_ANSWER = (
+    "INSERT INTO answers (round_id, user_id, choice, correct, points, answered_at)"
+    f" VALUES ({NAIVE_ROUND}, ?, ?, ?, ?, ?)"
+)
+_NAIVE_SCORE = (
+    "INSERT INTO scores (server, period, user_id, points, answered, correct)"
+    f" VALUES ('{SERVER}', 'all', ?, ?, 1, ?)"
+    " ON CONFLICT (server, period, user_id) DO UPDATE SET points = points + excluded.points,"
+    " answered = answered + 1, correct = correct + excluded.correct"
+)
+
+
+async def naive(count: int, path: Path) -> float:
+    """What a typical bot does on a button press: insert, bump the score, commit; per answer.
+
+    Same schema, same PRAGMAs (WAL, synchronous=NORMAL) and the same concurrent presses as the
+    engine's closed loop; a lock keeps one answer's transaction from mixing with another's.
+    """
+    rows = _rows(count)
+    db = await aiosqlite.connect(path)
+    try:
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA synchronous = NORMAL")
+        lock = asyncio.Lock()
+
+        async def press(row: tuple[str, int, int, int, str]) -> None:
+            user, choice, correct, points, at = row
+            async with lock:
+                await db.execute(_NAIVE_ANSWER, (user, choice, correct, points, at))
+                await db.execute(_NAIVE_SCORE, (user, points, correct))
+                await db.commit()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(press(row) for row in rows))
+        elapsed = time.perf_counter() - started
+    finally:
+        await db.close()
+    return count / elapsed
+
+
+def raw(count: int, path: Path, *, with_scores: bool) -> float:
+    """The same rows as the naive baseline, by `executemany` in one transaction: SQLite's limit."""
+    rows = _rows(count)
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        started = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(_NAIVE_ANSWER, rows)
+        if with_scores:
+            db.executemany(_NAIVE_SCORE, [(user, points, ok) for user, _, ok, points, _ in rows])
+        db.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+    finally:
+        db.close()
+    return count / elapsed
+
+
+def raw_like_engine(count: int, path: Path) -> float:
+    """Every row the engine writes for an answer (the answer, the member, a score row for all
+    time, the week and the month), by `executemany` in one transaction: the engine's ceiling."""
+    rows = _rows(count)
+    week, month = period_key(Period.WEEK, START), period_key(Period.MONTH, START)
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        started = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(_NAIVE_ANSWER, rows)
+        db.executemany(
+            "INSERT INTO members (server, user_id, name, current_streak, longest_streak,"
+            f" streak_round_id) VALUES ('{SERVER}', ?, ?, ?, ?, ?)",
+            [
+                (user, f"member {user}", ok, ok, NAIVE_ROUND if ok else None)
+                for user, _, ok, _, _ in rows
+            ],
+        )
+        for period in ("all", week, month):
+            db.executemany(
+                _NAIVE_SCORE.replace("'all'", "?"),
+                [(period, user, points, ok) for user, _, ok, points, _ in rows],
+            )
+        db.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+    finally:
+        db.close()
+    return count / elapsed
