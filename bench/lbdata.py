@@ -28,7 +28,7 @@ from bot.models import Difficulty, Period
 from bot.scoring import BASE_POINTS, STREAK_BONUS_CAP
 from bot.store import Store, period_key, to_text
 
-GENERATOR = "lb1"  # bump when the generated data changes shape
+GENERATOR = "lb2"  # bump when the generated data changes shape
 SERVER = "bench:lb"
 CHANNEL = "daily"
 NOW = datetime(2026, 3, 19, 12, 0, tzinfo=UTC)  # a Thursday: 4 rounds this week, 19 this month
@@ -203,11 +203,12 @@ def _scores(db: sqlite3.Connection) -> None:
         " SELECT :server, 'all', uid, sum(points), count(*), sum(correct) FROM gen GROUP BY u",
         params,
     )
+    # A week or month counts only the answers that scored, as the engine keeps them.
     for column in ("week", "month"):
         db.execute(
             "INSERT INTO scores (server, period, user_id, points, answered, correct)"
             f" SELECT :server, {column}, uid, sum(points), count(*), sum(correct)"
-            f" FROM gen GROUP BY u, {column}",
+            f" FROM gen WHERE points > 0 GROUP BY u, {column}",
             params,
         )
     db.execute(

@@ -42,7 +42,6 @@ MIGRATIONS: tuple[str, ...] = (
         answered_at TEXT NOT NULL,
         PRIMARY KEY (round_id, user_id)
     ) WITHOUT ROWID;
-    CREATE INDEX answers_by_user ON answers (user_id, round_id);
 
     CREATE TABLE members (
         server TEXT NOT NULL,
@@ -56,7 +55,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX members_by_name ON members (server, name);
 
     -- Maintained totals per period ('all', 'w2026-47', 'm2026-11'), so a leaderboard never sums
-    -- answers at query time.
+    -- answers at query time. A week or month row counts only answers that scored: members
+    -- without points in a period are not on its leaderboard, and every press saves two writes.
     CREATE TABLE scores (
         server TEXT NOT NULL,
         period TEXT NOT NULL,

@@ -92,8 +92,7 @@ def leaderboard_text(card: LeaderboardCard) -> str:
     lines = [title]
     for row in card.rows:
         lines.append(
-            f"{row.rank:>3}. {row.name:<{name_width}}  {row.points:>6} pts"
-            f"  {row.correct}/{row.answered} right"
+            f"{row.rank:>3}. {row.name:<{name_width}}  {row.points:>6} pts  {row.correct} right"
         )
     if card.caller is None:
         lines.append("You have no points in this period yet.")

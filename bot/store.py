@@ -32,7 +32,9 @@ from bot.scoring import STREAK_BONUS_CAP
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-MAX_BATCH = 5000
+# Big enough to amortise a batch, small enough that one batch is written while the event loop
+# confirms the one before.
+MAX_BATCH = 2000
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -353,9 +355,7 @@ class Store:
     async def _run_answers(self, batch: list[_AnswerOp]) -> None:
         db = self._writer
         try:
-            await db.execute("BEGIN IMMEDIATE")
             outcomes = await _record_answers(db, [op.request for op in batch])
-            await db.commit()
         except BaseException as exc:
             await _rollback(db)
             log.exception("could not record a batch of %d answers", len(batch))
@@ -596,9 +596,11 @@ class Store:
 
     async def topic_accuracy(self, *, server: str, user_id: str) -> list[tuple[str, int, int]]:
         rows = await self._reader.execute_fetchall(
-            "SELECT r.topic, count(*), sum(a.correct) FROM answers a"
-            " JOIN rounds r ON r.id = a.round_id"
-            " WHERE a.user_id = ? AND r.server = ? GROUP BY r.topic ORDER BY r.topic",
+            # From the server's rounds to each one's answer by primary key: answers keep no index
+            # by member, which would cost every button press one more B-tree insert.
+            "SELECT r.topic, count(*), sum(a.correct) FROM rounds r"
+            " JOIN answers a ON a.round_id = r.id AND a.user_id = ?"
+            " WHERE r.server = ? GROUP BY r.topic ORDER BY r.topic",
             (user_id, server),
         )
         return [(row[0], row[1], row[2]) for row in rows]
@@ -881,8 +883,9 @@ async def _feed_practice(db: aiosqlite.Connection, round_id: int, at: datetime) 
 
 # --- recording a batch of answers, set-based ---------------------------------------------------
 #
-# A batch takes a handful of statements whatever its size: every statement is a round trip to the
-# connection's thread, and the answers queued behind the batch wait for all of them.
+# A batch takes four calls to the connection's thread whatever its size. Each call waits behind
+# everything the event loop has queued (such as confirming the previous batch to its members), so
+# the writes and the commit go in one script that runs while the loop does that work.
 
 _PENDING_TABLE = """
 CREATE TEMP TABLE IF NOT EXISTS pending (
@@ -937,7 +940,7 @@ ON CONFLICT (server, user_id) DO UPDATE SET
     streak_round_id = excluded.streak_round_id
 """
 
-# Every answer counts in three periods: all time, its week and its month.
+# Every answer counts all time; one that scored counts in its week and its month too.
 _PERIODS = "(SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2) AS k"
 _PERIOD = "CASE k.n WHEN 0 THEN 'all' WHEN 1 THEN p.week ELSE p.month END"
 
@@ -955,7 +958,8 @@ WHERE score_counts.server = d.server AND score_counts.period = d.period
 _UPSERT_SCORES = f"""
 INSERT INTO scores (server, period, user_id, points, answered, correct)
 SELECT p.server, {_PERIOD}, p.user_id, p.points, 1, p.correct
-FROM pending p CROSS JOIN {_PERIODS} WHERE p.status = 'recorded'
+FROM pending p CROSS JOIN {_PERIODS}
+WHERE p.status = 'recorded' AND (k.n = 0 OR p.points > 0)
 ON CONFLICT (server, period, user_id) DO UPDATE SET
     points = points + excluded.points,
     answered = answered + 1,
@@ -1014,13 +1018,30 @@ def _waves(requests: list[AnswerRequest]) -> list[list[tuple[int, AnswerRequest]
     return waves
 
 
+_BEGIN_BATCH = f"{_PENDING_TABLE}; BEGIN; DELETE FROM pending;"
+
+_WRITE_BATCH = ";\n".join(
+    (
+        "BEGIN IMMEDIATE",
+        _INSERT_ANSWERS,
+        _UPSERT_MEMBERS,
+        _LEAVE_BUCKETS,
+        _UPSERT_SCORES,
+        _ENTER_BUCKETS,
+        "COMMIT",
+    )
+)
+
+
 async def _record_answers(
     db: aiosqlite.Connection, requests: list[AnswerRequest]
 ) -> list[AnswerOutcome]:
+    """Record a batch; every answer recorded here is committed when this returns."""
     outcomes: list[AnswerOutcome | None] = [None] * len(requests)
-    await db.execute(_PENDING_TABLE)
     for wave in _waves(requests):
-        await db.execute("DELETE FROM pending")
+        # The batch is classified in a transaction of its own. Only this writer changes the
+        # database, so nothing the classification read can change before the write below.
+        await db.executescript(_BEGIN_BATCH)
         await db.executemany(
             _ADD_PENDING,
             [
@@ -1028,14 +1049,8 @@ async def _record_answers(
                 for seq, r in wave
             ],
         )
-        for statement in (
-            _INSERT_ANSWERS,
-            _UPSERT_MEMBERS,
-            _LEAVE_BUCKETS,
-            _UPSERT_SCORES,
-            _ENTER_BUCKETS,
-        ):
-            await db.execute(statement)
+        # executescript commits the classification first, then runs the script as it is.
+        await db.executescript(_WRITE_BATCH)
         for seq, status, kept in await db.execute_fetchall(_OUTCOMES):
             outcomes[seq] = _outcome(status, kept)
     assert all(o is not None for o in outcomes)

@@ -199,8 +199,7 @@ def _leaderboard_embed(card: LeaderboardCard) -> discord.Embed:
     else:
         embed.description = _clip(
             "\n".join(
-                f"**{row.rank}.** {plain(row.name)} · {row.points} pts"
-                f" · {row.correct}/{row.answered} right"
+                f"**{row.rank}.** {plain(row.name)} · {row.points} pts · {row.correct} right"
                 for row in card.rows
             ),
             DESCRIPTION_LIMIT,

@@ -216,7 +216,7 @@ def question_card_message(card: QuestionCard) -> Message:
 def _standing_line(row: Standing) -> str:
     rank = MEDALS[row.rank - 1] if 1 <= row.rank <= len(MEDALS) else f"*{row.rank}.*"
     name = clip(escape(row.name), 120)
-    return f"{rank} {name} · *{row.points}* pts · {row.correct}/{row.answered} right"
+    return f"{rank} {name} · *{row.points}* pts · {row.correct} right"
 
 
 def leaderboard_message(card: LeaderboardCard) -> Message:

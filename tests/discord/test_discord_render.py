@@ -113,7 +113,7 @@ def test_the_leaderboard_escapes_names() -> None:
     [embed] = as_dict(render.reply_message(card))
     assert embed["title"] == "Leaderboard, this week"
     description = str(embed["description"])
-    assert "**1.** \\*\\*Boss\\*\\* @\u200beveryone · 40 pts · 3/3 right" in description
+    assert "**1.** \\*\\*Boss\\*\\* @\u200beveryone · 40 pts · 3 right" in description
     assert "under\\_score" in description
     assert "<@112233445566778899>" not in description
     assert {"name": "You", "value": "Rank 2 of 2, 15 pts", "inline": False} in embed["fields"]  # type: ignore[operator]

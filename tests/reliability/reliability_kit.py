@@ -435,11 +435,12 @@ def audit(db: Path, round_id: int) -> Audit:
         if not scores_match:
             problems.append(f"'all' scores differ: {len(kept)} kept, {len(recomputed)} recomputed")
 
-        # The week and month totals too, from each answer's own time.
+        # The week and month totals too, from each answer's own time; those periods count only
+        # answers that scored.
         expected: Counter[tuple[str, str, str, str]] = Counter()
         for server, user, points, correct, at in conn.execute(
             "SELECT r.server, a.user_id, a.points, a.correct, a.answered_at"
-            " FROM answers a JOIN rounds r ON r.id = a.round_id"
+            " FROM answers a JOIN rounds r ON r.id = a.round_id WHERE a.points > 0"
         ):
             moment = datetime.fromisoformat(at)
             for period in (Period.WEEK, Period.MONTH):
