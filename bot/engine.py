@@ -94,11 +94,14 @@ class QuizEngine:
 
     # --- the daily round ----------------------------------------------------------------------
 
-    async def post(self, channel: ChannelRef, *, day: date | None = None) -> PostOutcome:
+    async def post(
+        self, channel: ChannelRef, *, day: date | None = None, daily: DailyTime | None = None
+    ) -> PostOutcome:
         """Close the open question (posting its reveal) and post a new one.
 
         With `day`, this is that local day's scheduled question: if the day already has one in
-        this channel nothing happens, whatever triggered the call.
+        this channel nothing happens, whatever triggered the call. `daily` is the channel's
+        schedule when the caller has just read it (it is read here otherwise).
         """
         async with self._channel_locks[channel]:
             now = self.clock.now()
@@ -116,7 +119,11 @@ class QuizEngine:
                 cycle=cycle,
                 day=day,
                 posted_at=now,
-                reveal_at=await self._next_post_time(channel, now),
+                reveal_at=(
+                    next_post_time(daily, after=now)
+                    if daily
+                    else await self._next_post_time(channel, now)
+                ),
             )
             if started is None:
                 log.info("the channel already has its question for %s", day, extra=_ctx(channel))
@@ -124,8 +131,9 @@ class QuizEngine:
                 # fixed.
                 await self._deliver(channel)
                 return PostOutcome(round_id=None)
-            error = await self._deliver(channel)
-            return PostOutcome(round_id=started.round_id, error=error)
+            fresh = [r for r in (started.closed, started.round) if r is not None and r.undelivered]
+            error = await self._deliver(channel, fresh)
+            return PostOutcome(round_id=started.round.id, error=error)
 
     async def reveal(self, channel: ChannelRef) -> tuple[int | None, str | None]:
         """Close the open question and post its reveal: (the round closed, a delivery error)."""
@@ -133,7 +141,7 @@ class QuizEngine:
             closed = await self.store.close_round(channel, self.clock.now())
             if closed is None:
                 return None, None
-            return closed, await self._deliver(channel)
+            return closed.id, await self._deliver(channel, [closed] if closed.undelivered else [])
 
     async def answer(
         self, *, channel: ChannelRef, member: Member, round_id: int, choice: int
@@ -180,9 +188,12 @@ class QuizEngine:
             async with self._channel_locks[channel]:
                 await self._deliver(channel)
 
-    async def _deliver(self, channel: ChannelRef) -> str | None:
-        """Post the channel's pending reveals, then its pending question; the first error."""
-        for row in await self.store.undelivered_rounds(channel):
+    async def _deliver(self, channel: ChannelRef, rows: list[RoundRow] | None = None) -> str | None:
+        """Post `rows` (by default every pending reveal and question of the channel), oldest
+        first; the first error stops there."""
+        if rows is None:
+            rows = await self.store.undelivered_rounds(channel)
+        for row in rows:
             question = self.bank.get(row.question_id)
             try:
                 if question is None:
@@ -208,9 +219,6 @@ class QuizEngine:
                 )
                 await self.store.record_post_error(channel, error=reason, at=self.clock.now())
                 return reason
-        schedule = await self.store.schedule(channel)
-        if schedule is not None and schedule.last_error is not None:
-            await self.store.record_post_error(channel, error=None, at=self.clock.now())
         return None
 
     async def _mark_done(self, row: RoundRow) -> None:

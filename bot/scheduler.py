@@ -138,7 +138,7 @@ class DailyScheduler:
             )
             return None
         async with self._slots:
-            outcome = await self.engine.post(channel, day=day)
+            outcome = await self.engine.post(channel, day=day, daily=daily)
         if outcome.error:
             log.warning(
                 "daily question failed: %s",

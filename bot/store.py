@@ -105,6 +105,13 @@ class RoundRow:
     def channel_ref(self) -> ChannelRef:
         return ChannelRef(self.server, self.channel)
 
+    @property
+    def undelivered(self) -> bool:
+        """Its question (while open) or its reveal (once closed) has not reached the channel."""
+        if self.closed_at is None:
+            return self.message_ref is None
+        return not self.reveal_posted
+
 
 @dataclass(frozen=True, slots=True)
 class NewRound:
@@ -118,8 +125,8 @@ class NewRound:
 
 @dataclass(frozen=True, slots=True)
 class StartedRound:
-    round_id: int
-    closed_round_id: int | None
+    round: RoundRow
+    closed: RoundRow | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,48 +394,57 @@ class Store:
         """
 
         async def work(db: aiosqlite.Connection) -> StartedRound | None:
-            if day is not None:
-                taken = await _one(
-                    db,
-                    "SELECT 1 FROM rounds WHERE server = ? AND channel = ? AND day = ?",
-                    (channel.server, channel.channel, day.isoformat()),
+            closed = await _close_open_round(db, channel, posted_at, unless_day=day)
+            try:
+                rows = await db.execute_fetchall(
+                    "INSERT INTO rounds (server, channel, question_id, topic, difficulty,"
+                    " choice_count, answer, base_points, cycle, prev_round_id, day, posted_at,"
+                    " reveal_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                    " (SELECT max(id) FROM rounds WHERE server = ?1 AND channel = ?2),"
+                    f" ?10, ?11, ?12) RETURNING {_ROUND_COLUMNS}",
+                    (
+                        channel.server,
+                        channel.channel,
+                        new.question_id,
+                        new.topic,
+                        new.difficulty,
+                        new.choice_count,
+                        new.answer,
+                        new.base_points,
+                        cycle,
+                        day.isoformat() if day else None,
+                        to_text(posted_at),
+                        to_text(reveal_at) if reveal_at else None,
+                    ),
                 )
-                if taken:
-                    return None
-            closed = await _close_open_round(db, channel, posted_at)
-            cursor = await db.execute(
-                "INSERT INTO rounds (server, channel, question_id, topic, difficulty, choice_count,"
-                " answer, base_points, cycle, prev_round_id, day, posted_at, reveal_at)"
-                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-                " (SELECT max(id) FROM rounds WHERE server = ?1 AND channel = ?2), ?10, ?11, ?12)",
-                (
-                    channel.server,
-                    channel.channel,
-                    new.question_id,
-                    new.topic,
-                    new.difficulty,
-                    new.choice_count,
-                    new.answer,
-                    new.base_points,
-                    cycle,
-                    day.isoformat() if day else None,
-                    to_text(posted_at),
-                    to_text(reveal_at) if reveal_at else None,
-                ),
-            )
-            assert cursor.lastrowid is not None
-            return StartedRound(round_id=cursor.lastrowid, closed_round_id=closed)
+            except sqlite3.IntegrityError:
+                if day is None:
+                    raise
+                return None  # the day's round exists; the guard above left the open one open
+            return StartedRound(round=_round(next(iter(rows))), closed=closed)
 
         return await self.write(work)
 
-    async def close_round(self, channel: ChannelRef, at: datetime) -> int | None:
-        """Close the channel's open round; its id, or None when none was open."""
+    async def close_round(self, channel: ChannelRef, at: datetime) -> RoundRow | None:
+        """Close the channel's open round; it, or None when none was open."""
         return await self.write(lambda db: _close_open_round(db, channel, at))
 
     async def mark_delivered(self, round_id: int, message_ref: str) -> None:
-        await self._execute_write(
-            "UPDATE rounds SET message_ref = ? WHERE id = ?", (message_ref, round_id)
-        )
+        """Record the question's message; a question that reached its channel also clears the
+        channel's last posting error."""
+
+        async def work(db: aiosqlite.Connection) -> None:
+            await db.execute(
+                "UPDATE rounds SET message_ref = ? WHERE id = ?", (message_ref, round_id)
+            )
+            await db.execute(
+                "UPDATE schedules SET last_error = NULL, last_error_at = NULL"
+                " WHERE last_error IS NOT NULL AND (server, channel) ="
+                " (SELECT server, channel FROM rounds WHERE id = ?)",
+                (round_id,),
+            )
+
+        await self.write(work)
 
     async def mark_reveal_posted(self, round_id: int) -> None:
         await self._execute_write("UPDATE rounds SET reveal_posted = 1 WHERE id = ?", (round_id,))
@@ -470,11 +486,7 @@ class Store:
         rows = await self._reader.execute_fetchall(
             f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE {where} ORDER BY id", params
         )
-        return [
-            _round(row)
-            for row in rows
-            if (row[9] is None and row[10] is None) or (row[9] is not None and not row[11])
-        ]
+        return [round_ for round_ in map(_round, rows) if round_.undelivered]
 
     async def posted_questions(self, channel: ChannelRef) -> tuple[int, set[str], str | None]:
         """The channel's current cycle, the questions posted in it, and the last one posted."""
@@ -838,22 +850,28 @@ async def _one(
 
 
 async def _close_open_round(
-    db: aiosqlite.Connection, channel: ChannelRef, at: datetime
-) -> int | None:
-    row = await _one(
-        db,
-        "SELECT id, message_ref FROM rounds WHERE server = ? AND channel = ? AND closed_at IS NULL",
-        (channel.server, channel.channel),
-    )
-    if not row:
-        return None
+    db: aiosqlite.Connection, channel: ChannelRef, at: datetime, *, unless_day: date | None = None
+) -> RoundRow | None:
+    """Close the channel's open round and return it; with `unless_day`, close nothing when
+    that local day already has its round."""
+    guard = ""
+    params: tuple[str, ...] = (to_text(at), channel.server, channel.channel)
+    if unless_day is not None:
+        guard = (
+            " AND NOT EXISTS (SELECT 1 FROM rounds WHERE server = ?2 AND channel = ?3 AND day = ?4)"
+        )
+        params += (unless_day.isoformat(),)
     # A question that never reached the channel has nothing to reveal there.
-    await db.execute(
-        "UPDATE rounds SET closed_at = ?, reveal_posted = (message_ref IS NULL) WHERE id = ?",
-        (to_text(at), row[0]),
+    rows = await db.execute_fetchall(
+        "UPDATE rounds SET closed_at = ?1, reveal_posted = (message_ref IS NULL)"
+        f" WHERE server = ?2 AND channel = ?3 AND closed_at IS NULL{guard}"
+        f" RETURNING {_ROUND_COLUMNS}",
+        params,
     )
-    await _feed_practice(db, int(row[0]), at)
-    return int(row[0])
+    closed = next((_round(row) for row in rows), None)
+    if closed is not None:
+        await _feed_practice(db, closed.id, at)
+    return closed
 
 
 async def _feed_practice(db: aiosqlite.Connection, round_id: int, at: datetime) -> None:
