@@ -159,8 +159,8 @@ class QuizEngine:
             )
         )
         status = outcome.status
-        if status is AnswerStatus.RECORDED:
-            return Notice(f"Recorded: {_letter(outcome.choice)}", Tone.OK)
+        if status is AnswerStatus.RECORDED and outcome.choice is not None:
+            return _RECORDED[outcome.choice]
         if status is AnswerStatus.DUPLICATE:
             return Notice(
                 f"You already answered {_letter(outcome.choice)}; the first answer is final."
@@ -490,6 +490,10 @@ class QuizEngine:
         if not removed:
             return Notice("This channel has no daily question to stop.")
         return Notice("The daily question is stopped in this channel.", Tone.OK)
+
+
+# The confirmation of a press, one shared value per letter.
+_RECORDED = {i: Notice(f"Recorded: {letter}", Tone.OK) for i, letter in enumerate(LETTERS)}
 
 
 def _letter(choice: int | None) -> str:

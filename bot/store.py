@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 import aiosqlite
 
@@ -69,8 +69,9 @@ class AnswerStatus(StrEnum):
     BAD_CHOICE = "bad_choice"
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerRequest:
+class AnswerRequest(NamedTuple):
+    """One button press on its way to the writer (a tuple: built once per press, so cheap)."""
+
     round_id: int
     server: str
     channel: str
