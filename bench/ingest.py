@@ -270,7 +270,8 @@ def raw(count: int, path: Path, *, with_scores: bool) -> float:
 
 def raw_like_engine(count: int, path: Path) -> float:
     """Every row the engine writes for an answer (the answer, the member, a score row for all
-    time, the week and the month), by `executemany` in one transaction: the engine's ceiling."""
+    time and, when it scored, for the week and the month), by `executemany` in one transaction:
+    the engine's ceiling."""
     rows = _rows(count)
     week, month = period_key(Period.WEEK, START), period_key(Period.MONTH, START)
     db = sqlite3.connect(path, isolation_level=None)
@@ -291,7 +292,11 @@ def raw_like_engine(count: int, path: Path) -> float:
         for period in ("all", week, month):
             db.executemany(
                 _NAIVE_SCORE.replace("'all'", "?"),
-                [(period, user, points, ok) for user, _, ok, points, _ in rows],
+                [
+                    (period, user, points, ok)
+                    for user, _, ok, points, _ in rows
+                    if period == "all" or points > 0
+                ],
             )
         db.execute("COMMIT")
         elapsed = time.perf_counter() - started

@@ -110,7 +110,11 @@ def table(r: Results) -> str:
         ),
         ("", "naive: a commit per answer (aiosqlite)", f"{_n(i.naive_per_s)}/s"),
         ("", "raw: same rows, executemany, one transaction", f"{_n(i.raw_per_s)}/s"),
-        ("", "raw: the engine's 5 rows an answer, likewise", f"{_n(i.raw_engine_rows_per_s)}/s"),
+        (
+            "",
+            "raw: the engine's rows for each answer, likewise",
+            f"{_n(i.raw_engine_rows_per_s)}/s",
+        ),
         (
             "",
             "engine / naive",
