@@ -225,6 +225,8 @@ class Store:
         # without asyncio.Queue's per-item bookkeeping on the hot path of a button press.
         self._ops: deque[_AnswerOp | _WriteOp | object] = deque()
         self._wakeup: asyncio.Future[None] | None = None
+        # Answers committed but not yet confirmed to their callers (see _confirm).
+        self._committed: list[tuple[list[_AnswerOp], list[AnswerOutcome]]] = []
         self._task: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -296,12 +298,14 @@ class Store:
         ops = self._ops
         while True:
             if not ops:
+                self._confirm()
                 self._wakeup = asyncio.get_running_loop().create_future()
                 await self._wakeup
                 self._wakeup = None
                 continue
             op = ops.popleft()
             if op is _STOP:
+                self._confirm()
                 return
             # Consecutive operations of one kind share a transaction, so one commit serves them
             # all; the order of operations is kept.
@@ -310,6 +314,7 @@ class Store:
             while ops and len(batch) < MAX_BATCH and type(ops[0]) is kind:
                 batch.append(ops.popleft())
             if kind is _WriteOp:
+                self._confirm()
                 await self._run_writes(cast(list[_WriteOp], batch))
             else:
                 await self._run_answers(cast(list[_AnswerOp], batch))
@@ -360,11 +365,27 @@ class Store:
         if not op.future.done():
             op.future.set_result(result)
 
+    def _confirm(self) -> None:
+        """Hand committed answers their outcomes.
+
+        While another batch is queued, this waits until that batch's writes are on their way to
+        the database thread: waking thousands of callers then takes the event loop's time while
+        SQLite works, instead of before it starts.
+        """
+        committed, self._committed = self._committed, []
+        for batch, outcomes in committed:
+            for op, outcome in zip(batch, outcomes, strict=True):
+                if not op.future.done():
+                    op.future.set_result(outcome)
+
     async def _run_answers(self, batch: list[_AnswerOp]) -> None:
         db = self._writer
         try:
-            outcomes = await _record_answers(db, [op.request for op in batch])
+            outcomes = await _record_answers(
+                db, [op.request for op in batch], before_write=self._confirm
+            )
         except BaseException as exc:
+            self._confirm()
             await _rollback(db)
             log.exception("could not record a batch of %d answers", len(batch))
             for op in batch:
@@ -373,9 +394,7 @@ class Store:
             if not isinstance(exc, Exception):
                 raise
             return
-        for op, outcome in zip(batch, outcomes, strict=True):
-            if not op.future.done():
-                op.future.set_result(outcome)
+        self._committed.append((batch, outcomes))
 
     # --- rounds -------------------------------------------------------------------------------
 
@@ -1053,9 +1072,13 @@ _WRITE_BATCH = ";\n".join(
 
 
 async def _record_answers(
-    db: aiosqlite.Connection, requests: list[AnswerRequest]
+    db: aiosqlite.Connection,
+    requests: list[AnswerRequest],
+    *,
+    before_write: Callable[[], None] = lambda: None,
 ) -> list[AnswerOutcome]:
-    """Record a batch; every answer recorded here is committed when this returns."""
+    """Record a batch; every answer recorded here is committed when this returns.
+    `before_write` runs as the writes are handed to the database thread."""
     outcomes: list[AnswerOutcome | None] = [None] * len(requests)
     for wave in _waves(requests):
         # The batch is classified in a transaction of its own. Only this writer changes the
@@ -1069,7 +1092,9 @@ async def _record_answers(
             ],
         )
         # executescript commits the classification first, then runs the script as it is.
-        await db.executescript(_WRITE_BATCH)
+        written = db.executescript(_WRITE_BATCH)
+        before_write()
+        await written
         for seq, status, kept in await db.execute_fetchall(_OUTCOMES):
             outcomes[seq] = _outcome(status, kept)
     assert all(o is not None for o in outcomes)
