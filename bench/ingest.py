@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
@@ -252,20 +253,13 @@ async def naive(count: int, path: Path) -> float:
 def raw(count: int, path: Path, *, with_scores: bool) -> float:
     """The same rows as the naive baseline, by `executemany` in one transaction: SQLite's limit."""
     rows = _rows(count)
-    db = sqlite3.connect(path, isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
-        started = time.perf_counter()
-        db.execute("BEGIN IMMEDIATE")
+
+    def write(db: sqlite3.Connection) -> None:
         db.executemany(_NAIVE_ANSWER, rows)
         if with_scores:
             db.executemany(_NAIVE_SCORE, [(user, points, ok) for user, _, ok, points, _ in rows])
-        db.execute("COMMIT")
-        elapsed = time.perf_counter() - started
-    finally:
-        db.close()
-    return count / elapsed
+
+    return count / _timed_transaction(path, write)
 
 
 def raw_like_engine(count: int, path: Path) -> float:
@@ -274,12 +268,8 @@ def raw_like_engine(count: int, path: Path) -> float:
     the engine's ceiling."""
     rows = _rows(count)
     week, month = period_key(Period.WEEK, START), period_key(Period.MONTH, START)
-    db = sqlite3.connect(path, isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
-        started = time.perf_counter()
-        db.execute("BEGIN IMMEDIATE")
+
+    def write(db: sqlite3.Connection) -> None:
         db.executemany(_NAIVE_ANSWER, rows)
         db.executemany(
             "INSERT INTO members (server, user_id, name, current_streak, longest_streak,"
@@ -298,8 +288,20 @@ def raw_like_engine(count: int, path: Path) -> float:
                     if period == "all" or points > 0
                 ],
             )
+
+    return count / _timed_transaction(path, write)
+
+
+def _timed_transaction(path: Path, write: Callable[[sqlite3.Connection], None]) -> float:
+    """Seconds `write` takes in one transaction on a WAL file, commit included."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        started = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        write(db)
         db.execute("COMMIT")
-        elapsed = time.perf_counter() - started
+        return time.perf_counter() - started
     finally:
         db.close()
-    return count / elapsed

@@ -103,8 +103,3 @@ def last_post_time(daily: DailyTime, *, at_or_before: datetime) -> tuple[date, d
         if due <= at_or_before:
             return day, due
         day -= timedelta(days=1)
-
-
-def local_day_of(daily: DailyTime, due: datetime) -> date:
-    """The local day whose question is due at `due` (a due time from post_time_on)."""
-    return due.astimezone(daily.zone).date()

@@ -145,7 +145,6 @@ class MemberRow:
     name: str
     current_streak: int
     longest_streak: int
-    streak_alive: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +161,8 @@ class ScheduleRow:
 @dataclass(frozen=True, slots=True)
 class PracticeRow:
     question_id: str
-    topic: str
     box: int
     due_at: datetime
-    asked: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -607,7 +604,6 @@ class Store:
             name=row[1],
             current_streak=row[2] if alive else 0,
             longest_streak=row[3],
-            streak_alive=alive,
         )
 
     async def find_member(self, *, server: str, text: str) -> str | None:
@@ -660,13 +656,12 @@ class Store:
 
         return await self.write(work)
 
-    async def record_post_error(
-        self, channel: ChannelRef, *, error: str | None, at: datetime
-    ) -> None:
+    async def record_post_error(self, channel: ChannelRef, *, error: str, at: datetime) -> None:
+        """Keep why posting failed, for `/dlquiz schedule`; a later delivery clears it."""
         await self._execute_write(
             "UPDATE schedules SET last_error = ?, last_error_at = ?"
             " WHERE server = ? AND channel = ?",
-            (error, to_text(at) if error else None, channel.server, channel.channel),
+            (error, to_text(at), channel.server, channel.channel),
         )
 
     async def schedule(self, channel: ChannelRef) -> ScheduleRow | None:
@@ -700,14 +695,10 @@ class Store:
 
     async def practice_rows(self, *, server: str, user_id: str) -> dict[str, PracticeRow]:
         rows = await self._reader.execute_fetchall(
-            "SELECT question_id, topic, box, due_at, asked FROM practice"
-            " WHERE server = ? AND user_id = ?",
+            "SELECT question_id, box, due_at FROM practice WHERE server = ? AND user_id = ?",
             (server, user_id),
         )
-        return {
-            r[0]: PracticeRow(r[0], r[1], r[2], datetime.fromisoformat(r[3]), bool(r[4]))
-            for r in rows
-        }
+        return {r[0]: PracticeRow(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows}
 
     async def open_question_ids(self, server: str) -> set[str]:
         """Questions open as a daily question anywhere in the server."""
@@ -768,12 +759,6 @@ class Store:
             (server, user_id, MASTERED_BOX),
         )
         return {r[0]: r[1] for r in rows}
-
-    # --- maintenance --------------------------------------------------------------------------
-
-    async def integrity_check(self) -> str:
-        row = await _one(self._reader, "PRAGMA integrity_check")
-        return str(row[0]) if row else "no answer"
 
 
 def _platform_range(platform: str) -> tuple[str, str]:

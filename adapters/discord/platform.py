@@ -8,6 +8,7 @@ the engine logs them with the channel and shows them to admins in `/dlquiz sched
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 
@@ -71,24 +72,18 @@ class DiscordPlatform:
         *,
         reference: discord.MessageReference | None = None,
     ) -> discord.Message:
-        target = self._target(channel)
+        # discord.py's overloads take no None for these, so they are passed only when set.
+        options: dict[str, Any] = {}
         view = build_view(message.buttons)
         if view is not None:
-            return await target.send(
-                content=message.content,
-                embeds=list(message.embeds),
-                view=view,
-                allowed_mentions=NO_MENTIONS,
-            )
+            options["view"] = view
         if reference is not None:
-            return await target.send(
-                content=message.content,
-                embeds=list(message.embeds),
-                reference=reference,
-                allowed_mentions=NO_MENTIONS,
-            )
-        return await target.send(
-            content=message.content, embeds=list(message.embeds), allowed_mentions=NO_MENTIONS
+            options["reference"] = reference
+        return await self._target(channel).send(
+            content=message.content,
+            embeds=list(message.embeds),
+            allowed_mentions=NO_MENTIONS,
+            **options,
         )
 
     def _target(self, channel: ChannelRef) -> discord.PartialMessageable:
