@@ -5,7 +5,8 @@ Every member answers a run of consecutive daily rounds (1 to 10 of them) and mis
 question, so a streak has a closed form and points follow the engine's rule exactly:
 base points by difficulty plus one per earlier answer in the streak, up to the cap. The score
 tables ('all', every week and every month) and the histogram of point totals are then built from
-those answers, as the engine would have maintained them answer by answer.
+the answers of the closed rounds, as the engine would have settled them round by round; today's
+round is still open, so its answers score nothing yet.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from bot.models import Difficulty, Period
 from bot.scoring import BASE_POINTS, STREAK_BONUS_CAP
 from bot.store import Store, period_key, to_text
 
-GENERATOR = "lb2"  # bump when the generated data changes shape
+GENERATOR = "lb3"  # bump when the generated data changes shape
 SERVER = "bench:lb"
 CHANNEL = "daily"
 NOW = datetime(2026, 3, 19, 12, 0, tzinfo=UTC)  # a Thursday: 4 rounds this week, 19 this month
@@ -111,7 +112,7 @@ def _rounds(db: sqlite3.Connection, rounds: int) -> None:
     """One round a day in one channel, the last one (today's) still open."""
     db.execute(
         "CREATE TEMP TABLE rnd (idx INTEGER PRIMARY KEY, base INTEGER, answer INTEGER,"
-        " week TEXT, month TEXT, day TEXT)"
+        " week TEXT, month TEXT, day TEXT, closed INTEGER)"
     )
     today = NOW.replace(hour=9, minute=0, second=0, microsecond=0)
     for idx in range(1, rounds + 1):
@@ -142,7 +143,7 @@ def _rounds(db: sqlite3.Connection, rounds: int) -> None:
             ),
         )
         db.execute(
-            "INSERT INTO rnd VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rnd VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 idx,
                 BASE_POINTS[level],
@@ -150,6 +151,7 @@ def _rounds(db: sqlite3.Connection, rounds: int) -> None:
                 period_key(Period.WEEK, posted),
                 period_key(Period.MONTH, posted),
                 posted.date().isoformat(),
+                int(closed is not None),
             ),
         )
 
@@ -179,11 +181,12 @@ def _plan(db: sqlite3.Connection, users: int, rounds: int) -> None:
     db.execute(
         f"""
         CREATE TEMP VIEW gen AS
-        SELECT u, uid, name, s, k, m, idx, week, month, correct, choice, streak, answered_at,
-               CASE WHEN correct THEN base + min(streak - 1, {STREAK_BONUS_CAP}) ELSE 0 END
-                 AS points
+        SELECT u, uid, name, s, k, m, idx, week, month, closed, correct, choice, streak,
+               answered_at,
+               CASE WHEN correct AND closed THEN base + min(streak - 1, {STREAK_BONUS_CAP})
+                    ELSE 0 END AS points
         FROM (
-            SELECT p.u, p.uid, p.name, p.s, p.k, p.m, r.idx, r.week, r.month, r.base,
+            SELECT p.u, p.uid, p.name, p.s, p.k, p.m, r.idx, r.week, r.month, r.closed, r.base,
                    (r.idx + p.u) % p.m != 0 AS correct,
                    CASE WHEN (r.idx + p.u) % p.m != 0 THEN r.answer
                         ELSE (r.answer + 1 + p.u % 3) % 4 END AS choice,
@@ -200,7 +203,8 @@ def _scores(db: sqlite3.Connection) -> None:
     params = {"server": SERVER}
     db.execute(
         "INSERT INTO scores (server, period, user_id, points, answered, correct)"
-        " SELECT :server, 'all', uid, sum(points), count(*), sum(correct) FROM gen GROUP BY u",
+        " SELECT :server, 'all', uid, sum(points), count(*), sum(correct) FROM gen"
+        " WHERE closed GROUP BY u",
         params,
     )
     # A week or month counts only the answers that scored, as the engine keeps them.
@@ -216,16 +220,21 @@ def _scores(db: sqlite3.Connection) -> None:
         " SELECT server, period, points, count(*) FROM scores WHERE points > 0"
         " GROUP BY server, period, points"
     )
-    # Streaks as the engine leaves them after each member's last answer.
+    # Streaks as the engine leaves them after the last closed round each member answered (l);
+    # a member who answered only today's open round has none yet.
     db.execute(
         """
         INSERT INTO members (server, user_id, name, current_streak, longest_streak,
                              streak_round_id)
         SELECT :server, uid, name,
-               CASE WHEN (s + k - 1 + u) % m != 0 THEN min((s + k - 1 + u) % m, k) ELSE 0 END,
-               max(CASE WHEN correct THEN streak ELSE 0 END),
-               CASE WHEN (s + k - 1 + u) % m != 0 THEN s + k - 1 END
-        FROM gen GROUP BY u
+               CASE WHEN l >= s AND (l + u) % m != 0 THEN min((l + u) % m, l - s + 1) ELSE 0 END,
+               longest,
+               CASE WHEN l >= s AND (l + u) % m != 0 THEN l END
+        FROM (
+            SELECT u, uid, name, s, m, min(s + k - 1, (SELECT max(idx) FROM rnd WHERE closed)) AS l,
+                   max(CASE WHEN correct AND closed THEN streak ELSE 0 END) AS longest
+            FROM gen GROUP BY u
+        )
         """,
         params,
     )

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, cast
 
@@ -628,7 +628,8 @@ class Store:
             # by member, which would cost every button press one more B-tree insert.
             "SELECT r.topic, count(*), sum(a.correct) FROM rounds r"
             " JOIN answers a ON a.round_id = r.id AND a.user_id = ?"
-            " WHERE r.server = ? GROUP BY r.topic ORDER BY r.topic",
+            # An open round's answers would tell whether they are right before the reveal.
+            " WHERE r.server = ? AND r.closed_at IS NOT NULL GROUP BY r.topic ORDER BY r.topic",
             (user_id, server),
         )
         return [(row[0], row[1], row[2]) for row in rows]
@@ -875,6 +876,7 @@ async def _close_open_round(
     )
     closed = next((_round(row) for row in rows), None)
     if closed is not None:
+        await _score_round(db, closed)
         await _feed_practice(db, closed.id, at)
     return closed
 
@@ -906,24 +908,25 @@ async def _feed_practice(db: aiosqlite.Connection, round_id: int, at: datetime) 
 
 # --- recording a batch of answers, set-based ---------------------------------------------------
 #
-# A batch takes four calls to the connection's thread whatever its size. Each call waits behind
-# everything the event loop has queued (such as confirming the previous batch to its members), so
-# the writes and the commit go in one script that runs while the loop does that work.
+# A press only records the answer and the member's name: points and streaks are settled when the
+# round closes (see _score_round), so nothing anyone can read changes with a right answer before
+# the reveal. A batch takes four calls to the connection's thread whatever its size. Each call
+# waits behind everything the event loop has queued (such as confirming the previous batch to its
+# members), so the writes and the commit go in one script that runs while the loop does that work.
 
 _PENDING_TABLE = """
 CREATE TEMP TABLE IF NOT EXISTS pending (
     seq INTEGER PRIMARY KEY,
-    round_id INTEGER, server TEXT, channel TEXT, user_id TEXT, name TEXT, choice INTEGER,
-    at TEXT, week TEXT, month TEXT,
-    status TEXT, correct INTEGER, streak INTEGER, points INTEGER, prior_choice INTEGER
+    round_id INTEGER, server TEXT, channel TEXT, user_id TEXT, name TEXT, choice INTEGER, at TEXT,
+    status TEXT, correct INTEGER, prior_choice INTEGER
 )
 """
 
-# Each answer is classified as it enters the batch, from its round, the member's earlier answer to
-# it and the member's streak, which goes on when their last right answer was the previous round.
-_ADD_PENDING = f"""
-INSERT INTO pending (seq, round_id, server, channel, user_id, name, choice, at, week, month,
-                     status, correct, streak, points, prior_choice)
+# Each answer is classified as it enters the batch, from its round and the member's earlier answer
+# to it.
+_ADD_PENDING = """
+INSERT INTO pending (seq, round_id, server, channel, user_id, name, choice, at,
+                     status, correct, prior_choice)
 SELECT i.*,
     CASE
         WHEN r.id IS NULL OR r.server != i.server OR r.channel != i.channel THEN 'unknown'
@@ -932,89 +935,30 @@ SELECT i.*,
         WHEN a.choice IS NOT NULL THEN 'duplicate'
         ELSE 'recorded' END,
     i.choice = r.answer,
-    CASE WHEN i.choice != r.answer THEN 0
-         WHEN m.streak_round_id = r.prev_round_id THEN m.current_streak + 1
-         ELSE 1 END,
-    CASE WHEN i.choice != r.answer THEN 0
-         WHEN m.streak_round_id = r.prev_round_id
-             THEN r.base_points + min(m.current_streak, {STREAK_BONUS_CAP})
-         ELSE r.base_points END,
     a.choice
 FROM (SELECT ? AS seq, ? AS round_id, ? AS server, ? AS channel, ? AS user_id, ? AS name,
-             ? AS choice, ? AS at, ? AS week, ? AS month) AS i
+             ? AS choice, ? AS at) AS i
 LEFT JOIN rounds r ON r.id = i.round_id
 LEFT JOIN answers a ON a.round_id = i.round_id AND a.user_id = i.user_id
-LEFT JOIN members m ON m.server = i.server AND m.user_id = i.user_id
 """
 
 _INSERT_ANSWERS = """
 INSERT INTO answers (round_id, user_id, choice, correct, points, answered_at)
-SELECT round_id, user_id, choice, correct, points, at FROM pending WHERE status = 'recorded'
+SELECT round_id, user_id, choice, correct, 0, at FROM pending WHERE status = 'recorded'
 """
 
+# The name shown on leaderboards is the one of the member's latest answer; an unchanged name
+# writes nothing.
 _UPSERT_MEMBERS = """
-INSERT INTO members (server, user_id, name, current_streak, longest_streak, streak_round_id)
-SELECT server, user_id, name, streak, streak, CASE WHEN correct THEN round_id END
-FROM pending WHERE status = 'recorded'
-ON CONFLICT (server, user_id) DO UPDATE SET
-    name = excluded.name,
-    current_streak = excluded.current_streak,
-    longest_streak = max(longest_streak, excluded.current_streak),
-    streak_round_id = excluded.streak_round_id
-"""
-
-# Every answer counts all time; one that scored counts in its week and its month too.
-_PERIODS = "(SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2) AS k"
-_PERIOD = "CASE k.n WHEN 0 THEN 'all' WHEN 1 THEN p.week ELSE p.month END"
-
-_LEAVE_BUCKETS = f"""
-UPDATE score_counts SET members = members - d.n FROM (
-    SELECT s.server, s.period, s.points, count(*) AS n
-    FROM pending p CROSS JOIN {_PERIODS} JOIN scores s
-      ON s.server = p.server AND s.period = {_PERIOD} AND s.user_id = p.user_id
-    WHERE p.status = 'recorded' AND p.points > 0 AND s.points > 0
-    GROUP BY s.server, s.period, s.points) d
-WHERE score_counts.server = d.server AND score_counts.period = d.period
-  AND score_counts.points = d.points
-"""
-
-_UPSERT_SCORES = f"""
-INSERT INTO scores (server, period, user_id, points, answered, correct)
-SELECT p.server, {_PERIOD}, p.user_id, p.points, 1, p.correct
-FROM pending p CROSS JOIN {_PERIODS}
-WHERE p.status = 'recorded' AND (k.n = 0 OR p.points > 0)
-ON CONFLICT (server, period, user_id) DO UPDATE SET
-    points = points + excluded.points,
-    answered = answered + 1,
-    correct = correct + excluded.correct
-"""
-
-_ENTER_BUCKETS = f"""
-INSERT INTO score_counts (server, period, points, members)
-SELECT s.server, s.period, s.points, count(*)
-FROM pending p CROSS JOIN {_PERIODS} JOIN scores s
-  ON s.server = p.server AND s.period = {_PERIOD} AND s.user_id = p.user_id
-WHERE p.status = 'recorded' AND p.points > 0
-GROUP BY s.server, s.period, s.points
-ON CONFLICT (server, period, points) DO UPDATE SET members = members + excluded.members
+INSERT INTO members (server, user_id, name)
+SELECT server, user_id, name FROM pending WHERE status = 'recorded'
+ON CONFLICT (server, user_id) DO UPDATE SET name = excluded.name WHERE name != excluded.name
 """
 
 _OUTCOMES = """
 SELECT seq, status, CASE status WHEN 'recorded' THEN choice WHEN 'duplicate' THEN prior_choice END
 FROM pending
 """
-
-
-def _when(moment: datetime) -> tuple[str, str, str]:
-    """The stored time of an answer and the keys of its week and month."""
-    utc = moment.astimezone(UTC)
-    return (utc.isoformat(), *_period_keys(utc.date()))
-
-
-@lru_cache(maxsize=64)
-def _period_keys(day: date) -> tuple[str, str]:
-    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return period_key(Period.WEEK, midnight), period_key(Period.MONTH, midnight)
 
 
 @cache
@@ -1024,12 +968,14 @@ def _outcome(status: str, choice: int | None) -> AnswerOutcome:
 
 
 def _waves(requests: list[AnswerRequest]) -> list[list[tuple[int, AnswerRequest]]]:
-    """Split a batch so no member appears twice in a wave: a streak read by the second answer
-    must see the first one's write. Almost every batch is a single wave."""
+    """Split a batch so no member answers one round twice in a wave: the second press must be
+    classified after the first one is written. Almost every batch is a single wave."""
+    if len({(r.round_id, r.user_id) for r in requests}) == len(requests):
+        return [list(enumerate(requests))]
     waves: list[list[tuple[int, AnswerRequest]]] = []
-    seen: list[set[tuple[str, str]]] = []
+    seen: list[set[tuple[int, str]]] = []
     for seq, request in enumerate(requests):
-        key = (request.server, request.user_id)
+        key = (request.round_id, request.user_id)
         for wave, keys in zip(waves, seen, strict=True):
             if key not in keys:
                 wave.append((seq, request))
@@ -1043,17 +989,7 @@ def _waves(requests: list[AnswerRequest]) -> list[list[tuple[int, AnswerRequest]
 
 _BEGIN_BATCH = f"{_PENDING_TABLE}; BEGIN; DELETE FROM pending;"
 
-_WRITE_BATCH = ";\n".join(
-    (
-        "BEGIN IMMEDIATE",
-        _INSERT_ANSWERS,
-        _UPSERT_MEMBERS,
-        _LEAVE_BUCKETS,
-        _UPSERT_SCORES,
-        _ENTER_BUCKETS,
-        "COMMIT",
-    )
-)
+_WRITE_BATCH = ";\n".join(("BEGIN IMMEDIATE", _INSERT_ANSWERS, _UPSERT_MEMBERS, "COMMIT"))
 
 
 async def _record_answers(
@@ -1063,7 +999,7 @@ async def _record_answers(
     before_write: Callable[[], None] = lambda: None,
 ) -> list[AnswerOutcome]:
     """Record a batch; every answer recorded here is committed when this returns.
-    `before_write` runs as the writes are handed to the database thread."""
+    `before_write` runs just before the writes are handed to the database thread."""
     outcomes: list[AnswerOutcome | None] = [None] * len(requests)
     for wave in _waves(requests):
         # The batch is classified in a transaction of its own. Only this writer changes the
@@ -1072,7 +1008,7 @@ async def _record_answers(
         await db.executemany(
             _ADD_PENDING,
             [
-                (seq, r.round_id, r.server, r.channel, r.user_id, r.name, r.choice, *_when(r.at))
+                (seq, r.round_id, r.server, r.channel, r.user_id, r.name, r.choice, to_text(r.at))
                 for seq, r in wave
             ],
         )
@@ -1084,3 +1020,104 @@ async def _record_answers(
             outcomes[seq] = _outcome(status, kept)
     assert all(o is not None for o in outcomes)
     return [o for o in outcomes if o is not None]
+
+
+# --- scoring a round as it closes, set-based ---------------------------------------------------
+#
+# Points and streaks are settled once, at the reveal: a right answer moves no total anyone can see
+# before then. A member's streak goes on when their last right answer was the channel's previous
+# round. A round's points count in the UTC week and month it was posted in.
+
+_SCORED_TABLE = """
+CREATE TEMP TABLE IF NOT EXISTS scored (
+    user_id TEXT PRIMARY KEY, correct INTEGER, streak INTEGER, points INTEGER
+)
+"""
+
+_SCORE_ANSWERS = f"""
+INSERT INTO scored (user_id, correct, streak, points)
+SELECT a.user_id, a.correct,
+    CASE WHEN NOT a.correct THEN 0
+         WHEN m.streak_round_id = r.prev_round_id THEN m.current_streak + 1
+         ELSE 1 END,
+    CASE WHEN NOT a.correct THEN 0
+         WHEN m.streak_round_id = r.prev_round_id
+             THEN r.base_points + min(m.current_streak, {STREAK_BONUS_CAP})
+         ELSE r.base_points END
+FROM answers a JOIN rounds r ON r.id = a.round_id
+LEFT JOIN members m ON m.server = r.server AND m.user_id = a.user_id
+WHERE a.round_id = :round
+"""
+
+_SET_POINTS = """
+UPDATE answers SET points = s.points FROM scored s
+WHERE answers.round_id = :round AND answers.user_id = s.user_id AND s.points > 0
+"""
+
+_SET_STREAKS = """
+UPDATE members SET
+    current_streak = s.streak,
+    longest_streak = max(longest_streak, s.streak),
+    streak_round_id = CASE WHEN s.correct THEN :round END
+FROM scored s WHERE members.server = :server AND members.user_id = s.user_id
+"""
+
+# Every answer counts all time; one that scored counts in the week and the month too.
+_PERIODS = "(SELECT 'all' AS period UNION ALL SELECT :week UNION ALL SELECT :month) AS k"
+_SCORING = "(k.period = 'all' OR s.points > 0)"
+
+_LEAVE_BUCKETS = f"""
+UPDATE score_counts SET members = members - d.n FROM (
+    SELECT t.period, t.points, count(*) AS n
+    FROM scored s CROSS JOIN {_PERIODS} JOIN scores t
+      ON t.server = :server AND t.period = k.period AND t.user_id = s.user_id
+    WHERE s.points > 0 AND t.points > 0
+    GROUP BY t.period, t.points) d
+WHERE score_counts.server = :server AND score_counts.period = d.period
+  AND score_counts.points = d.points
+"""
+
+_UPSERT_SCORES = f"""
+INSERT INTO scores (server, period, user_id, points, answered, correct)
+SELECT :server, k.period, s.user_id, s.points, 1, s.correct
+FROM scored s CROSS JOIN {_PERIODS}
+WHERE {_SCORING}
+ON CONFLICT (server, period, user_id) DO UPDATE SET
+    points = points + excluded.points,
+    answered = answered + 1,
+    correct = correct + excluded.correct
+"""
+
+_ENTER_BUCKETS = f"""
+INSERT INTO score_counts (server, period, points, members)
+SELECT :server, t.period, t.points, count(*)
+FROM scored s CROSS JOIN {_PERIODS} JOIN scores t
+  ON t.server = :server AND t.period = k.period AND t.user_id = s.user_id
+WHERE s.points > 0
+GROUP BY t.period, t.points
+ON CONFLICT (server, period, points) DO UPDATE SET members = members + excluded.members
+"""
+
+_SCORE_ROUND = (
+    _SCORED_TABLE,
+    "DELETE FROM scored",
+    _SCORE_ANSWERS,
+    _SET_POINTS,
+    _SET_STREAKS,
+    _LEAVE_BUCKETS,
+    _UPSERT_SCORES,
+    _ENTER_BUCKETS,
+)
+
+
+async def _score_round(db: aiosqlite.Connection, closed: RoundRow) -> None:
+    """Settle the points and streaks of a round that has just closed (in the caller's
+    transaction)."""
+    params = {
+        "round": closed.id,
+        "server": closed.server,
+        "week": period_key(Period.WEEK, closed.posted_at),
+        "month": period_key(Period.MONTH, closed.posted_at),
+    }
+    for statement in _SCORE_ROUND:
+        await db.execute(statement, params)

@@ -16,6 +16,7 @@ from pathlib import Path
 import aiosqlite
 
 from bench import lbdata
+from bot.models import ChannelRef
 from bot.store import AnswerRequest, AnswerStatus, Store
 
 Work = Callable[[aiosqlite.Connection], Awaitable[None]]
@@ -111,6 +112,8 @@ async def test_generated_leaderboard_data_is_what_the_engine_records(tmp_path: P
                 )
             )
             assert all(o.status is AnswerStatus.RECORDED for o in outcomes)
+            if round_id != rounds[-1][0]:  # the last round is today's, still open
+                await store.close_round(ChannelRef(lbdata.SERVER, lbdata.CHANNEL), lbdata.NOW)
     finally:
         await store.close()
 

@@ -126,6 +126,7 @@ async def test_missing_a_day_breaks_the_streak(engine: QuizEngine, clock: Manual
     assert isinstance(stats, StatsCard)
     assert stats.current_streak == 0
     await press(engine, "ada", RIGHT)
+    await engine.reveal(CHANNEL)
     stats = await engine.handle(cmd.ShowStats(), invocation=invocation("ada"))
     assert isinstance(stats, StatsCard)
     assert (stats.current_streak, stats.longest_streak) == (1, 1)
@@ -149,6 +150,7 @@ async def test_leaderboard_periods_and_ties(engine: QuizEngine, clock: ManualClo
     await engine.post(CHANNEL)
     await press(engine, "bob", RIGHT)
     await press(engine, "cy", WRONG)
+    await engine.reveal(CHANNEL)
 
     def names(card: LeaderboardCard) -> list[tuple[int, str]]:
         return [(r.rank, r.name) for r in card.rows]
@@ -165,10 +167,45 @@ async def test_leaderboard_periods_and_ties(engine: QuizEngine, clock: ManualClo
     assert names(month) == [(1, "bob")]
 
 
+async def test_nothing_readable_tells_a_right_answer_before_the_reveal(
+    engine: QuizEngine,
+) -> None:
+    await engine.post(CHANNEL)
+    await press(engine, "ada", RIGHT)
+    await engine.reveal(CHANNEL)
+    await engine.post(CHANNEL)
+
+    async def visible() -> tuple[object, ...]:
+        """Everything members can ask for about ada and the server."""
+        views: list[object] = []
+        for period in Period:
+            views.append(
+                await engine.leaderboard(server="test:s1", period=period, caller=member("bob"))
+            )
+        for viewer in ("ada", "bob"):
+            views.append(await engine.handle(cmd.ShowStats("ada"), invocation=invocation(viewer)))
+        return tuple(views)
+
+    before = await visible()
+    await press(engine, "ada", RIGHT)
+    assert await visible() == before
+    await engine.reveal(CHANNEL)
+    after = await engine.handle(cmd.ShowStats(), invocation=invocation("ada"))
+    assert isinstance(after, StatsCard)
+    assert (after.answered, after.correct, after.current_streak) == (2, 2, 2)
+    first, second = await engine.store._reader.execute_fetchall(
+        "SELECT difficulty FROM rounds ORDER BY id"
+    )
+    assert after.points == points_for(
+        difficulty=Difficulty(first[0]), correct=True, streak=1
+    ) + points_for(difficulty=Difficulty(second[0]), correct=True, streak=2)
+
+
 async def test_equal_points_share_a_rank_in_caller_line(engine: QuizEngine) -> None:
     await engine.post(CHANNEL)
     for name in ("ada", "bob", "cy"):
         await press(engine, name, RIGHT)
+    await engine.reveal(CHANNEL)
     board = await engine.leaderboard(server="test:s1", period=Period.ALL, caller=member("cy"))
     assert {r.rank for r in board.rows} == {1}
     assert board.caller is not None
@@ -179,6 +216,7 @@ async def test_top_ten_only(engine: QuizEngine) -> None:
     await engine.post(CHANNEL)
     for i in range(12):
         await press(engine, f"p{i:02d}", RIGHT)
+    await engine.reveal(CHANNEL)
     board = await engine.leaderboard(server="test:s1", period=Period.ALL, caller=member("p11"))
     assert len(board.rows) == 10
     assert board.ranked == 12
@@ -201,6 +239,7 @@ async def test_stats_per_topic(engine: QuizEngine) -> None:
     for choice in (RIGHT, WRONG, RIGHT):
         await engine.post(CHANNEL)
         await press(engine, "ada", choice)
+    await engine.reveal(CHANNEL)
     stats = await engine.handle(cmd.ShowStats(), invocation=invocation("ada"))
     assert isinstance(stats, StatsCard)
     assert sum(t.answered for t in stats.topics) == 3
@@ -282,15 +321,17 @@ async def test_concurrent_answers_recorded_once(engine: QuizEngine) -> None:
     db = engine.store._reader
     [(count,)] = await db.execute_fetchall("SELECT count(*) FROM answers")
     assert count == 2000
+    await engine.reveal(CHANNEL)
     await assert_scores_match_answers(engine.store)
 
 
 async def assert_scores_match_answers(store: Store) -> None:
-    """The maintained totals equal a recomputation from the answers table."""
+    """The maintained totals equal a recomputation from the answers of closed rounds."""
     db = store._reader
     recomputed = await db.execute_fetchall(
         "SELECT r.server, a.user_id, sum(a.points), count(*), sum(a.correct)"
-        " FROM answers a JOIN rounds r ON r.id = a.round_id GROUP BY 1, 2 ORDER BY 1, 2"
+        " FROM answers a JOIN rounds r ON r.id = a.round_id WHERE r.closed_at IS NOT NULL"
+        " GROUP BY 1, 2 ORDER BY 1, 2"
     )
     kept = await db.execute_fetchall(
         "SELECT server, user_id, points, answered, correct FROM scores WHERE period = 'all'"
@@ -321,6 +362,11 @@ async def test_servers_are_isolated(engine: QuizEngine, platform: MemoryPlatform
     await engine.answer(
         channel=two, member=member("zed", server="test:s2"), round_id=row_two.id, choice=RIGHT
     )
+    # Revealing one server's channel leaves the other's question open.
+    await engine.reveal(two)
+    assert await engine.store.open_round(one) is not None
+    assert [r.channel for r in platform.reveals] == [two]
+    await engine.reveal(one)
     board_two = await engine.handle(
         cmd.ShowLeaderboard(Period.ALL), invocation=invocation("zed", server="test:s2")
     )
@@ -330,10 +376,6 @@ async def test_servers_are_isolated(engine: QuizEngine, platform: MemoryPlatform
         cmd.ShowStats("ada"), invocation=invocation("zed", server="test:s2")
     )
     assert isinstance(stats, Notice)
-    # Revealing one server's channel leaves the other's question open.
-    await engine.reveal(one)
-    assert await engine.store.open_round(two) is not None
-    assert [r.channel for r in platform.reveals] == [one]
     await assert_scores_match_answers(engine.store)
 
 

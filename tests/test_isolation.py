@@ -136,6 +136,7 @@ async def test_hostile_names_render_as_text(engine: QuizEngine, name: str) -> No
         round_id=outcome.round_id,
         choice=RIGHT,
     )
+    await engine.reveal(HOME)
     board = await engine.handle(
         cmd.ShowLeaderboard(), invocation=invocation("ada", server=HOME.server)
     )

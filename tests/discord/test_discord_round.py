@@ -198,6 +198,7 @@ async def test_names_cannot_break_the_layout_or_ping(quiz: Harness) -> None:
     right, _ = await right_and_wrong(quiz)
     prankster = Person("**Boss** @everyone <@1178324519023411221>", "1178331999999999999")
     await quiz.send(click(quiz.question_message(), right, prankster))
+    await quiz.send(slash("reveal", MOD))
     board = await quiz.send(slash("leaderboard", ADA))
     listed = board.embeds[0]["description"]
     assert "\\*\\*Boss\\*\\*" in listed

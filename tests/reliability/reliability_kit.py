@@ -20,9 +20,10 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -32,8 +33,8 @@ from fake_discord import FakeDiscord
 from fake_slack import TEAM, FakeSlack
 from slack_driver import CHANNEL, User, buttons_of, payload, signed
 
-from bot.models import Period
-from bot.store import period_key
+from bot.models import ChannelRef, Period
+from bot.store import Store, period_key
 
 ROOT = Path(__file__).resolve().parents[2]
 FORM = "application/x-www-form-urlencoded"
@@ -411,21 +412,37 @@ class Audit:
 
 
 def audit(db: Path, round_id: int) -> Audit:
-    """Read the file as a fresh process would (SQLite recovers the WAL of a killed writer) and
-    check that every maintained total equals a recomputation from the answers table."""
+    """Read the file as a fresh process would (SQLite recovers the WAL of a killed writer); then,
+    on a copy, reveal the round as the engine would and check that every maintained total equals
+    a recomputation from the answers table. The file itself is left as it was."""
     conn = sqlite3.connect(db, timeout=5)
     try:
         integrity = "; ".join(r[0] for r in conn.execute("PRAGMA integrity_check"))
         rows = conn.execute(
             "SELECT user_id, choice FROM answers WHERE round_id = ?", (round_id,)
         ).fetchall()
+        settled = db.with_name(f"{db.stem}-settled{db.suffix}")
+        settled.unlink(missing_ok=True)
+        copy = sqlite3.connect(settled)
+        try:
+            conn.backup(copy)
+        finally:
+            copy.close()
+    finally:
+        conn.close()
+    # Store is asynchronous and a test may be running a loop of its own.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _reveal(settled, round_id)).result()
+    conn = sqlite3.connect(settled, timeout=5)
+    try:
         per_user = Counter(user for user, _ in rows)
         problems: list[str] = []
 
         # The 'all' totals, exactly as tests/test_engine.py assert_scores_match_answers.
         recomputed = conn.execute(
             "SELECT r.server, a.user_id, sum(a.points), count(*), sum(a.correct)"
-            " FROM answers a JOIN rounds r ON r.id = a.round_id GROUP BY 1, 2 ORDER BY 1, 2"
+            " FROM answers a JOIN rounds r ON r.id = a.round_id WHERE r.closed_at IS NOT NULL"
+            " GROUP BY 1, 2 ORDER BY 1, 2"
         ).fetchall()
         kept = conn.execute(
             "SELECT server, user_id, points, answered, correct FROM scores WHERE period = 'all'"
@@ -435,12 +452,13 @@ def audit(db: Path, round_id: int) -> Audit:
         if not scores_match:
             problems.append(f"'all' scores differ: {len(kept)} kept, {len(recomputed)} recomputed")
 
-        # The week and month totals too, from each answer's own time; those periods count only
-        # answers that scored.
+        # The week and month totals too, by when each round was posted; those periods count
+        # only answers that scored.
         expected: Counter[tuple[str, str, str, str]] = Counter()
         for server, user, points, correct, at in conn.execute(
-            "SELECT r.server, a.user_id, a.points, a.correct, a.answered_at"
-            " FROM answers a JOIN rounds r ON r.id = a.round_id WHERE a.points > 0"
+            "SELECT r.server, a.user_id, a.points, a.correct, r.posted_at"
+            " FROM answers a JOIN rounds r ON r.id = a.round_id"
+            " WHERE a.points > 0 AND r.closed_at IS NOT NULL"
         ):
             moment = datetime.fromisoformat(at)
             for period in (Period.WEEK, Period.MONTH):
@@ -481,6 +499,16 @@ def audit(db: Path, round_id: int) -> Audit:
         histogram_match=histogram_match,
         problems=problems,
     )
+
+
+async def _reveal(db: Path, round_id: int) -> None:
+    store = await Store.open(db)
+    try:
+        row = await store.round_by_id(round_id)
+        assert row is not None, f"round {round_id} is not in {db}"
+        await store.close_round(ChannelRef(row.server, row.channel), datetime.now(UTC))
+    finally:
+        await store.close()
 
 
 def say(text: str) -> None:
