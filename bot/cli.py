@@ -8,8 +8,9 @@ import logging
 import os
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from bot import maintenance
@@ -17,6 +18,7 @@ from bot.config import ConfigError, Settings
 from bot.content import BankError, check_paths, default_bank_dir
 from bot.logs import setup_logging
 from bot.models import LETTERS, Difficulty, Question, Topic
+from bot.runtime import tune_gc
 from bot.store import StoreError
 
 log = logging.getLogger("dlquiz")
@@ -95,13 +97,17 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             raise ConfigError("--user needs a name of 1 to 32 characters")
         asyncio.run(run_console(settings, user=args.user.strip()))
         return 0
+    serve: Callable[[], int]
     if args.platform == "discord":
         from adapters.discord.app import run_discord
 
-        return run_discord(settings)
-    from adapters.slack.app import run_slack
+        serve = partial(run_discord, settings)
+    else:
+        from adapters.slack.app import run_slack
 
-    return run_slack(settings, port=args.port)
+        serve = partial(run_slack, settings, port=args.port)
+    tune_gc()  # after the imports, which are start-up too
+    return serve()
 
 
 def content_check(paths: list[Path]) -> int:
