@@ -12,6 +12,7 @@ from pathlib import Path
 from bench import fanout, ingest, leaderboard, startup
 from bench.common import FULL, QUICK
 from bench.report import Results, document, stderr, table, targets
+from bot.runtime import tune_gc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
+    tune_gc()  # as `dlquiz run` does once it has started
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dlquiz-bench-") as tmp:
         folder = Path(tmp)

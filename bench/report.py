@@ -41,7 +41,7 @@ def targets(r: Results) -> list[Target]:
     i, lb = r.ingest, r.leaderboard
     return [
         Target("engine_vs_naive", i.engine_per_s / i.naive_per_s, 10, at_least=True),
-        Target("engine_vs_raw", i.engine_per_s / i.raw_per_s, 0.15, at_least=True),
+        Target("engine_vs_raw", i.engine_vs_raw, 0.15, at_least=True),
         Target("open_loop_p99_ms", i.p99_ms, 20, at_least=False),
         Target("leaderboard_p99_ms", lb.p99_ms, 10, at_least=False),
         Target("rss_mb", lb.rss_mb, 150, at_least=False),
@@ -122,12 +122,19 @@ def table(r: Results) -> str:
             ">= 10x",
             "engine_vs_naive",
         ),
-        ("", "engine / raw", f"{i.engine_per_s / i.raw_per_s:.0%}", ">= 15%", "engine_vs_raw"),
+        (
+            "",
+            "engine / raw, median of the runs paired",
+            f"{i.engine_vs_raw:.0%}",
+            ">= 15%",
+            "engine_vs_raw",
+        ),
         (
             "",
             "engine / raw of the engine's rows",
             f"{i.engine_per_s / i.raw_engine_rows_per_s:.0%}",
         ),
+        ("", f"reveal: score the {_n(i.answers)} answers, post", _ms(i.reveal_ms)),
         (
             "",
             f"open loop {_n(i.open_loop_rate)}/s: p50 / max",

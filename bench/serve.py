@@ -19,6 +19,7 @@ from bench.common import bench_bank
 from bench.lbdata import NOW, SERVER
 from bot.engine import QuizEngine
 from bot.models import Member, Period
+from bot.runtime import tune_gc
 from bot.store import Store
 
 REPEAT = 2  # every caller asks twice per period: enough samples for a p99
@@ -68,6 +69,7 @@ async def _timed(engine: QuizEngine, period: Period, user: str) -> float:
 def main() -> None:
     db, callers_file = Path(sys.argv[1]), Path(sys.argv[2])
     callers = json.loads(callers_file.read_text())
+    tune_gc()  # as `dlquiz run` does once it has started
     print(json.dumps(asyncio.run(serve(db, callers))))
 
 
