@@ -7,6 +7,18 @@ from __future__ import annotations
 
 # `server` is always "<platform>:<id>" (a Discord guild, a Slack workspace, the console), so one
 # column keeps every server apart and no query can mix two platforms up.
+
+
+def iso_week_sql(column: str) -> str:
+    """SQL for the key `bot.store.period_key` gives the ISO week of the UTC time in `column`
+    ('w2026-10'); SQLite 3.40 has no %G or %V. An ISO week's year is the year of its Thursday."""
+    thursday = f"date({column}, '-3 days', 'weekday 4')"
+    return (
+        f"'w' || strftime('%Y', {thursday}) || '-' ||"
+        f" printf('%02d', (CAST(strftime('%j', {thursday}) AS INTEGER) - 1) / 7 + 1)"
+    )
+
+
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE rounds (
@@ -56,7 +68,8 @@ MIGRATIONS: tuple[str, ...] = (
 
     -- Maintained totals per period ('all', 'w2026-47', 'm2026-11'), so a leaderboard never sums
     -- answers at query time. A week or month row counts only answers that scored: members
-    -- without points in a period are not on its leaderboard, and every press saves two writes.
+    -- without points in a period are not on its leaderboard, and an answer without points saves
+    -- two writes.
     CREATE TABLE scores (
         server TEXT NOT NULL,
         period TEXT NOT NULL,
@@ -106,5 +119,54 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (server, user_id, question_id)
     ) WITHOUT ROWID;
     CREATE INDEX practice_by_due ON practice (server, user_id, due_at);
+    """,
+    # 3: points and streaks are settled when a round closes. Until now a press scored at once, so
+    # the answers to rounds still open are already in the totals: take them back out, to be
+    # counted again, by the new rule, when their round closes.
+    """
+    -- The week and month of each answer as the press used them: the ISO week (its year is
+    -- the year of its Thursday) and the month of the answer's UTC time.
+    CREATE TEMP TABLE unscored AS
+    SELECT r.server, a.user_id, a.points, a.correct,
+        """
+    + iso_week_sql("a.answered_at")
+    + """ AS week,
+        'm' || strftime('%Y-%m', a.answered_at) AS month
+    FROM answers a JOIN rounds r ON r.id = a.round_id
+    WHERE r.closed_at IS NULL;
+
+    UPDATE scores SET points = scores.points - u.points,
+        answered = scores.answered - u.answered, correct = scores.correct - u.correct
+    FROM (
+        SELECT server, 'all' AS period, user_id, sum(points) AS points, count(*) AS answered,
+            sum(correct) AS correct
+        FROM unscored GROUP BY server, user_id
+        UNION ALL
+        SELECT server, week, user_id, sum(points), count(*), sum(correct)
+        FROM unscored WHERE points > 0 GROUP BY server, week, user_id
+        UNION ALL
+        SELECT server, month, user_id, sum(points), count(*), sum(correct)
+        FROM unscored WHERE points > 0 GROUP BY server, month, user_id
+    ) u
+    WHERE scores.server = u.server AND scores.period = u.period AND scores.user_id = u.user_id;
+    DELETE FROM scores WHERE answered <= 0;
+
+    DELETE FROM score_counts;
+    INSERT INTO score_counts (server, period, points, members)
+    SELECT server, period, points, count(*) FROM scores WHERE points > 0
+    GROUP BY server, period, points;
+
+    UPDATE answers SET points = 0
+    WHERE round_id IN (SELECT id FROM rounds WHERE closed_at IS NULL);
+
+    -- A right answer to an open round moved the streak on to that round: move it back to the
+    -- round before. (A wrong one ended the streak, as the close will do again.)
+    UPDATE members SET
+        current_streak = current_streak - 1,
+        streak_round_id = CASE WHEN current_streak > 1
+            THEN (SELECT prev_round_id FROM rounds WHERE id = members.streak_round_id) END
+    WHERE streak_round_id IN (SELECT id FROM rounds WHERE closed_at IS NULL);
+
+    DROP TABLE temp.unscored;
     """,
 )

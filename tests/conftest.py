@@ -16,6 +16,15 @@ from bot.models import ChannelRef, Difficulty, Invocation, Member, Question, Top
 from bot.store import Store
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+# Everything scoring leaves in a database, in a stable order: two databases that went through
+# the same rounds give the same rows.
+SCORING_STATE = (
+    "SELECT server, period, user_id, points, answered, correct FROM scores ORDER BY 1, 2, 3",
+    "SELECT server, period, points, members FROM score_counts WHERE members > 0 ORDER BY 1, 2, 3",
+    "SELECT server, user_id, name, current_streak, longest_streak, streak_round_id FROM members"
+    " ORDER BY 1, 2",
+    "SELECT round_id, user_id, choice, correct, points, answered_at FROM answers ORDER BY 1, 2",
+)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ import aiosqlite
 from bench import lbdata
 from bot.models import ChannelRef
 from bot.store import AnswerRequest, AnswerStatus, Store
+from tests.conftest import SCORING_STATE
 
 Work = Callable[[aiosqlite.Connection], Awaitable[None]]
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,15 +65,6 @@ def test_quick_run_writes_every_key(tmp_path: Path) -> None:
     assert is_number(document["bank_load_ms"])
 
 
-COMPARED = (
-    "SELECT server, period, user_id, points, answered, correct FROM scores ORDER BY 1, 2, 3",
-    "SELECT server, period, points, members FROM score_counts WHERE members > 0 ORDER BY 1, 2, 3",
-    "SELECT server, user_id, name, current_streak, longest_streak, streak_round_id FROM members"
-    " ORDER BY 1, 2",
-    "SELECT round_id, user_id, choice, correct, points, answered_at FROM answers ORDER BY 1, 2",
-)
-
-
 async def test_generated_leaderboard_data_is_what_the_engine_records(tmp_path: Path) -> None:
     """Replaying the generated answers through the store gives the generated aggregates."""
     generated = tmp_path / "generated.db"
@@ -85,7 +77,7 @@ async def test_generated_leaderboard_data_is_what_the_engine_records(tmp_path: P
             "SELECT a.round_id, a.user_id, m.name, a.choice, a.answered_at"
             " FROM answers a JOIN members m USING (user_id) ORDER BY a.round_id, a.user_id"
         ).fetchall()
-        expected = [source.execute(query).fetchall() for query in COMPARED]
+        expected = [source.execute(query).fetchall() for query in SCORING_STATE]
     finally:
         source.close()
 
@@ -119,7 +111,7 @@ async def test_generated_leaderboard_data_is_what_the_engine_records(tmp_path: P
 
     replayed = sqlite3.connect(tmp_path / "replayed.db")
     try:
-        for query, rows in zip(COMPARED, expected, strict=True):
+        for query, rows in zip(SCORING_STATE, expected, strict=True):
             assert replayed.execute(query).fetchall() == rows, query
     finally:
         replayed.close()
