@@ -26,7 +26,7 @@ import aiosqlite
 
 from bot.migrations import MIGRATIONS
 from bot.models import ChannelRef, Period
-from bot.practice import MASTERED_BOX, due_after, next_box
+from bot.practice import MASTERED_BOX, TOP_BOX, due_after, next_box
 from bot.scoring import STREAK_BONUS_CAP
 
 log = logging.getLogger(__name__)
@@ -871,11 +871,15 @@ async def _close_open_round(
     rows = await db.execute_fetchall(
         "UPDATE rounds SET closed_at = ?1, reveal_posted = (message_ref IS NULL)"
         f" WHERE server = ?2 AND channel = ?3 AND closed_at IS NULL{guard}"
-        f" RETURNING {_ROUND_COLUMNS}",
+        f" RETURNING {_ROUND_COLUMNS},"
+        " EXISTS (SELECT 1 FROM answers WHERE round_id = rounds.id)",
         params,
     )
-    closed = next((_round(row) for row in rows), None)
-    if closed is not None:
+    row = next(iter(rows), None)
+    if row is None:
+        return None
+    closed = _round(row)
+    if row[-1]:  # a round nobody answered has nothing to score
         await _score_round(db, closed)
         await _feed_practice(db, closed.id, at)
     return closed
@@ -883,26 +887,28 @@ async def _close_open_round(
 
 async def _feed_practice(db: aiosqlite.Connection, round_id: int, at: datetime) -> None:
     """A revealed daily answer counts for spaced repetition as a practice answer would."""
-    rows = await db.execute_fetchall(
-        "SELECT r.server, a.user_id, r.question_id, r.topic, a.correct, coalesce(p.box, 0)"
+    # next_box for every box a member can be in and either outcome, as a table SQL can join.
+    rule = [
+        (box, int(correct), new, to_text(due_after(new, at)))
+        for box in range(TOP_BOX + 1)
+        for correct in (False, True)
+        for new in (next_box(box, correct=correct),)
+    ]
+    await db.execute(
+        "WITH rule (box, correct, new_box, due_at) AS"
+        f" (VALUES {', '.join(['(?, ?, ?, ?)'] * len(rule))})"
+        " INSERT INTO practice (server, user_id, question_id, topic, box, due_at, seen, correct,"
+        " last_at)"
+        " SELECT r.server, a.user_id, r.question_id, r.topic, n.new_box, n.due_at, 1, a.correct, ?"
         " FROM answers a JOIN rounds r ON r.id = a.round_id"
         " LEFT JOIN practice p ON p.server = r.server AND p.user_id = a.user_id"
         " AND p.question_id = r.question_id"
-        " WHERE a.round_id = ?",
-        (round_id,),
-    )
-    updates = []
-    for server, user_id, question_id, topic, correct, box in rows:
-        new_box = next_box(box, correct=bool(correct))
-        due = to_text(due_after(new_box, at))
-        updates.append((server, user_id, question_id, topic, new_box, due, correct, to_text(at)))
-    await db.executemany(
-        "INSERT INTO practice (server, user_id, question_id, topic, box, due_at, seen, correct,"
-        " last_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)"
+        " JOIN rule n ON n.box = coalesce(p.box, 0) AND n.correct = a.correct"
+        " WHERE a.round_id = ?"
         " ON CONFLICT (server, user_id, question_id) DO UPDATE SET box = excluded.box,"
         " due_at = excluded.due_at, seen = seen + 1, correct = correct + excluded.correct,"
         " last_at = excluded.last_at",
-        updates,
+        (*(value for row in rule for value in row), to_text(at), round_id),
     )
 
 
@@ -1026,32 +1032,16 @@ async def _record_answers(
 #
 # Points and streaks are settled once, at the reveal: a right answer moves no total anyone can see
 # before then. A member's streak goes on when their last right answer was the channel's previous
-# round. A round's points count in the UTC week and month it was posted in.
+# round. A round's points count in the UTC week and month it was posted in. The statements run in
+# this order: points read the streaks as they were before the round, and the totals read points.
 
-_SCORED_TABLE = """
-CREATE TEMP TABLE IF NOT EXISTS scored (
-    user_id TEXT PRIMARY KEY, correct INTEGER, streak INTEGER, points INTEGER
-)
-"""
-
-_SCORE_ANSWERS = f"""
-INSERT INTO scored (user_id, correct, streak, points)
-SELECT a.user_id, a.correct,
-    CASE WHEN NOT a.correct THEN 0
-         WHEN m.streak_round_id = r.prev_round_id THEN m.current_streak + 1
-         ELSE 1 END,
-    CASE WHEN NOT a.correct THEN 0
-         WHEN m.streak_round_id = r.prev_round_id
-             THEN r.base_points + min(m.current_streak, {STREAK_BONUS_CAP})
-         ELSE r.base_points END
-FROM answers a JOIN rounds r ON r.id = a.round_id
-LEFT JOIN members m ON m.server = r.server AND m.user_id = a.user_id
-WHERE a.round_id = :round
-"""
-
-_SET_POINTS = """
-UPDATE answers SET points = s.points FROM scored s
-WHERE answers.round_id = :round AND answers.user_id = s.user_id AND s.points > 0
+_SET_POINTS = f"""
+UPDATE answers SET points = r.base_points + coalesce((
+    SELECT min(m.current_streak, {STREAK_BONUS_CAP}) FROM members m
+    WHERE m.server = r.server AND m.user_id = answers.user_id
+      AND m.streak_round_id = r.prev_round_id), 0)
+FROM rounds r
+WHERE r.id = :round AND answers.round_id = :round AND answers.correct
 """
 
 _SET_STREAKS = """
@@ -1059,17 +1049,25 @@ UPDATE members SET
     current_streak = s.streak,
     longest_streak = max(longest_streak, s.streak),
     streak_round_id = CASE WHEN s.correct THEN :round END
-FROM scored s WHERE members.server = :server AND members.user_id = s.user_id
+FROM (
+    SELECT a.user_id, a.correct,
+        CASE WHEN NOT a.correct THEN 0
+             WHEN m.streak_round_id = r.prev_round_id THEN m.current_streak + 1
+             ELSE 1 END AS streak
+    FROM answers a JOIN rounds r ON r.id = a.round_id
+    JOIN members m ON m.server = r.server AND m.user_id = a.user_id
+    WHERE a.round_id = :round) s
+WHERE members.server = :server AND members.user_id = s.user_id
 """
 
+_SCORED = "(SELECT user_id, correct, points FROM answers WHERE round_id = :round) AS s"
 # Every answer counts all time; one that scored counts in the week and the month too.
 _PERIODS = "(SELECT 'all' AS period UNION ALL SELECT :week UNION ALL SELECT :month) AS k"
-_SCORING = "(k.period = 'all' OR s.points > 0)"
 
 _LEAVE_BUCKETS = f"""
 UPDATE score_counts SET members = members - d.n FROM (
     SELECT t.period, t.points, count(*) AS n
-    FROM scored s CROSS JOIN {_PERIODS} JOIN scores t
+    FROM {_SCORED} CROSS JOIN {_PERIODS} JOIN scores t
       ON t.server = :server AND t.period = k.period AND t.user_id = s.user_id
     WHERE s.points > 0 AND t.points > 0
     GROUP BY t.period, t.points) d
@@ -1080,8 +1078,8 @@ WHERE score_counts.server = :server AND score_counts.period = d.period
 _UPSERT_SCORES = f"""
 INSERT INTO scores (server, period, user_id, points, answered, correct)
 SELECT :server, k.period, s.user_id, s.points, 1, s.correct
-FROM scored s CROSS JOIN {_PERIODS}
-WHERE {_SCORING}
+FROM {_SCORED} CROSS JOIN {_PERIODS}
+WHERE k.period = 'all' OR s.points > 0
 ON CONFLICT (server, period, user_id) DO UPDATE SET
     points = points + excluded.points,
     answered = answered + 1,
@@ -1091,23 +1089,14 @@ ON CONFLICT (server, period, user_id) DO UPDATE SET
 _ENTER_BUCKETS = f"""
 INSERT INTO score_counts (server, period, points, members)
 SELECT :server, t.period, t.points, count(*)
-FROM scored s CROSS JOIN {_PERIODS} JOIN scores t
+FROM {_SCORED} CROSS JOIN {_PERIODS} JOIN scores t
   ON t.server = :server AND t.period = k.period AND t.user_id = s.user_id
 WHERE s.points > 0
 GROUP BY t.period, t.points
 ON CONFLICT (server, period, points) DO UPDATE SET members = members + excluded.members
 """
 
-_SCORE_ROUND = (
-    _SCORED_TABLE,
-    "DELETE FROM scored",
-    _SCORE_ANSWERS,
-    _SET_POINTS,
-    _SET_STREAKS,
-    _LEAVE_BUCKETS,
-    _UPSERT_SCORES,
-    _ENTER_BUCKETS,
-)
+_SCORE_ROUND = (_SET_POINTS, _SET_STREAKS, _LEAVE_BUCKETS, _UPSERT_SCORES, _ENTER_BUCKETS)
 
 
 async def _score_round(db: aiosqlite.Connection, closed: RoundRow) -> None:
