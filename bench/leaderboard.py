@@ -117,21 +117,22 @@ def pick_callers(path: Path, count: int, users: int) -> dict[str, list[str]]:
     return picked
 
 
-# What a typical bot runs for `/leaderboard`: sum every answer of the period at query time.
+# What a typical bot runs for `/leaderboard`: sum every answer of the period at query time (a
+# round's points count in the period it was posted in, as in the engine).
 NAIVE_TOP = """
 SELECT a.user_id, sum(a.points) AS total FROM answers a JOIN rounds r ON r.id = a.round_id
-WHERE r.server = :server AND a.answered_at >= :since AND a.answered_at < :until
+WHERE r.server = :server AND r.posted_at >= :since AND r.posted_at < :until
 GROUP BY a.user_id HAVING total > 0 ORDER BY total DESC, a.user_id LIMIT 10
 """
 NAIVE_OWN = """
 SELECT coalesce(sum(a.points), 0) FROM answers a JOIN rounds r ON r.id = a.round_id
-WHERE r.server = :server AND a.user_id = :user AND a.answered_at >= :since
-  AND a.answered_at < :until
+WHERE r.server = :server AND a.user_id = :user AND r.posted_at >= :since
+  AND r.posted_at < :until
 """
 NAIVE_RANK = """
 SELECT count(*) + 1 FROM (
     SELECT sum(a.points) AS total FROM answers a JOIN rounds r ON r.id = a.round_id
-    WHERE r.server = :server AND a.answered_at >= :since AND a.answered_at < :until
+    WHERE r.server = :server AND r.posted_at >= :since AND r.posted_at < :until
     GROUP BY a.user_id HAVING total > :points)
 """
 

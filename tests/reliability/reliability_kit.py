@@ -34,6 +34,7 @@ from fake_slack import TEAM, FakeSlack
 from slack_driver import CHANNEL, User, buttons_of, payload, signed
 
 from bot.models import ChannelRef, Period
+from bot.scoring import STREAK_BONUS_CAP
 from bot.store import Store, period_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -438,6 +439,20 @@ def audit(db: Path, round_id: int) -> Audit:
         per_user = Counter(user for user, _ in rows)
         problems: list[str] = []
 
+        # Each answer's own score, from the rule rather than from the code that wrote it: right
+        # means the round's answer, and a right answer earns the round's base points plus a
+        # streak bonus of at most STREAK_BONUS_CAP.
+        misscored = conn.execute(
+            "SELECT count(*) FROM answers a JOIN rounds r ON r.id = a.round_id"
+            " WHERE a.round_id = ? AND (a.correct != (a.choice = r.answer)"
+            " OR (a.correct AND a.points NOT BETWEEN r.base_points"
+            f" AND r.base_points + {STREAK_BONUS_CAP})"
+            " OR (NOT a.correct AND a.points != 0))",
+            (round_id,),
+        ).fetchone()[0]
+        if misscored:
+            problems.append(f"{misscored} answers scored against the rule")
+
         # The 'all' totals, exactly as tests/test_engine.py assert_scores_match_answers.
         recomputed = conn.execute(
             "SELECT r.server, a.user_id, sum(a.points), count(*), sum(a.correct)"
@@ -448,8 +463,8 @@ def audit(db: Path, round_id: int) -> Audit:
             "SELECT server, user_id, points, answered, correct FROM scores WHERE period = 'all'"
             " ORDER BY 1, 2"
         ).fetchall()
-        scores_match = kept == recomputed
-        if not scores_match:
+        scores_match = kept == recomputed and not misscored
+        if kept != recomputed:
             problems.append(f"'all' scores differ: {len(kept)} kept, {len(recomputed)} recomputed")
 
         # The week and month totals too, by when each round was posted; those periods count
@@ -506,7 +521,8 @@ async def _reveal(db: Path, round_id: int) -> None:
     try:
         row = await store.round_by_id(round_id)
         assert row is not None, f"round {round_id} is not in {db}"
-        await store.close_round(ChannelRef(row.server, row.channel), datetime.now(UTC))
+        closed = await store.close_round(ChannelRef(row.server, row.channel), datetime.now(UTC))
+        assert row.closed_at is not None or (closed is not None and closed.id == round_id)
     finally:
         await store.close()
 
