@@ -168,5 +168,14 @@ MIGRATIONS: tuple[str, ...] = (
     WHERE streak_round_id IN (SELECT id FROM rounds WHERE closed_at IS NULL);
 
     DROP TABLE temp.unscored;
+
+    -- A question that reached its channel clears the channel's last posting error. As a
+    -- trigger, recording the delivery is one statement: a daily fan-out records thousands.
+    CREATE TRIGGER rounds_delivered_clears_error AFTER UPDATE OF message_ref ON rounds
+    WHEN NEW.message_ref IS NOT NULL
+    BEGIN
+        UPDATE schedules SET last_error = NULL, last_error_at = NULL
+        WHERE server = NEW.server AND channel = NEW.channel AND last_error IS NOT NULL;
+    END;
     """,
 )

@@ -447,21 +447,11 @@ class Store:
         return await self.write(lambda db: _close_open_round(db, channel, at))
 
     async def mark_delivered(self, round_id: int, message_ref: str) -> None:
-        """Record the question's message; a question that reached its channel also clears the
-        channel's last posting error."""
-
-        async def work(db: aiosqlite.Connection) -> None:
-            await db.execute(
-                "UPDATE rounds SET message_ref = ? WHERE id = ?", (message_ref, round_id)
-            )
-            await db.execute(
-                "UPDATE schedules SET last_error = NULL, last_error_at = NULL"
-                " WHERE last_error IS NOT NULL AND (server, channel) ="
-                " (SELECT server, channel FROM rounds WHERE id = ?)",
-                (round_id,),
-            )
-
-        await self.write(work)
+        """Record the question's message (which also clears the channel's last posting error:
+        see migration 3)."""
+        await self._execute_write(
+            "UPDATE rounds SET message_ref = ? WHERE id = ?", (message_ref, round_id)
+        )
 
     async def mark_reveal_posted(self, round_id: int) -> None:
         await self._execute_write("UPDATE rounds SET reveal_posted = 1 WHERE id = ?", (round_id,))
@@ -833,9 +823,18 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
 
 
 def _statements(script: str) -> Iterable[str]:
-    """Split a migration into statements (no migration holds a ';' inside a literal)."""
+    """Split a migration into statements; a trigger's body keeps its own semicolons."""
     lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    statements, pending = [], ""
+    for piece in "\n".join(lines).split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        statements.append(pending.strip())
+    return statements
 
 
 async def _rollback(db: aiosqlite.Connection) -> None:
