@@ -5,9 +5,6 @@ A migration is appended, never edited once released: a database in the field may
 
 from __future__ import annotations
 
-# `server` is always "<platform>:<id>" (a Discord guild, a Slack workspace, the console), so one
-# column keeps every server apart and no query can mix two platforms up.
-
 
 def iso_week_sql(column: str) -> str:
     """SQL for the key `bot.store.period_key` gives the ISO week of the UTC time in `column`
@@ -19,6 +16,8 @@ def iso_week_sql(column: str) -> str:
     )
 
 
+# `server` is always "<platform>:<id>" (a Discord guild, a Slack workspace, the console), so one
+# column keeps every server apart and no query can mix two platforms up.
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE rounds (

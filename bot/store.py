@@ -887,12 +887,11 @@ async def _close_open_round(
 async def _feed_practice(db: aiosqlite.Connection, round_id: int, at: datetime) -> None:
     """A revealed daily answer counts for spaced repetition as a practice answer would."""
     # next_box for every box a member can be in and either outcome, as a table SQL can join.
-    rule = [
-        (box, int(correct), new, to_text(due_after(new, at)))
-        for box in range(TOP_BOX + 1)
-        for correct in (False, True)
-        for new in (next_box(box, correct=correct),)
-    ]
+    rule = []
+    for box in range(TOP_BOX + 1):
+        for correct in (False, True):
+            new_box = next_box(box, correct=correct)
+            rule.append((box, int(correct), new_box, to_text(due_after(new_box, at))))
     await db.execute(
         "WITH rule (box, correct, new_box, due_at) AS"
         f" (VALUES {', '.join(['(?, ?, ?, ?)'] * len(rule))})"
