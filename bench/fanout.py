@@ -16,7 +16,8 @@ from bench.common import START, bench_bank
 from bot.engine import QuizEngine
 from bot.models import ChannelRef
 from bot.scheduler import DEFAULT_CONCURRENCY, DailyScheduler
-from bot.store import Store, to_text
+from bot.store import Store, open_store
+from bot.store.sqlite.connection import to_text
 
 CHANNELS_PER_SERVER = 10
 
@@ -30,7 +31,7 @@ class FanoutResult:
 
 
 async def run(channels: int, folder: Path) -> FanoutResult:
-    store = await Store.open(folder / "fanout.db")
+    store = await open_store(folder / "fanout.db")
     try:
         platform = MemoryPlatform()
         clock = ManualClock(START)  # exactly the minute every channel is due

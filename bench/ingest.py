@@ -17,7 +17,8 @@ from adapters.memory import MemoryPlatform
 from bench.common import START, RunningClock, Sizes, bench_bank, percentile, user_id
 from bot.engine import QuizEngine
 from bot.models import ChannelRef, Member, Tone
-from bot.store import Store, to_text
+from bot.store import open_store
+from bot.store.sqlite.connection import to_text
 
 SERVER = "bench:ingest"
 CHANNEL = ChannelRef(SERVER, "daily")
@@ -107,7 +108,7 @@ async def _engine(sizes: Sizes, folder: Path) -> _EngineRuns:
     trials: list[float] = []
     raw_trials: list[float] = []
     for trial in TRIALS:
-        store = await Store.open(folder / f"engine-{trial}.db")
+        store = await open_store(folder / f"engine-{trial}.db")
         try:
             engine = QuizEngine(
                 store=store, bank=bank, platform=MemoryPlatform(), clock=RunningClock()
@@ -202,7 +203,7 @@ async def open_loop_run(
 
 async def prepare(path: Path) -> Path:
     """A database with the engine's schema (by its own migrations) and one open round."""
-    store = await Store.open(path)
+    store = await open_store(path)
     await store.close()
     db = sqlite3.connect(path)
     try:

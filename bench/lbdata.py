@@ -24,10 +24,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.common import FIRST_USER_ID
-from bot.migrations import MIGRATIONS
 from bot.models import Difficulty, Period
 from bot.scoring import BASE_POINTS, STREAK_BONUS_CAP
-from bot.store import Store, period_key, to_text
+from bot.store import open_store, period_key
+from bot.store.sqlite.connection import to_text
+from bot.store.sqlite.migrations import MIGRATIONS
 
 GENERATOR = "lb3"  # bump when the generated data changes shape
 SERVER = "bench:lb"
@@ -104,7 +105,7 @@ def build(path: Path, *, users: int, rounds: int) -> int:
 
 
 async def _migrate(path: Path) -> None:
-    store = await Store.open(path)
+    store = await open_store(path)
     await store.close()
 
 

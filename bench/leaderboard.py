@@ -17,7 +17,8 @@ from typing import TypedDict
 from bench.common import Sizes, percentile, user_id
 from bench.lbdata import NOW, SERVER, Dataset, dataset
 from bot.models import Period
-from bot.store import period_key, to_text
+from bot.store import period_key
+from bot.store.sqlite.connection import to_text
 
 SERVE_TIMEOUT = 600
 

@@ -20,13 +20,13 @@ from bench.lbdata import NOW, SERVER
 from bot.engine import QuizEngine
 from bot.models import Member, Period
 from bot.runtime import tune_gc
-from bot.store import Store
+from bot.store import open_store
 
 REPEAT = 2  # every caller asks twice per period: enough samples for a p99
 
 
 async def serve(db: Path, callers: dict[str, list[str]]) -> dict[str, object]:
-    store = await Store.open(db)
+    store = await open_store(db)
     try:
         engine = QuizEngine(
             store=store, bank=bench_bank(), platform=MemoryPlatform(), clock=ManualClock(NOW)

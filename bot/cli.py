@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     console = sub.add_parser("console", help="play the quiz in the terminal")
-    console.add_argument("--db", type=Path, help="SQLite file (default: $DLQUIZ_DB or ./dlquiz.db)")
+    console.add_argument(
+        "--db", help="a SQLite file or a PostgreSQL URL (default: $DLQUIZ_DB or ./dlquiz.db)"
+    )
     console.add_argument("--user", default="you", help="the first local player's name")
 
     run = sub.add_parser("run", help="connect to a chat platform")
@@ -92,7 +94,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from adapters.console import run_console
 
         if args.db is not None:
-            settings = replace(settings, db_path=args.db)
+            settings = replace(settings, db=args.db)
         if not args.user.strip() or len(args.user) > 32:
             raise ConfigError("--user needs a name of 1 to 32 characters")
         asyncio.run(run_console(settings, user=args.user.strip()))

@@ -20,7 +20,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    db_path: Path = Path("dlquiz.db")
+    # A SQLite file path, or a PostgreSQL URL (see bot.store.open_store).
+    db: str | Path = "dlquiz.db"
     content_dir: Path | None = None
     log_level: str = "INFO"
     log_format: str = "text"
@@ -59,7 +60,7 @@ class Settings:
             raise ConfigError(f"DISCORD_GUILD_ID={guild} is not a server id (digits only)")
         content = get("DLQUIZ_CONTENT")
         return cls(
-            db_path=Path(get("DLQUIZ_DB") or "dlquiz.db"),
+            db=get("DLQUIZ_DB") or "dlquiz.db",
             content_dir=Path(content) if content else None,
             log_level=level,
             log_format=log_format,

@@ -6,9 +6,9 @@ import sqlite3
 from pathlib import Path
 
 from bot.config import ConfigError, Settings
-from bot.migrations import MIGRATIONS
 from bot.runtime import configured_bank
 from bot.store import StoreError
+from bot.store.sqlite.migrations import MIGRATIONS
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
@@ -31,15 +31,15 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
 def health(settings: Settings) -> str:
     """One line saying the bank is valid and the database answers; raises on any problem."""
     bank = configured_bank(settings)
-    db = _open_read_only(settings.db_path)
+    db = _open_read_only(Path(settings.db))
     try:
         rounds = db.execute("SELECT count(*) FROM rounds").fetchone()[0]
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot read database {settings.db_path}: {exc}") from exc
+        raise StoreError(f"cannot read database {settings.db}: {exc}") from exc
     finally:
         db.close()
     return (
-        f"ok: {len(bank.questions)} questions, database {settings.db_path}"
+        f"ok: {len(bank.questions)} questions, database {settings.db}"
         f" at schema {len(MIGRATIONS)} with {rounds} rounds"
     )
 
@@ -50,7 +50,7 @@ def backup(settings: Settings, target: Path) -> str:
         raise ConfigError(f"{target} already exists; give a new file name for the backup")
     if not target.parent.is_dir():
         raise ConfigError(f"cannot write {target}: folder {target.parent} does not exist")
-    source = _open_read_only(settings.db_path)
+    source = _open_read_only(Path(settings.db))
     try:
         copy = sqlite3.connect(target)
         try:
@@ -66,4 +66,4 @@ def backup(settings: Settings, target: Path) -> str:
         source.close()
     if check != "ok":
         raise StoreError(f"backup {target} failed its integrity check: {check}")
-    return f"backed up {settings.db_path} to {target} ({target.stat().st_size} bytes, integrity ok)"
+    return f"backed up {settings.db} to {target} ({target.stat().st_size} bytes, integrity ok)"

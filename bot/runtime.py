@@ -13,7 +13,7 @@ from bot.content import Bank, default_bank_dir, load_bank
 from bot.engine import QuizEngine
 from bot.ports import ChatPlatform, Clock, SystemClock
 from bot.scheduler import DailyScheduler
-from bot.store import Store
+from bot.store import open_store
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ async def running(
     """The running engine for one platform; `platform_name` is the prefix of its server keys
     (`discord`, `slack`, `console`): only those servers' schedules and pending posts are its."""
     bank = bank or configured_bank(settings)
-    store = await Store.open(settings.db_path)
+    store = await open_store(settings.db)
     engine = QuizEngine(store=store, bank=bank, platform=platform, clock=clock or SystemClock())
     scheduler = DailyScheduler(engine, grace=settings.grace, platform=platform_name)
     try:

@@ -13,7 +13,7 @@ from adapters.memory import ManualClock, MemoryPlatform
 from bot.content import Bank, default_bank_dir, load_bank
 from bot.engine import QuizEngine
 from bot.models import ChannelRef, Difficulty, Invocation, Member, Question, Topic
-from bot.store import Store
+from bot.store import Store, open_store
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 # Everything scoring leaves in a database, in a stable order: two databases that went through
@@ -71,7 +71,7 @@ def platform() -> MemoryPlatform:
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "quiz.db")
+    store = await open_store(tmp_path / "quiz.db")
     try:
         yield store
     finally:

@@ -17,7 +17,7 @@ import aiosqlite
 
 from bench import lbdata
 from bot.models import ChannelRef
-from bot.store import AnswerRequest, AnswerStatus, Store
+from bot.store import AnswerRequest, AnswerStatus, open_store
 from tests.conftest import SCORING_STATE
 
 Work = Callable[[aiosqlite.Connection], Awaitable[None]]
@@ -81,7 +81,7 @@ async def test_generated_leaderboard_data_is_what_the_engine_records(tmp_path: P
     finally:
         source.close()
 
-    store = await Store.open(tmp_path / "replayed.db")
+    store = await open_store(tmp_path / "replayed.db")
     try:
         await store.write(_insert_rounds(columns, rounds))
         for round_id, *_ in rounds:

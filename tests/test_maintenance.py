@@ -20,7 +20,7 @@ CHANNEL = ChannelRef("test:s1", "c1")
 
 
 async def test_backup_while_answers_are_written(engine: QuizEngine, tmp_path: Path) -> None:
-    settings = replace(Settings(), db_path=engine.store.path)
+    settings = replace(Settings(), db=engine.store.path)
     outcome = await engine.post(CHANNEL)
     assert outcome.round_id is not None
     rid = outcome.round_id
@@ -42,17 +42,17 @@ async def test_backup_while_answers_are_written(engine: QuizEngine, tmp_path: Pa
 
 
 async def test_health(engine: QuizEngine) -> None:
-    settings = replace(Settings(), db_path=engine.store.path)
+    settings = replace(Settings(), db=engine.store.path)
     assert maintenance.health(settings).startswith("ok: ")
 
 
 def test_health_fails_without_database(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="does not exist"):
-        maintenance.health(replace(Settings(), db_path=tmp_path / "missing.db"))
+        maintenance.health(replace(Settings(), db=tmp_path / "missing.db"))
 
 
 def test_health_fails_on_a_corrupt_file(tmp_path: Path) -> None:
     path = tmp_path / "corrupt.db"
     path.write_bytes(b"garbage" * 1000)
     with pytest.raises(StoreError, match="cannot use database"):
-        maintenance.health(replace(Settings(), db_path=path))
+        maintenance.health(replace(Settings(), db=path))

@@ -225,7 +225,7 @@ async def test_console_honours_its_schedule(tmp_path: Path) -> None:
     """The terminal channel runs the same scheduler: a due job posts into the terminal."""
     out = io.StringIO()
     platform = ConsolePlatform(out)
-    settings = Settings(db_path=tmp_path / "console.db")
+    settings = Settings(db=tmp_path / "console.db")
     async with running(settings, platform, platform_name="console") as runtime:
         session = ConsoleSession(runtime.engine, platform, user="ada")
         await session.handle_line("/dlquiz schedule 07:30 Europe/Paris")

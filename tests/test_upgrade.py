@@ -17,9 +17,9 @@ from typing import TypeVar
 
 from adapters.memory import ManualClock, MemoryPlatform
 from bot.engine import QuizEngine
-from bot.migrations import MIGRATIONS, iso_week_sql
 from bot.models import ChannelRef, Period
-from bot.store import Store, period_key
+from bot.store import open_store, period_key
+from bot.store.sqlite.migrations import MIGRATIONS, iso_week_sql
 from tests.conftest import SCORING_STATE, make_bank, member
 
 FIXTURE = Path(__file__).parent / "data" / "schema2-open-round.db"
@@ -70,7 +70,7 @@ def rows(path: Path) -> list[list[tuple[object, ...]]]:
 
 
 async def reveal(path: Path, clock: ManualClock) -> None:
-    store = await Store.open(path)
+    store = await open_store(path)
     try:
         engine = QuizEngine(store=store, bank=make_bank(), platform=MemoryPlatform(), clock=clock)
         closed, error = await engine.reveal(CHANNEL)
@@ -99,7 +99,7 @@ async def test_an_upgraded_open_round_scores_once_at_its_reveal(tmp_path: Path) 
         asked.close()
     current = tmp_path / "current.db"
     played = ManualClock(START)
-    store = await Store.open(current)
+    store = await open_store(current)
     try:
         engine = QuizEngine(
             store=store,
@@ -128,7 +128,7 @@ async def test_an_upgraded_open_round_scores_once_at_its_reveal(tmp_path: Path) 
 async def test_an_upgrade_takes_the_open_round_out_of_every_total(tmp_path: Path) -> None:
     upgraded = tmp_path / "upgraded.db"
     shutil.copy(FIXTURE, upgraded)
-    store = await Store.open(upgraded)
+    store = await open_store(upgraded)
     await store.close()
     db = sqlite3.connect(upgraded)
     try:

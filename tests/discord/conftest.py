@@ -141,7 +141,7 @@ def write_bank(folder: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, fake: FakeDiscord) -> Settings:
     return Settings(
-        db_path=tmp_path / "quiz.db",
+        db=tmp_path / "quiz.db",
         content_dir=write_bank(tmp_path / "bank"),
         discord_token=TOKEN,
         discord_api_base=fake.api_base,

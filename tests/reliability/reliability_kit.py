@@ -35,7 +35,7 @@ from slack_driver import CHANNEL, User, buttons_of, payload, signed
 
 from bot.models import ChannelRef, Period
 from bot.scoring import STREAK_BONUS_CAP
-from bot.store import Store, period_key
+from bot.store import open_store, period_key
 
 ROOT = Path(__file__).resolve().parents[2]
 FORM = "application/x-www-form-urlencoded"
@@ -517,7 +517,7 @@ def audit(db: Path, round_id: int) -> Audit:
 
 
 async def _reveal(db: Path, round_id: int) -> None:
-    store = await Store.open(db)
+    store = await open_store(db)
     try:
         row = await store.round_by_id(round_id)
         assert row is not None, f"round {round_id} is not in {db}"

@@ -62,7 +62,7 @@ async def slack(fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackDri
     for user in EVERYONE:
         fake_slack.users[user.id] = user.profile()
     settings = Settings(
-        db_path=tmp_path / "quiz.db",
+        db=tmp_path / "quiz.db",
         slack_bot_token="xoxb-0000-test-token",
         slack_signing_secret=SECRET,
         slack_api_url=fake_slack.api_url,
@@ -145,7 +145,7 @@ async def quiz(
     monkeypatch.setattr(Route, "BASE", Route.BASE)
     monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
     settings = Settings(
-        db_path=tmp_path / "quiz.db", discord_token=TOKEN, discord_api_base=fake_discord.api_base
+        db=tmp_path / "quiz.db", discord_token=TOKEN, discord_api_base=fake_discord.api_base
     )
     async with started(settings, clock=ManualClock(START)) as client:
         yield Harness(client, fake_discord)

@@ -48,7 +48,7 @@ async def fake() -> AsyncIterator[FakeSlack]:
 @pytest.fixture
 def slack_settings(tmp_path: Path, fake: FakeSlack) -> Settings:
     return Settings(
-        db_path=tmp_path / "quiz.db",
+        db=tmp_path / "quiz.db",
         slack_bot_token="xoxb-0000-test-token",
         slack_signing_secret=SECRET,
         slack_api_url=fake.api_url,

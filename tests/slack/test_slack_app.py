@@ -36,7 +36,7 @@ HERE = ChannelRef("slack:T0TEAM001", "C0QUIZ001")
 
 def base(**changes: object) -> Settings:
     settings = Settings(
-        db_path=Path("unused.db"),
+        db=Path("unused.db"),
         slack_bot_token="xoxb-1-2-abc",
         slack_signing_secret="secret",
         slack_api_url="https://slack.com/api/",
@@ -79,7 +79,7 @@ async def test_refused_bot_token(fake: FakeSlack, slack_settings: Settings) -> N
     with pytest.raises(ConfigError, match="Slack refused SLACK_BOT_TOKEN: invalid_auth"):
         async with slack_bot(slack_settings, port=0, bank=nasty_bank()):
             pass  # pragma: no cover
-    assert not slack_settings.db_path.exists(), "nothing was opened"
+    assert not slack_settings.db.exists(), "nothing was opened"
 
 
 async def test_refused_app_token(fake: FakeSlack, slack_settings: Settings) -> None:

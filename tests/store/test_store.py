@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.migrations import MIGRATIONS
-from bot.store import Store, StoreError
+from bot.store import StoreError, open_store
+from bot.store.sqlite.migrations import MIGRATIONS
 
 
 async def test_new_file_is_migrated_to_the_latest_schema(tmp_path: Path) -> None:
     path = tmp_path / "new.db"
-    async with await Store.open(path):
+    async with await open_store(path):
         pass
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
@@ -24,7 +24,7 @@ async def test_new_file_is_migrated_to_the_latest_schema(tmp_path: Path) -> None
 
 async def test_reopen_keeps_data(tmp_path: Path) -> None:
     path = tmp_path / "quiz.db"
-    async with await Store.open(path) as store:
+    async with await open_store(path) as store:
         from datetime import UTC, datetime
 
         from bot.models import ChannelRef
@@ -32,7 +32,7 @@ async def test_reopen_keeps_data(tmp_path: Path) -> None:
         await store.set_schedule(
             ChannelRef("s", "c"), time="09:00", zone="UTC", at=datetime.now(UTC)
         )
-    async with await Store.open(path) as store:
+    async with await open_store(path) as store:
         [row] = await store.schedules()
         assert (row.server, row.channel, row.time) == ("s", "c", "09:00")
 
@@ -44,7 +44,7 @@ async def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
         db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     before = path.read_bytes()
     with pytest.raises(StoreError, match="newer than this dlquiz knows"):
-        await Store.open(path)
+        await open_store(path)
     assert path.read_bytes() == before
 
 
@@ -53,15 +53,15 @@ async def test_corrupt_file_is_refused_untouched(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database, just some text " * 100)
     before = path.read_bytes()
     with pytest.raises(StoreError, match="cannot use database"):
-        await Store.open(path)
+        await open_store(path)
     assert path.read_bytes() == before
 
 
 async def test_missing_folder_and_folder_path(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="does not exist"):
-        await Store.open(tmp_path / "nope" / "quiz.db")
+        await open_store(tmp_path / "nope" / "quiz.db")
     with pytest.raises(StoreError, match="is a folder"):
-        await Store.open(tmp_path)
+        await open_store(tmp_path)
 
 
 async def test_close_finishes_queued_writes(tmp_path: Path) -> None:
@@ -70,7 +70,7 @@ async def test_close_finishes_queued_writes(tmp_path: Path) -> None:
     from bot.models import ChannelRef
 
     path = tmp_path / "quiz.db"
-    store = await Store.open(path)
+    store = await open_store(path)
     pending = [
         store.set_schedule(ChannelRef("s", f"c{i}"), time="09:00", zone="UTC", at=datetime.now(UTC))
         for i in range(50)
@@ -103,7 +103,7 @@ async def test_a_failing_write_is_rolled_back_alone(tmp_path: Path) -> None:
         await add(db, "half-done")
         raise RuntimeError("the work failed")
 
-    async with await Store.open(tmp_path / "quiz.db") as store:
+    async with await open_store(tmp_path / "quiz.db") as store:
         first, failed, last = await asyncio.gather(
             store.write(lambda db: add(db, "first")),
             store.write(add_then_fail),

@@ -1,0 +1,60 @@
+"""The database seam: `open_store` picks a backend from `DLQUIZ_DB`; everything else sees `Store`.
+
+A `postgresql://` (or `postgres://`) URL opens PostgreSQL; anything else is a SQLite file path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.store.api import (
+    AnswerOutcome,
+    AnswerRequest,
+    AnswerStatus,
+    MemberRow,
+    NewRound,
+    PracticeMark,
+    PracticeRow,
+    RoundRow,
+    ScheduleRow,
+    ScoreRow,
+    StartedRound,
+    Store,
+    StoreError,
+    period_key,
+)
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(location: str | Path) -> bool:
+    return isinstance(location, str) and location.startswith(POSTGRES_SCHEMES)
+
+
+async def open_store(location: str | Path) -> Store:
+    """Open (creating and migrating as needed) the database `location` names."""
+    if is_postgres_url(location):
+        raise StoreError("PostgreSQL URLs are not supported yet; give a SQLite file path")
+    from bot.store.sqlite import SqliteStore
+
+    return await SqliteStore.open(location)
+
+
+__all__ = [
+    "AnswerOutcome",
+    "AnswerRequest",
+    "AnswerStatus",
+    "MemberRow",
+    "NewRound",
+    "PracticeMark",
+    "PracticeRow",
+    "RoundRow",
+    "ScheduleRow",
+    "ScoreRow",
+    "StartedRound",
+    "Store",
+    "StoreError",
+    "is_postgres_url",
+    "open_store",
+    "period_key",
+]

@@ -1,0 +1,129 @@
+"""Recording a batch of answers on SQLite, set-based, in one write transaction.
+
+A press only records the answer and the member's name: points and streaks are settled when the
+round closes (see scoring.py), so nothing anyone can read changes with a right answer before the
+reveal. The batch is first copied into a temporary table (which takes no lock on the database
+file), then classified and written in one `BEGIN IMMEDIATE` script: another process cannot close
+the round between the moment an answer is found open and the moment it is inserted. A batch takes
+three calls to the connection's thread whatever its size; each call waits behind everything the
+event loop has queued (such as confirming the previous batch), so the classification, the writes
+and the commit go in one script that runs while the loop does that work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import aiosqlite
+
+from bot.store.api import AnswerOutcome, AnswerRequest, AnswerStatus
+from bot.store.sqlite.connection import to_text
+
+_PENDING_TABLE = """
+CREATE TEMP TABLE IF NOT EXISTS pending (
+    seq INTEGER PRIMARY KEY,
+    round_id INTEGER, server TEXT, channel TEXT, user_id TEXT, name TEXT, choice INTEGER, at TEXT,
+    status TEXT, correct INTEGER, prior_choice INTEGER
+)
+"""
+
+_ADD_PENDING = """
+INSERT INTO pending (seq, round_id, server, channel, user_id, name, choice, at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+# Each answer is classified from its round and the member's earlier answer to it, inside the
+# transaction that writes it.
+_CLASSIFY = """
+UPDATE pending SET (status, correct, prior_choice) = (
+    SELECT
+        CASE
+            WHEN r.id IS NULL OR r.server != pending.server OR r.channel != pending.channel
+                THEN 'unknown'
+            WHEN pending.choice < 0 OR pending.choice >= r.choice_count THEN 'bad_choice'
+            WHEN r.closed_at IS NOT NULL THEN 'closed'
+            WHEN a.choice IS NOT NULL THEN 'duplicate'
+            ELSE 'recorded' END,
+        pending.choice = r.answer,
+        a.choice
+    FROM (SELECT 1) AS one
+    LEFT JOIN rounds r ON r.id = pending.round_id
+    LEFT JOIN answers a ON a.round_id = pending.round_id AND a.user_id = pending.user_id)
+"""
+
+_INSERT_ANSWERS = """
+INSERT INTO answers (round_id, user_id, choice, correct, points, answered_at)
+SELECT round_id, user_id, choice, correct, 0, at FROM pending WHERE status = 'recorded'
+"""
+
+# The name shown on leaderboards is the one of the member's latest answer; an unchanged name
+# writes nothing.
+_UPSERT_MEMBERS = """
+INSERT INTO members (server, user_id, name)
+SELECT server, user_id, name FROM pending WHERE status = 'recorded'
+ON CONFLICT (server, user_id) DO UPDATE SET name = excluded.name WHERE name != excluded.name
+"""
+
+_OUTCOMES = """
+SELECT seq, status, CASE status WHEN 'recorded' THEN choice WHEN 'duplicate' THEN prior_choice END
+FROM pending
+"""
+
+_BEGIN_BATCH = f"{_PENDING_TABLE}; BEGIN; DELETE FROM pending;"
+
+_WRITE_BATCH = ";\n".join(
+    ("BEGIN IMMEDIATE", _CLASSIFY, _INSERT_ANSWERS, _UPSERT_MEMBERS, "COMMIT")
+)
+
+
+@cache
+def _outcome(status: str, choice: int | None) -> AnswerOutcome:
+    """Outcomes are immutable and few: one shared object for each status and choice."""
+    return AnswerOutcome(AnswerStatus(status), choice)
+
+
+def waves(requests: list[AnswerRequest]) -> list[list[tuple[int, AnswerRequest]]]:
+    """Split a batch so no member answers one round twice in a wave: the second press must be
+    classified after the first one is written. Almost every batch is a single wave."""
+    if len({(r.round_id, r.user_id) for r in requests}) == len(requests):
+        return [list(enumerate(requests))]
+    found: list[list[tuple[int, AnswerRequest]]] = []
+    seen: list[set[tuple[int, str]]] = []
+    for seq, request in enumerate(requests):
+        key = (request.round_id, request.user_id)
+        for wave, keys in zip(found, seen, strict=True):
+            if key not in keys:
+                wave.append((seq, request))
+                keys.add(key)
+                break
+        else:
+            found.append([(seq, request)])
+            seen.append({key})
+    return found
+
+
+async def record_answers(
+    db: aiosqlite.Connection,
+    requests: list[AnswerRequest],
+    outcomes: list[AnswerOutcome | None],
+    *,
+    before_write: Callable[[], None] = lambda: None,
+) -> None:
+    """Record a batch, filling `outcomes` (one per request) as each wave commits.
+    `before_write` runs just before the writes are handed to the database thread."""
+    for wave in waves(requests):
+        # Only the temporary table is written here: executescript commits it, taking no lock.
+        await db.executescript(_BEGIN_BATCH)
+        await db.executemany(
+            _ADD_PENDING,
+            [
+                (seq, r.round_id, r.server, r.channel, r.user_id, r.name, r.choice, to_text(r.at))
+                for seq, r in wave
+            ],
+        )
+        written = db.executescript(_WRITE_BATCH)
+        before_write()
+        await written
+        for seq, status, kept in await db.execute_fetchall(_OUTCOMES):
+            outcomes[seq] = _outcome(status, kept)

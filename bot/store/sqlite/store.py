@@ -1,0 +1,453 @@
+"""The SQLite backend: an embedded file, one writer per process (see writer.py), reads on a
+second connection that WAL lets run while the writer commits."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from bot.models import ChannelRef
+from bot.practice import MASTERED_BOX, due_after, next_box
+from bot.store.api import (
+    AnswerOutcome,
+    AnswerRequest,
+    MemberRow,
+    NewRound,
+    PracticeMark,
+    PracticeRow,
+    RoundRow,
+    ScheduleRow,
+    ScoreRow,
+    StartedRound,
+    StoreError,
+)
+from bot.store.sqlite.connection import connect, migrate, one, to_text
+from bot.store.sqlite.rows import (
+    ROUND_COLUMNS,
+    SCHEDULE_COLUMNS,
+    platform_range,
+    round_row,
+    schedule_row,
+)
+from bot.store.sqlite.scoring import close_open_round
+from bot.store.sqlite.writer import Writer
+
+T = TypeVar("T")
+
+
+class SqliteStore:
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = Writer(writer)
+        self._reader = reader
+        self._closed = False
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SqliteStore:
+        """Open (creating and migrating as needed) the database at `path`."""
+        path = Path(path)
+        if path.is_dir():
+            raise StoreError(
+                f"database path {path} is a folder; give a file path such as {path}/dlquiz.db"
+            )
+        if not path.parent.exists():
+            raise StoreError(f"cannot open database {path}: folder {path.parent} does not exist")
+        writer = await connect(path, verify=True)
+        try:
+            await migrate(writer, path)
+            reader = await connect(path)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        """Finish every queued write, then close both connections."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._writer.close()
+        finally:
+            await self._reader.close()
+
+    async def __aenter__(self) -> SqliteStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def submit_answer(self, request: AnswerRequest) -> AnswerOutcome:
+        return await self._writer.submit_answer(request)
+
+    async def write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run `work` in its own write transaction, in order with every other write (for tools
+        such as the benchmarks that fill a database with SQL of their own)."""
+        return await self._writer.write(work)
+
+    # --- rounds -------------------------------------------------------------------------------
+
+    async def start_round(
+        self,
+        *,
+        channel: ChannelRef,
+        new: NewRound,
+        cycle: int,
+        day: date | None,
+        posted_at: datetime,
+        reveal_at: datetime | None,
+    ) -> StartedRound | None:
+        """Close the channel's open round and open a new one, atomically.
+
+        Returns None, changing nothing, when `day` already has its daily round in this channel.
+        """
+
+        async def work(db: aiosqlite.Connection) -> StartedRound | None:
+            closed = await close_open_round(db, channel, posted_at, unless_day=day)
+            try:
+                rows = await db.execute_fetchall(
+                    "INSERT INTO rounds (server, channel, question_id, topic, difficulty,"
+                    " choice_count, answer, base_points, cycle, prev_round_id, day, posted_at,"
+                    " reveal_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                    " (SELECT max(id) FROM rounds WHERE server = ?1 AND channel = ?2),"
+                    f" ?10, ?11, ?12) RETURNING {ROUND_COLUMNS}",
+                    (
+                        channel.server,
+                        channel.channel,
+                        new.question_id,
+                        new.topic,
+                        new.difficulty,
+                        new.choice_count,
+                        new.answer,
+                        new.base_points,
+                        cycle,
+                        day.isoformat() if day else None,
+                        to_text(posted_at),
+                        to_text(reveal_at) if reveal_at else None,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                if day is None:
+                    raise
+                return None  # the day's round exists; the guard above left the open one open
+            return StartedRound(round=round_row(next(iter(rows))), closed=closed)
+
+        return await self._writer.write(work)
+
+    async def close_round(self, channel: ChannelRef, at: datetime) -> RoundRow | None:
+        """Close the channel's open round; it, or None when none was open."""
+        return await self._writer.write(lambda db: close_open_round(db, channel, at))
+
+    async def mark_delivered(self, round_id: int, message_ref: str) -> None:
+        """Record the question's message (which also clears the channel's last posting error:
+        see migration 3)."""
+        await self._execute_write(
+            "UPDATE rounds SET message_ref = ? WHERE id = ?", (message_ref, round_id)
+        )
+
+    async def mark_reveal_posted(self, round_id: int) -> None:
+        await self._execute_write("UPDATE rounds SET reveal_posted = 1 WHERE id = ?", (round_id,))
+
+    async def _execute_write(self, sql: str, params: tuple[Any, ...]) -> None:
+        async def work(db: aiosqlite.Connection) -> None:
+            await db.execute(sql, params)
+
+        await self._writer.write(work)
+
+    async def round_by_id(self, round_id: int) -> RoundRow | None:
+        row = await one(
+            self._reader, f"SELECT {ROUND_COLUMNS} FROM rounds WHERE id = ?", (round_id,)
+        )
+        return round_row(row) if row else None
+
+    async def open_round(self, channel: ChannelRef) -> RoundRow | None:
+        row = await one(
+            self._reader,
+            f"SELECT {ROUND_COLUMNS} FROM rounds"
+            " WHERE server = ? AND channel = ? AND closed_at IS NULL",
+            (channel.server, channel.channel),
+        )
+        return round_row(row) if row else None
+
+    async def undelivered_rounds(
+        self, channel: ChannelRef | None = None, *, platform: str | None = None
+    ) -> list[RoundRow]:
+        """Rounds whose question or reveal was committed but not (yet) posted, oldest first:
+        of one channel, of one platform's servers, or all."""
+        where = "(message_ref IS NULL OR reveal_posted = 0)"
+        params: tuple[str, ...] = ()
+        if channel is not None:
+            where += " AND server = ? AND channel = ?"
+            params = (channel.server, channel.channel)
+        elif platform is not None:
+            where += " AND server >= ? AND server < ?"
+            params = platform_range(platform)
+        rows = await self._reader.execute_fetchall(
+            f"SELECT {ROUND_COLUMNS} FROM rounds WHERE {where} ORDER BY id", params
+        )
+        return [round_ for round_ in map(round_row, rows) if round_.undelivered]
+
+    async def posted_questions(self, channel: ChannelRef) -> tuple[int, set[str], str | None]:
+        """The channel's current cycle, the questions posted in it, and the last one posted."""
+        rows = await self._reader.execute_fetchall(
+            "SELECT cycle, question_id FROM rounds WHERE server = ?1 AND channel = ?2"
+            " AND cycle = (SELECT max(cycle) FROM rounds WHERE server = ?1 AND channel = ?2)"
+            " ORDER BY id",
+            (channel.server, channel.channel),
+        )
+        posted = [r[1] for r in rows]
+        cycle = next(iter(rows))[0] if posted else 1
+        return cycle, set(posted), posted[-1] if posted else None
+
+    async def tally(self, round_id: int, choice_count: int) -> tuple[int, ...]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT choice, count(*) FROM answers WHERE round_id = ? GROUP BY choice", (round_id,)
+        )
+        counts = [0] * choice_count
+        for choice, count in rows:
+            counts[choice] = count
+        return tuple(counts)
+
+    async def choice_of(self, round_id: int, user_id: str) -> int | None:
+        row = await one(
+            self._reader,
+            "SELECT choice FROM answers WHERE round_id = ? AND user_id = ?",
+            (round_id, user_id),
+        )
+        return row[0] if row else None
+
+    # --- scores -------------------------------------------------------------------------------
+
+    async def leaderboard(
+        self, *, server: str, period: str, limit: int = 10
+    ) -> list[tuple[int, ScoreRow]]:
+        """The top `limit` members with points, ranked; members with equal points share a rank."""
+        rows = await self._reader.execute_fetchall(
+            "SELECT s.user_id, coalesce(m.name, s.user_id), s.points, s.answered, s.correct"
+            " FROM scores s LEFT JOIN members m ON m.server = s.server AND m.user_id = s.user_id"
+            " WHERE s.server = ? AND s.period = ? AND s.points > 0"
+            " ORDER BY s.points DESC, s.user_id LIMIT ?",
+            (server, period, limit),
+        )
+        ranked: list[tuple[int, ScoreRow]] = []
+        for position, row in enumerate(rows, start=1):
+            score = ScoreRow(*row)
+            same_as_above = ranked and ranked[-1][1].points == score.points
+            ranked.append((ranked[-1][0] if same_as_above else position, score))
+        return ranked
+
+    async def score_of(self, *, server: str, period: str, user_id: str) -> ScoreRow | None:
+        row = await one(
+            self._reader,
+            "SELECT s.user_id, coalesce(m.name, s.user_id), s.points, s.answered, s.correct"
+            " FROM scores s LEFT JOIN members m ON m.server = s.server AND m.user_id = s.user_id"
+            " WHERE s.server = ? AND s.period = ? AND s.user_id = ?",
+            (server, period, user_id),
+        )
+        return ScoreRow(*row) if row else None
+
+    async def rank_of(self, *, server: str, period: str, points: int) -> tuple[int | None, int]:
+        """The rank a member with `points` holds, and how many members hold any points."""
+        row = await one(
+            self._reader,
+            "SELECT coalesce(sum(CASE WHEN points > ? THEN members END), 0),"
+            " coalesce(sum(members), 0)"
+            " FROM score_counts WHERE server = ? AND period = ? AND points > 0",
+            (points, server, period),
+        )
+        above, ranked = (row[0], row[1]) if row else (0, 0)
+        return (above + 1 if points > 0 else None), ranked
+
+    async def member(self, *, server: str, user_id: str) -> MemberRow | None:
+        row = await one(
+            self._reader,
+            "SELECT m.user_id, m.name, m.current_streak, m.longest_streak, m.streak_round_id,"
+            " r.server, r.channel"
+            " FROM members m LEFT JOIN rounds r ON r.id = m.streak_round_id"
+            " WHERE m.server = ? AND m.user_id = ?",
+            (server, user_id),
+        )
+        if not row:
+            return None
+        alive = False
+        if row[4] is not None:
+            latest = await one(
+                self._reader,
+                "SELECT id, prev_round_id, closed_at FROM rounds"
+                " WHERE server = ? AND channel = ? ORDER BY id DESC LIMIT 1",
+                (row[5], row[6]),
+            )
+            # A streak survives until a later round closes without a right answer from them.
+            alive = latest is not None and (
+                latest[0] == row[4] or (latest[2] is None and latest[1] == row[4])
+            )
+        return MemberRow(
+            user_id=row[0],
+            name=row[1],
+            current_streak=row[2] if alive else 0,
+            longest_streak=row[3],
+        )
+
+    async def find_member(self, *, server: str, text: str) -> str | None:
+        """The user id of the member named `text` (an id, or a name in any case)."""
+        row = await one(
+            self._reader,
+            "SELECT user_id FROM members WHERE server = ? AND user_id = ?",
+            (server, text),
+        )
+        if row:
+            return str(row[0])
+        row = await one(
+            self._reader,
+            "SELECT user_id FROM members WHERE server = ? AND lower(name) = lower(?)",
+            (server, text),
+        )
+        return str(row[0]) if row else None
+
+    async def topic_accuracy(self, *, server: str, user_id: str) -> list[tuple[str, int, int]]:
+        rows = await self._reader.execute_fetchall(
+            # From the server's rounds to each one's answer by primary key: answers keep no index
+            # by member, which would cost every button press one more B-tree insert.
+            "SELECT r.topic, count(*), sum(a.correct) FROM rounds r"
+            " JOIN answers a ON a.round_id = r.id AND a.user_id = ?"
+            # An open round's answers would tell whether they are right before the reveal.
+            " WHERE r.server = ? AND r.closed_at IS NOT NULL GROUP BY r.topic ORDER BY r.topic",
+            (user_id, server),
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    # --- schedules ----------------------------------------------------------------------------
+
+    async def set_schedule(
+        self, channel: ChannelRef, *, time: str, zone: str, at: datetime
+    ) -> None:
+        await self._execute_write(
+            "INSERT INTO schedules (server, channel, time, zone, updated_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (server, channel) DO UPDATE SET time = excluded.time,"
+            " zone = excluded.zone, updated_at = excluded.updated_at,"
+            " last_error = NULL, last_error_at = NULL",
+            (channel.server, channel.channel, time, zone, to_text(at)),
+        )
+
+    async def delete_schedule(self, channel: ChannelRef) -> bool:
+        async def work(db: aiosqlite.Connection) -> bool:
+            cursor = await db.execute(
+                "DELETE FROM schedules WHERE server = ? AND channel = ?",
+                (channel.server, channel.channel),
+            )
+            return cursor.rowcount > 0
+
+        return await self._writer.write(work)
+
+    async def record_post_error(self, channel: ChannelRef, *, error: str, at: datetime) -> None:
+        """Keep why posting failed, for `/dlquiz schedule`; a later delivery clears it."""
+        await self._execute_write(
+            "UPDATE schedules SET last_error = ?, last_error_at = ?"
+            " WHERE server = ? AND channel = ?",
+            (error, to_text(at), channel.server, channel.channel),
+        )
+
+    async def schedule(self, channel: ChannelRef) -> ScheduleRow | None:
+        row = await one(
+            self._reader,
+            f"SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE server = ? AND channel = ?",
+            (channel.server, channel.channel),
+        )
+        return schedule_row(row) if row else None
+
+    async def schedules(self, *, platform: str | None = None) -> list[ScheduleRow]:
+        """Every schedule, or those of one platform's servers."""
+        where, params = "", tuple[str, ...]()
+        if platform is not None:
+            where = "WHERE server >= ? AND server < ?"
+            params = platform_range(platform)
+        rows = await self._reader.execute_fetchall(
+            f"SELECT {SCHEDULE_COLUMNS} FROM schedules {where} ORDER BY server, channel", params
+        )
+        return [schedule_row(row) for row in rows]
+
+    async def daily_round_exists(self, channel: ChannelRef, day: date) -> bool:
+        row = await one(
+            self._reader,
+            "SELECT 1 FROM rounds WHERE server = ? AND channel = ? AND day = ?",
+            (channel.server, channel.channel, day.isoformat()),
+        )
+        return row is not None
+
+    # --- practice -----------------------------------------------------------------------------
+
+    async def practice_rows(self, *, server: str, user_id: str) -> dict[str, PracticeRow]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT question_id, box, due_at FROM practice WHERE server = ? AND user_id = ?",
+            (server, user_id),
+        )
+        return {r[0]: PracticeRow(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows}
+
+    async def open_question_ids(self, server: str) -> set[str]:
+        """Questions open as a daily question anywhere in the server."""
+        rows = await self._reader.execute_fetchall(
+            "SELECT question_id FROM rounds WHERE server = ? AND closed_at IS NULL", (server,)
+        )
+        return {r[0] for r in rows}
+
+    async def ask_practice(
+        self,
+        *,
+        server: str,
+        user_id: str,
+        question_id: str,
+        topic: str,
+        filter: str | None,
+        at: datetime,
+    ) -> None:
+        """Remember that the question was shown, so its first press (only) is marked."""
+        await self._execute_write(
+            "INSERT INTO practice (server, user_id, question_id, topic, box, due_at, asked,"
+            " asked_filter) VALUES (?, ?, ?, ?, 0, ?, 1, ?)"
+            " ON CONFLICT (server, user_id, question_id) DO UPDATE SET asked = 1,"
+            " asked_filter = excluded.asked_filter",
+            (server, user_id, question_id, topic, to_text(at), filter),
+        )
+
+    async def mark_practice(
+        self, *, server: str, user_id: str, question_id: str, correct: bool, at: datetime
+    ) -> PracticeMark | None:
+        """Move the question to its next box; None when it was not waiting for an answer."""
+
+        async def work(db: aiosqlite.Connection) -> PracticeMark | None:
+            row = await one(
+                db,
+                "SELECT box, asked, asked_filter FROM practice"
+                " WHERE server = ? AND user_id = ? AND question_id = ?",
+                (server, user_id, question_id),
+            )
+            if row is None or not row[1]:
+                return None
+            box = next_box(row[0], correct=correct)
+            due = due_after(box, at)
+            await db.execute(
+                "UPDATE practice SET box = ?, due_at = ?, seen = seen + 1,"
+                " correct = correct + ?, last_at = ?, asked = 0"
+                " WHERE server = ? AND user_id = ? AND question_id = ?",
+                (box, to_text(due), int(correct), to_text(at), server, user_id, question_id),
+            )
+            return PracticeMark(box=box, due_at=due, filter=row[2])
+
+        return await self._writer.write(work)
+
+    async def mastery(self, *, server: str, user_id: str) -> dict[str, int]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT topic, count(*) FROM practice"
+            " WHERE server = ? AND user_id = ? AND box >= ? GROUP BY topic",
+            (server, user_id, MASTERED_BOX),
+        )
+        return {r[0]: r[1] for r in rows}
