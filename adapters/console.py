@@ -50,6 +50,9 @@ class ConsolePlatform:
     async def post_reveal(self, channel: ChannelRef, reveal: RevealPost) -> None:
         self.write(f"\n{reveal_text(reveal)}\n")
 
+    async def close_question(self, channel: ChannelRef, reveal: RevealPost) -> None:
+        """A terminal line cannot be edited: the reveal already says the question is closed."""
+
     def write(self, text: str) -> None:
         self.out.write(text + "\n")
         self.out.flush()
@@ -140,7 +143,7 @@ class ConsoleSession:
             self.platform.write("No question is open. An admin can post one with /dlquiz post.")
             return
         notice = await self.engine.answer(
-            channel=CHANNEL, member=self.member, round_id=row.id, choice=choice
+            channel=CHANNEL, member=self.member, round_id=row.id, choice=choice, token=row.token
         )
         self.platform.write(f"{self.user}: {notice.text}")
 

@@ -34,6 +34,9 @@ class MemoryPlatform:
     async def post_reveal(self, channel: ChannelRef, reveal: RevealPost) -> None:
         await self._act(channel)
         self.reveals.append(reveal)
+
+    async def close_question(self, channel: ChannelRef, reveal: RevealPost) -> None:
+        await self._act(channel)
         if reveal.message_ref:
             self.closed_messages.append(reveal.message_ref)
 

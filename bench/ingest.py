@@ -129,22 +129,26 @@ async def _engine(sizes: Sizes, folder: Path) -> _EngineRuns:
     return _EngineRuns(trials, raw_trials, reveal_s, open_loop)
 
 
-async def _new_round(engine: QuizEngine) -> tuple[int, int]:
+async def _new_round(engine: QuizEngine) -> tuple[int, int, str]:
     outcome = await engine.post(CHANNEL)
     row = await engine.store.round_by_id(outcome.round_id) if outcome.round_id else None
     if row is None or outcome.error:
         raise RuntimeError(f"could not post the benchmark's question: {outcome}")
-    return row.id, row.answer
+    return row.id, row.answer, row.token
 
 
 async def closed_loop(engine: QuizEngine, people: list[Member]) -> float:
     """Every member presses at once; answers per second until the last one is committed."""
-    round_id, answer = await _new_round(engine)
+    round_id, answer, token = await _new_round(engine)
     started = time.perf_counter()
     notices = await asyncio.gather(
         *(
             engine.answer(
-                channel=CHANNEL, member=m, round_id=round_id, choice=choice_for(i, answer)
+                channel=CHANNEL,
+                member=m,
+                round_id=round_id,
+                choice=choice_for(i, answer),
+                token=token,
             )
             for i, m in enumerate(people)
         )
@@ -164,7 +168,7 @@ async def open_loop_run(
     Latency runs from the moment an answer was due, not from when the loop got round to
     submitting it, so a stalled event loop shows up in the numbers instead of hiding them.
     """
-    round_id, answer = await _new_round(engine)
+    round_id, answer, token = await _new_round(engine)
     count = int(rate * seconds)
     latencies = [0.0] * count
     refused: list[str] = []
@@ -172,7 +176,11 @@ async def open_loop_run(
 
     async def press(i: int, due: float) -> None:
         notice = await engine.answer(
-            channel=CHANNEL, member=people[i], round_id=round_id, choice=choice_for(i, answer)
+            channel=CHANNEL,
+            member=people[i],
+            round_id=round_id,
+            choice=choice_for(i, answer),
+            token=token,
         )
         latencies[i] = time.perf_counter() - due
         if notice.tone is not Tone.OK:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_GRACE_MINUTES = 120
+DEFAULT_LEASE_SECONDS = 120
 DEFAULT_DISCORD_API = "https://discord.com/api/v10"
 DEFAULT_SLACK_API = "https://slack.com/api/"
 
@@ -26,6 +27,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     grace: timedelta = timedelta(minutes=DEFAULT_GRACE_MINUTES)
+    # How long a process may hold a post it claimed before another process may retry it.
+    delivery_lease: timedelta = timedelta(seconds=DEFAULT_LEASE_SECONDS)
     discord_token: str | None = field(default=None, repr=False)
     discord_api_base: str = DEFAULT_DISCORD_API
     discord_guild_id: int | None = None
@@ -55,6 +58,11 @@ class Settings:
             raise ConfigError(
                 f"DLQUIZ_GRACE_MINUTES={grace_text} is not a whole number of minutes (such as 120)"
             )
+        lease_text = get("DLQUIZ_DELIVERY_LEASE") or str(DEFAULT_LEASE_SECONDS)
+        if not lease_text.isdigit() or int(lease_text) < 1:
+            raise ConfigError(
+                f"DLQUIZ_DELIVERY_LEASE={lease_text} is not a whole number of seconds (such as 120)"
+            )
         guild = get("DISCORD_GUILD_ID")
         if guild is not None and not guild.isdigit():
             raise ConfigError(f"DISCORD_GUILD_ID={guild} is not a server id (digits only)")
@@ -65,6 +73,7 @@ class Settings:
             log_level=level,
             log_format=log_format,
             grace=timedelta(minutes=int(grace_text)),
+            delivery_lease=timedelta(seconds=int(lease_text)),
             discord_token=get("DISCORD_TOKEN"),
             discord_api_base=(get("DISCORD_API_BASE") or DEFAULT_DISCORD_API).rstrip("/"),
             discord_guild_id=int(guild) if guild else None,

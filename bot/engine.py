@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot import commands as cmd
+from bot import snapshot
 from bot.content import Bank
+from bot.delivery import Deliverer, question_post
 from bot.logs import context
 from bot.models import (
     LETTERS,
@@ -29,9 +32,7 @@ from bot.models import (
     PracticeResult,
     Question,
     QuestionCard,
-    QuestionPost,
     Reply,
-    RevealPost,
     ScheduleCard,
     Standing,
     StatsCard,
@@ -83,6 +84,7 @@ class QuizEngine:
         platform: ChatPlatform,
         clock: Clock,
         rng: random.Random | None = None,
+        platform_name: str | None = None,
     ) -> None:
         self.store = store
         self.bank = bank
@@ -91,18 +93,28 @@ class QuizEngine:
         self.rng = rng or random.Random()
         self.schedule_listeners: list[ScheduleListener] = []
         self._channel_locks: defaultdict[ChannelRef, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.deliverer = Deliverer(
+            store=store,
+            platform=platform,
+            clock=clock,
+            question_of=self.question_of,
+            platform_name=platform_name,
+        )
 
     # --- the daily round ----------------------------------------------------------------------
 
     async def post(
         self, channel: ChannelRef, *, day: date | None = None, daily: DailyTime | None = None
     ) -> PostOutcome:
-        """Close the open question (posting its reveal) and post a new one.
+        """Close the open question (queuing its reveal) and post a new one.
 
         With `day`, this is that local day's scheduled question: if the day already has one in
-        this channel nothing happens, whatever triggered the call. `daily` is the channel's
-        schedule when the caller has just read it (it is read here otherwise).
+        this channel nothing new is recorded, whatever triggered the call. `daily` is the
+        channel's schedule when the caller has just read it (it is read here otherwise). Either
+        way the channel's waiting posts (a reveal that failed earlier, say) are retried now.
         """
+        # The lock only orders this process's database work for the channel; posting happens
+        # outside it, claimed in the database, so a hung post holds nobody up.
         async with self._channel_locks[channel]:
             now = self.clock.now()
             cycle, question = await self._pick_question(channel)
@@ -115,6 +127,8 @@ class QuizEngine:
                     choice_count=len(question.choices),
                     answer=question.answer,
                     base_points=BASE_POINTS[question.difficulty],
+                    token=secrets.token_hex(4),
+                    snapshot=snapshot.dump(question),
                 ),
                 cycle=cycle,
                 day=day,
@@ -125,26 +139,33 @@ class QuizEngine:
                     else await self._next_post_time(channel, now)
                 ),
             )
-            if started is None:
-                log.info("the channel already has its question for %s", day, extra=_ctx(channel))
-                # Still retry a delivery that failed earlier, such as a missing permission since
-                # fixed.
-                await self._deliver(channel)
-                return PostOutcome(round_id=None)
-            fresh = [r for r in (started.closed, started.round) if r is not None and r.undelivered]
-            error = await self._deliver(channel, fresh)
-            return PostOutcome(round_id=started.round.id, error=error)
+            await self.store.retry_deliveries_now(channel, now=now)
+        error = await self.deliverer.drain(channel)
+        if started is None:
+            log.info("the channel already has its question for %s", day, extra=_ctx(channel))
+            return PostOutcome(round_id=None, error=error)
+        row = await self.store.round_by_id(started.round.id)
+        if error is None and (row is None or not row.delivered):
+            error = "another post to this channel is still on its way; this one follows it"
+        return PostOutcome(
+            round_id=started.round.id, error=None if row and row.delivered else error
+        )
 
     async def reveal(self, channel: ChannelRef) -> tuple[int | None, str | None]:
         """Close the open question and post its reveal: (the round closed, a delivery error)."""
         async with self._channel_locks[channel]:
-            closed = await self.store.close_round(channel, self.clock.now())
+            now = self.clock.now()
+            closed = await self.store.close_round(channel, now)
             if closed is None:
                 return None, None
-            return closed.id, await self._deliver(channel, [closed] if closed.undelivered else [])
+            await self.store.retry_deliveries_now(channel, now=now)
+        error = await self.deliverer.drain(channel)
+        if not closed.delivered:
+            return closed.id, None
+        return closed.id, error
 
     async def answer(
-        self, *, channel: ChannelRef, member: Member, round_id: int, choice: int
+        self, *, channel: ChannelRef, member: Member, round_id: int, choice: int, token: str = ""
     ) -> Notice:
         """Record a button press; the notice never says whether the answer is right."""
         outcome = await self.store.submit_answer(
@@ -156,6 +177,7 @@ class QuizEngine:
                 name=member.name,
                 choice=choice,
                 at=self.clock.now(),
+                token=token,
             )
         )
         status = outcome.status
@@ -179,69 +201,15 @@ class QuizEngine:
             return Notice("That choice does not exist for this question.", Tone.ERROR)
         return Notice("That button does not belong to a question of this channel.", Tone.ERROR)
 
-    async def deliver_pending(self, *, platform: str | None = None) -> None:
-        """Post whatever was committed but not posted when the bot last stopped (on `platform`'s
-        servers only, when a database is shared)."""
-        pending = await self.store.undelivered_rounds(platform=platform)
-        channels = {row.channel_ref for row in pending}
-        for channel in sorted(channels, key=lambda c: (c.server, c.channel)):
-            async with self._channel_locks[channel]:
-                await self._deliver(channel)
-
-    async def _deliver(self, channel: ChannelRef, rows: list[RoundRow] | None = None) -> str | None:
-        """Post `rows` (by default every pending reveal and question of the channel), oldest
-        first; the first error stops there."""
-        if rows is None:
-            rows = await self.store.undelivered_rounds(channel)
-        for row in rows:
-            question = self.bank.get(row.question_id)
+    def question_of(self, row: RoundRow) -> Question | None:
+        """The question the round asked: as it kept it, else (rounds from before it kept one)
+        as the bank has it now."""
+        if row.question:
             try:
-                if question is None:
-                    log.warning(
-                        "round %d asks question %s, gone from the bank",
-                        row.id,
-                        row.question_id,
-                        extra=_ctx(channel),
-                    )
-                    await self._mark_done(row)
-                elif row.closed_at is not None:
-                    await self._post_reveal(row, question)
-                else:
-                    await self._post_question(row, question)
-            except Exception as exc:  # the platform failed: keep the bot and other channels going
-                # Adapters raise errors whose text is meant for admins; the type is for the log.
-                reason = " ".join(str(exc).split()) or type(exc).__name__
-                log.warning(
-                    "could not post in the channel: %s: %s",
-                    type(exc).__name__,
-                    reason,
-                    extra=_ctx(channel),
-                )
-                await self.store.record_post_error(channel, error=reason, at=self.clock.now())
-                return reason
-        return None
-
-    async def _mark_done(self, row: RoundRow) -> None:
-        if row.closed_at is None:
-            await self.store.mark_delivered(row.id, "")
-        await self.store.mark_reveal_posted(row.id)
-
-    async def _post_question(self, row: RoundRow, question: Question) -> None:
-        post = _question_post(row, question)
-        ref = await self.platform.post_question(row.channel_ref, post)
-        await self.store.mark_delivered(row.id, ref)
-
-    async def _post_reveal(self, row: RoundRow, question: Question) -> None:
-        tally = await self.store.tally(row.id, row.choice_count)
-        reveal = RevealPost(
-            round_id=row.id,
-            channel=row.channel_ref,
-            question=question,
-            tally=tally,
-            message_ref=row.message_ref,
-        )
-        await self.platform.post_reveal(row.channel_ref, reveal)
-        await self.store.mark_reveal_posted(row.id)
+                return snapshot.load(row.question)
+            except ValueError:
+                log.exception("round %d keeps an unreadable question", row.id)
+        return self.bank.get(row.question_id)
 
     async def _pick_question(self, channel: ChannelRef) -> tuple[int, Question]:
         cycle, posted, last = await self.store.posted_questions(channel)
@@ -310,7 +278,8 @@ class QuizEngine:
 
     async def _show_question(self, channel: ChannelRef, member: Member) -> Reply:
         row = await self.store.open_round(channel)
-        question = self.bank.get(row.question_id) if row else None
+        # A question that has not reached the channel yet cannot be answered either.
+        question = self.question_of(row) if row is not None and row.delivered else None
         if row is None or question is None:
             nxt = await self._next_post_time(channel, self.clock.now())
             if nxt is None:
@@ -320,7 +289,7 @@ class QuizEngine:
                 )
             return Notice(f"No question is open in this channel. The next one comes {_when(nxt)}.")
         answered = await self.store.choice_of(row.id, member.user_id)
-        return QuestionCard(post=_question_post(row, question), answered_choice=answered)
+        return QuestionCard(post=question_post(row, question), answered_choice=answered)
 
     async def leaderboard(self, *, server: str, period: Period, caller: Member) -> LeaderboardCard:
         key = period_key(period, self.clock.now())
@@ -516,15 +485,4 @@ def _standing(rank: int, score: ScoreRow) -> Standing:
         points=score.points,
         answered=score.answered,
         correct=score.correct,
-    )
-
-
-def _question_post(row: RoundRow, question: Question) -> QuestionPost:
-    return QuestionPost(
-        round_id=row.id,
-        channel=row.channel_ref,
-        question=question,
-        posted_at=row.posted_at,
-        reveal_at=row.reveal_at,
-        message_ref=row.message_ref,
     )

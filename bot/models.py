@@ -89,6 +89,13 @@ class QuestionPost:
     posted_at: datetime
     reveal_at: datetime | None
     message_ref: str | None = None
+    token: str = ""  # the round's token, carried by its buttons (see bot.store.sqlite migration 4)
+
+    @property
+    def nonce(self) -> str:
+        """The same for every attempt to post this question, so a platform that deduplicates
+        by nonce (Discord) never shows it twice."""
+        return f"dlq{self.round_id}{self.token}q"[:25]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +105,11 @@ class RevealPost:
     question: Question
     tally: tuple[int, ...]
     message_ref: str | None
+    token: str = ""
+
+    @property
+    def nonce(self) -> str:
+        return f"dlq{self.round_id}{self.token}r"[:25]
 
     @property
     def answered(self) -> int:

@@ -20,7 +20,13 @@ class ChatPlatform(Protocol):
         ...
 
     async def post_reveal(self, channel: ChannelRef, reveal: RevealPost) -> None:
-        """Post the reveal and stop the question message (`reveal.message_ref`) taking answers."""
+        """Post the reveal (as a reply to the question message `reveal.message_ref` where the
+        platform has replies)."""
+        ...
+
+    async def close_question(self, channel: ChannelRef, reveal: RevealPost) -> None:
+        """Edit the question message (`reveal.message_ref`) so its buttons stop taking answers.
+        A separate step from the reveal, retried on its own: raising here never re-posts it."""
         ...
 
 

@@ -4,6 +4,7 @@ in the right order."""
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from bot.engine import QuizEngine
 from bot.ports import ChatPlatform, Clock, SystemClock
 from bot.scheduler import DailyScheduler
 from bot.store import open_store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,12 +57,45 @@ async def running(
     (`discord`, `slack`, `console`): only those servers' schedules and pending posts are its."""
     bank = bank or configured_bank(settings)
     store = await open_store(settings.db)
-    engine = QuizEngine(store=store, bank=bank, platform=platform, clock=clock or SystemClock())
+    engine = QuizEngine(
+        store=store,
+        bank=bank,
+        platform=platform,
+        clock=clock or SystemClock(),
+        platform_name=platform_name,
+    )
+    engine.deliverer.lease = settings.delivery_lease
     scheduler = DailyScheduler(engine, grace=settings.grace, platform=platform_name)
     try:
-        await engine.deliver_pending(platform=platform_name)
+        await _report_changed_questions(engine, platform_name)
+        # What an earlier run recorded but did not post goes out first, then every so often.
+        await engine.deliverer.sweep()
+        engine.deliverer.start()
         await scheduler.start()
         yield Runtime(engine=engine, scheduler=scheduler)
     finally:
+        # Daily posts under way finish, then posts in flight; what is left is handed back.
         await scheduler.shutdown()
+        await engine.deliverer.stop()
         await store.close()
+
+
+async def _report_changed_questions(engine: QuizEngine, platform_name: str | None) -> None:
+    """Open rounds keep the question they asked; say where the bank no longer agrees."""
+    for row in await engine.store.open_rounds(platform=platform_name):
+        asked = engine.question_of(row)
+        now = engine.bank.get(row.question_id)
+        if now is None:
+            log.warning(
+                "open round %d asks %s, which is no longer in the bank; it keeps the question"
+                " as it was asked",
+                row.id,
+                row.question_id,
+            )
+        elif asked is not None and asked != now:
+            log.warning(
+                "open round %d asks %s, which changed in the bank since; it keeps the question"
+                " as it was asked",
+                row.id,
+                row.question_id,
+            )

@@ -73,6 +73,7 @@ class DailyScheduler:
             }
         )
         self._catch_up: list[asyncio.Task[PostOutcome | None]] = []
+        self._running: set[asyncio.Task[Any]] = set()
 
     @property
     def apscheduler(self) -> AsyncIOScheduler:
@@ -90,6 +91,15 @@ class DailyScheduler:
             await self._catch_up_missed(channel, daily, now, since=row.updated_at)
 
     async def shutdown(self) -> None:
+        """Stop firing, let the daily posts under way finish, then stop.
+
+        APScheduler's own shutdown cancels running jobs whatever `wait` says, which would cut a
+        post in the middle of its platform call: they are awaited here first.
+        """
+        if self._scheduler.running:
+            self._scheduler.pause()
+        while self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         for task in self._catch_up:
@@ -123,6 +133,16 @@ class DailyScheduler:
 
     async def post_due(self, *, channel: ChannelRef) -> PostOutcome | None:
         """Post the question due now (or at most `grace` ago) for its local day."""
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - always called from a task
+            return await self._post_due(channel)
+        self._running.add(task)
+        try:
+            return await self._post_due(channel)
+        finally:
+            self._running.discard(task)
+
+    async def _post_due(self, channel: ChannelRef) -> PostOutcome | None:
         daily = await self.engine.daily_time(channel)
         if daily is None:
             return None

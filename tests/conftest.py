@@ -12,7 +12,7 @@ import pytest
 from adapters.memory import ManualClock, MemoryPlatform
 from bot.content import Bank, default_bank_dir, load_bank
 from bot.engine import QuizEngine
-from bot.models import ChannelRef, Difficulty, Invocation, Member, Question, Topic
+from bot.models import ChannelRef, Difficulty, Invocation, Member, Notice, Question, Topic
 from bot.store import Store, open_store
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -92,4 +92,15 @@ def invocation(
 ) -> Invocation:
     return Invocation(
         channel=ChannelRef(server, channel), member=member(name, server=server, admin=admin)
+    )
+
+
+async def answer_round(
+    engine: QuizEngine, *, channel: ChannelRef, member: Member, round_id: int, choice: int
+) -> Notice:
+    """A press as a platform's button sends it: with the round's token from its message."""
+    row = await engine.store.round_by_id(round_id)
+    token = row.token if row is not None else ""
+    return await engine.answer(
+        channel=channel, member=member, round_id=round_id, choice=choice, token=token
     )

@@ -20,7 +20,7 @@ from bot.models import (
 )
 from bot.scoring import BASE_POINTS, points_for
 from bot.store import Store
-from tests.conftest import invocation, member
+from tests.conftest import answer_round, invocation, member
 
 CHANNEL = ChannelRef("test:s1", "c1")
 RIGHT, WRONG = 1, 0  # make_bank's questions are all answered B
@@ -31,8 +31,8 @@ async def press(engine: QuizEngine, name: str, choice: int, *, round_id: int | N
         row = await engine.store.open_round(CHANNEL)
         assert row is not None
         round_id = row.id
-    notice = await engine.answer(
-        channel=CHANNEL, member=member(name), round_id=round_id, choice=choice
+    notice = await answer_round(
+        engine, channel=CHANNEL, member=member(name), round_id=round_id, choice=choice
     )
     return notice.text
 
@@ -287,15 +287,17 @@ async def test_forged_presses_refused(engine: QuizEngine) -> None:
     await engine.post(other)
     assert outcome.round_id is not None
     rid = outcome.round_id
-    foreign = await engine.answer(
-        channel=CHANNEL, member=member("ada", server="test:s2"), round_id=rid, choice=1
+    foreign = await answer_round(
+        engine, channel=CHANNEL, member=member("ada", server="test:s2"), round_id=rid, choice=1
     )
-    wrong_channel = await engine.answer(
-        channel=ChannelRef("test:s1", "c2"), member=member("ada"), round_id=rid, choice=1
+    wrong_channel = await answer_round(
+        engine, channel=ChannelRef("test:s1", "c2"), member=member("ada"), round_id=rid, choice=1
     )
-    missing = await engine.answer(channel=CHANNEL, member=member("ada"), round_id=999, choice=1)
-    out_of_range = await engine.answer(
-        channel=CHANNEL, member=member("ada"), round_id=rid, choice=7
+    missing = await answer_round(
+        engine, channel=CHANNEL, member=member("ada"), round_id=999, choice=1
+    )
+    out_of_range = await answer_round(
+        engine, channel=CHANNEL, member=member("ada"), round_id=rid, choice=7
     )
     for notice in (foreign, wrong_channel, missing, out_of_range):
         assert notice.tone is Tone.ERROR
@@ -311,7 +313,7 @@ async def test_concurrent_answers_recorded_once(engine: QuizEngine) -> None:
     presses = [(u, i % 4) for i, u in enumerate(users)] + [(u, 3) for u in users[::10]]
     notices = await asyncio.gather(
         *(
-            engine.answer(channel=CHANNEL, member=member(u), round_id=rid, choice=c)
+            answer_round(engine, channel=CHANNEL, member=member(u), round_id=rid, choice=c)
             for u, c in presses
         )
     )
@@ -358,9 +360,13 @@ async def test_servers_are_isolated(engine: QuizEngine, platform: MemoryPlatform
     assert row_one is not None
     assert row_two is not None
     assert row_one.id != row_two.id
-    await engine.answer(channel=one, member=member("ada"), round_id=row_one.id, choice=RIGHT)
-    await engine.answer(
-        channel=two, member=member("zed", server="test:s2"), round_id=row_two.id, choice=RIGHT
+    await answer_round(engine, channel=one, member=member("ada"), round_id=row_one.id, choice=RIGHT)
+    await answer_round(
+        engine,
+        channel=two,
+        member=member("zed", server="test:s2"),
+        round_id=row_two.id,
+        choice=RIGHT,
     )
     # Revealing one server's channel leaves the other's question open.
     await engine.reveal(two)
@@ -380,7 +386,7 @@ async def test_servers_are_isolated(engine: QuizEngine, platform: MemoryPlatform
 
 
 async def test_post_failure_is_recorded_and_shown(
-    engine: QuizEngine, platform: MemoryPlatform
+    engine: QuizEngine, platform: MemoryPlatform, clock: ManualClock
 ) -> None:
     await engine.handle(
         cmd.parse_command("schedule 09:00"), invocation=invocation("ad", admin=True)
@@ -393,7 +399,8 @@ async def test_post_failure_is_recorded_and_shown(
     assert card.last_error is not None
     assert "missing permission" in card.last_error
     platform.failing.clear()
-    await engine.deliver_pending()
+    clock.advance(timedelta(seconds=31))  # the first retry waits 30 s
+    await engine.deliverer.sweep()
     assert len(platform.questions) == 1
     assert (await engine.schedule_card(CHANNEL)).last_error is None
 
@@ -407,7 +414,8 @@ async def test_pending_deliveries_resume_after_restart(
     assert silent.questions == []
     restarted = MemoryPlatform()
     engine = QuizEngine(store=store, bank=bank, platform=restarted, clock=clock)  # type: ignore[arg-type]
-    await engine.deliver_pending()
+    clock.advance(timedelta(seconds=31))
+    await engine.deliverer.sweep()
     assert len(restarted.questions) == 1
     await engine.reveal(CHANNEL)
     assert len(restarted.reveals) == 1

@@ -20,7 +20,7 @@ from bot.models import (
     TopicsCard,
 )
 from bot.render import reply_text
-from tests.conftest import invocation, member
+from tests.conftest import answer_round, invocation, member
 
 HOME = ChannelRef("discord:1", "general")
 AWAY = ChannelRef("discord:2", "general")  # same channel name, another server
@@ -33,7 +33,8 @@ async def play_home(engine: QuizEngine) -> int:
     outcome = await engine.post(HOME)
     assert outcome.round_id is not None
     for name in ("ada", "bob"):
-        await engine.answer(
+        await answer_round(
+            engine,
             channel=HOME,
             member=member(name, server=HOME.server),
             round_id=outcome.round_id,
@@ -85,8 +86,12 @@ async def test_admin_subcommands_act_only_on_their_server(engine: QuizEngine) ->
 
 async def test_a_press_cannot_reach_another_servers_round(engine: QuizEngine) -> None:
     round_id = await play_home(engine)
-    notice = await engine.answer(
-        channel=AWAY, member=member("zed", server=AWAY.server), round_id=round_id, choice=RIGHT
+    notice = await answer_round(
+        engine,
+        channel=AWAY,
+        member=member("zed", server=AWAY.server),
+        round_id=round_id,
+        choice=RIGHT,
     )
     assert "does not belong" in notice.text
     assert await engine.store.tally(round_id, 4) == (0, 2, 0, 0)
@@ -130,7 +135,8 @@ def test_command_parser_never_crashes(text: str) -> None:
 async def test_hostile_names_render_as_text(engine: QuizEngine, name: str) -> None:
     outcome = await engine.post(HOME)
     assert outcome.round_id is not None
-    await engine.answer(
+    await answer_round(
+        engine,
         channel=HOME,
         member=member(name, server=HOME.server),
         round_id=outcome.round_id,

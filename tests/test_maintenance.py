@@ -14,7 +14,7 @@ from bot.config import ConfigError, Settings
 from bot.engine import QuizEngine
 from bot.models import ChannelRef
 from bot.store import StoreError
-from tests.conftest import member
+from tests.conftest import answer_round, member
 
 CHANNEL = ChannelRef("test:s1", "c1")
 
@@ -25,7 +25,7 @@ async def test_backup_while_answers_are_written(engine: QuizEngine, tmp_path: Pa
     assert outcome.round_id is not None
     rid = outcome.round_id
     presses = [
-        engine.answer(channel=CHANNEL, member=member(f"u{i}"), round_id=rid, choice=i % 4)
+        answer_round(engine, channel=CHANNEL, member=member(f"u{i}"), round_id=rid, choice=i % 4)
         for i in range(3000)
     ]
     target = tmp_path / "backup.db"

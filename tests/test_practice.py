@@ -20,7 +20,7 @@ from bot.models import (
     TopicsCard,
 )
 from bot.practice import BOX_INTERVALS, MASTERED_BOX, next_box
-from tests.conftest import invocation, make_bank, member
+from tests.conftest import answer_round, invocation, make_bank, member
 
 CHANNEL = ChannelRef("test:s1", "c1")
 RIGHT, WRONG = 1, 0
@@ -172,7 +172,9 @@ async def test_mastery_counts_practice_and_daily(engine: QuizEngine, clock: Manu
         row = await engine.store.open_round(CHANNEL)
         assert row is not None
         daily_ids.append(row.question_id)
-        await engine.answer(channel=CHANNEL, member=member("ada"), round_id=row.id, choice=RIGHT)
+        await answer_round(
+            engine, channel=CHANNEL, member=member("ada"), round_id=row.id, choice=RIGHT
+        )
         await engine.reveal(CHANNEL)
         clock.advance(timedelta(days=1))
     assert MASTERED_BOX == 3

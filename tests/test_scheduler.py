@@ -209,7 +209,8 @@ async def test_a_platform_loads_only_its_own_schedules_and_pending_posts(
     await engine.post(theirs)
     platform.failing.clear()
     clock.set(DUE + timedelta(minutes=1))
-    await engine.deliver_pending(platform="slack")
+    engine.deliverer.platform_name = "slack"
+    await engine.deliverer.sweep()
     assert [q.channel for q in platform.questions] == [mine]
     scheduler = DailyScheduler(engine, grace=GRACE, platform="slack")
     await scheduler.start()

@@ -20,7 +20,7 @@ from bot.engine import QuizEngine
 from bot.models import ChannelRef, Period
 from bot.store import open_store, period_key
 from bot.store.sqlite.migrations import MIGRATIONS, iso_week_sql
-from tests.conftest import SCORING_STATE, make_bank, member
+from tests.conftest import SCORING_STATE, answer_round, make_bank, member
 
 FIXTURE = Path(__file__).parent / "data" / "schema2-open-round.db"
 CHANNEL = ChannelRef("test:s1", "c1")
@@ -55,8 +55,12 @@ async def play(engine: QuizEngine, clock: ManualClock) -> None:
         assert posted.round_id is not None
         for name, choice in presses:
             clock.advance(timedelta(minutes=30))
-            await engine.answer(
-                channel=CHANNEL, member=member(name), round_id=posted.round_id, choice=choice
+            await answer_round(
+                engine,
+                channel=CHANNEL,
+                member=member(name),
+                round_id=posted.round_id,
+                choice=choice,
             )
         clock.advance(timedelta(days=1) - timedelta(minutes=30 * len(presses)))
 

@@ -162,6 +162,7 @@ class QuizClient(discord.AutoShardedClient):
                 member=invocation.member,
                 round_id=press.round_id,
                 choice=press.choice,
+                token=press.token,
             )
             return render.notice_message(notice)
 

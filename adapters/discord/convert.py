@@ -29,7 +29,12 @@ ANSWER_ID_PREFIX = "dlq:a:"
 # The custom_id is the whole state of an answer button: which round, which choice. A press after
 # a restart is understood from it alone, so no message needs to be remembered. The pattern is the
 # DynamicItem template too: an id either matches it exactly or is not ours.
-ANSWER_ID_PATTERN = rf"{re.escape(ANSWER_ID_PREFIX)}(?P<round>[1-9][0-9]{{0,17}}):(?P<choice>[A-E])"
+# The round's token (after the dot) tells it from a round that reuses its id after a restore;
+# buttons posted before tokens existed have none.
+ANSWER_ID_PATTERN = (
+    rf"{re.escape(ANSWER_ID_PREFIX)}(?P<round>[1-9][0-9]{{0,17}})(?:\.(?P<token>[0-9a-f]{{8}}))?"
+    r":(?P<choice>[A-E])"
+)
 _ANSWER_ID = re.compile(ANSWER_ID_PATTERN)
 # A practice button names the question (ids are `^[a-z0-9][a-z0-9-]{2,63}$` in the bank) and the
 # choice: at most 72 characters.
@@ -67,13 +72,15 @@ def _match(pattern: re.Pattern[str], custom_id: str) -> re.Match[str] | None:
 class AnswerPress:
     round_id: int
     choice: int
+    token: str = ""
 
 
-def answer_custom_id(round_id: int, choice: int) -> str:
+def answer_custom_id(round_id: int, choice: int, token: str = "") -> str:
     """The custom_id of the button for `choice` (0 = A) of round `round_id`."""
     if not 0 <= choice < len(LETTERS):
         raise ValueError(f"choice {choice} is not one of {LETTERS}")
-    custom_id = f"{ANSWER_ID_PREFIX}{round_id}:{LETTERS[choice]}"
+    key = f"{round_id}.{token}" if token else str(round_id)
+    custom_id = f"{ANSWER_ID_PREFIX}{key}:{LETTERS[choice]}"
     if _match(_ANSWER_ID, custom_id) is None:
         raise ValueError(f"round id {round_id} does not fit an answer button's custom_id")
     return custom_id
@@ -84,7 +91,11 @@ def parse_answer_custom_id(custom_id: str) -> AnswerPress | None:
     match = _match(_ANSWER_ID, custom_id)
     if match is None:
         return None
-    return AnswerPress(round_id=int(match["round"]), choice=LETTERS.index(match["choice"]))
+    return AnswerPress(
+        round_id=int(match["round"]),
+        choice=LETTERS.index(match["choice"]),
+        token=match["token"] or "",
+    )
 
 
 @dataclass(frozen=True, slots=True)

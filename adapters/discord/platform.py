@@ -32,16 +32,13 @@ class DiscordPlatform:
         self.client = client
 
     async def post_question(self, channel: ChannelRef, post: QuestionPost) -> str:
-        sent = await self._send(channel, question_message(post))
+        sent = await self._send(channel, question_message(post), nonce=post.nonce)
         return str(sent.id)
 
     async def post_reveal(self, channel: ChannelRef, reveal: RevealPost) -> None:
-        question_id = _message_id(reveal.message_ref)
         reference = None
+        question_id = _message_id(reveal.message_ref)
         if question_id is not None:
-            # Close the buttons first: if this fails the engine retries the whole reveal later,
-            # and an edit done twice is harmless where a reveal posted twice would not be.
-            await self._close_buttons(channel, question_id, reveal)
             reference = discord.MessageReference(
                 message_id=question_id,
                 channel_id=int(channel.channel),
@@ -49,18 +46,19 @@ class DiscordPlatform:
                 # A deleted question message must not stop its reveal from being posted.
                 fail_if_not_exists=False,
             )
-        await self._send(channel, reveal_message(reveal), reference=reference)
+        await self._send(channel, reveal_message(reveal), reference=reference, nonce=reveal.nonce)
 
-    async def _close_buttons(
-        self, channel: ChannelRef, message_id: int, reveal: RevealPost
-    ) -> None:
-        message = self._target(channel).get_partial_message(message_id)
+    async def close_question(self, channel: ChannelRef, reveal: RevealPost) -> None:
+        question_id = _message_id(reveal.message_ref)
+        if question_id is None:
+            return
+        message = self._target(channel).get_partial_message(question_id)
         try:
             await message.edit(view=build_view(closed_buttons(reveal)))
         except discord.NotFound:
             log.info(
-                "question message %s of round %d in %s is gone; posting its reveal anyway",
-                message_id,
+                "question message %s of round %d in %s is gone; nothing to close",
+                question_id,
                 reveal.round_id,
                 channel.channel,
             )
@@ -71,6 +69,7 @@ class DiscordPlatform:
         message: DiscordMessage,
         *,
         reference: discord.MessageReference | None = None,
+        nonce: str | None = None,
     ) -> discord.Message:
         # discord.py's overloads take no None for these, so they are passed only when set.
         options: dict[str, Any] = {}
@@ -79,6 +78,10 @@ class DiscordPlatform:
             options["view"] = view
         if reference is not None:
             options["reference"] = reference
+        if nonce is not None:
+            # Discord returns the earlier message for a nonce it has seen in the last minutes,
+            # so a retry after a crash between the post and its mark shows nothing twice.
+            options["nonce"] = nonce
         return await self._target(channel).send(
             content=message.content,
             embeds=list(message.embeds),

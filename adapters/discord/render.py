@@ -81,7 +81,7 @@ def timestamp(moment: datetime, style: discord.utils.TimestampStyle = "f") -> st
 
 def answer_buttons(post: QuestionPost) -> tuple[ButtonSpec, ...]:
     return tuple(
-        ButtonSpec(custom_id=answer_custom_id(post.round_id, i), label=LETTERS[i])
+        ButtonSpec(custom_id=answer_custom_id(post.round_id, i, post.token), label=LETTERS[i])
         for i in range(len(post.question.choices))
     )
 
@@ -90,7 +90,7 @@ def closed_buttons(reveal: RevealPost) -> tuple[ButtonSpec, ...]:
     """The question's buttons after the reveal: disabled, the right one green."""
     return tuple(
         ButtonSpec(
-            custom_id=answer_custom_id(reveal.round_id, i),
+            custom_id=answer_custom_id(reveal.round_id, i, reveal.token),
             label=LETTERS[i],
             style=discord.ButtonStyle.success
             if i == reveal.question.answer

@@ -138,7 +138,7 @@ def answer_buttons(post: QuestionPost) -> Block:
         button(
             LETTERS[i],
             action_id=answer_action_id(i),
-            value=answer_value(post.round_id, i),
+            value=answer_value(post.round_id, i, post.token),
             description=f"Answer {LETTERS[i]}: {text}",
         )
         for i, text in enumerate(post.question.choices)

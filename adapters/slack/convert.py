@@ -30,7 +30,8 @@ MAX_BLOCK_ID = 255
 MAX_VALUE = 2000
 
 # A round id is a SQLite rowid: positive, at most 19 digits; a choice is one of LETTERS.
-_VALUE = re.compile(r"^([1-9][0-9]{0,18}):([0-9])$")
+# `<round>.<token>:<choice>`; buttons from before round tokens existed have no token.
+_VALUE = re.compile(r"^([1-9][0-9]{0,18})(?:\.([0-9a-f]{8}))?:([0-9])$")
 _ACTION = re.compile(rf"^{ANSWER_ACTION_PREFIX}([0-9])$")
 # A practice button names the bank's question id (content.ID_PATTERN) and the choice.
 _PRACTICE_VALUE = re.compile(r"^([a-z0-9][a-z0-9-]{2,63}):([0-9])$")
@@ -55,13 +56,15 @@ def answer_block_id(round_id: int) -> str:
     return f"{ANSWER_BLOCK_PREFIX}{round_id}"
 
 
-def answer_value(round_id: int, choice: int) -> str:
+def answer_value(round_id: int, choice: int, token: str = "") -> str:
     """The button value: the round travels with the click, so no message lookup is needed."""
-    return f"{round_id}:{choice}"
+    key = f"{round_id}.{token}" if token else str(round_id)
+    return f"{key}:{choice}"
 
 
-def parse_answer(action_id: object, value: object) -> tuple[int, int] | None:
-    """(round id, choice) of an answer button, or None for anything this app did not render.
+def parse_answer(action_id: object, value: object) -> tuple[int, int, str] | None:
+    """(round id, choice, token) of an answer button, or None for anything this app did not
+    render.
 
     The action id and the value must name the same choice: a click carrying a hand-edited
     value is refused rather than recorded as some other answer.
@@ -72,10 +75,10 @@ def parse_answer(action_id: object, value: object) -> tuple[int, int] | None:
     found = _VALUE.fullmatch(value)
     if action is None or found is None:
         return None
-    round_id, choice = int(found[1]), int(found[2])
+    round_id, choice = int(found[1]), int(found[3])
     if round_id > _MAX_ROWID or choice >= len(LETTERS) or int(action[1]) != choice:
         return None
-    return round_id, choice
+    return round_id, choice, found[2] or ""
 
 
 def practice_action_id(choice: int) -> str:
@@ -142,6 +145,7 @@ class Press:
     member: Member
     round_id: int
     choice: int
+    token: str = ""
 
 
 def _text(value: object) -> str | None:
@@ -211,6 +215,7 @@ def press_from_payload(payload: Mapping[str, Any]) -> Press | None:
         member=invocation.member,
         round_id=parsed[0],
         choice=parsed[1],
+        token=parsed[2],
     )
 
 

@@ -133,6 +133,7 @@ class Handlers:
                 member=press.member,
                 round_id=press.round_id,
                 choice=press.choice,
+                token=press.token,
             )
         except Exception:
             log.exception(

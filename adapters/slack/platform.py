@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -55,8 +54,11 @@ def _ctx(channel: ChannelRef) -> dict[str, str]:
 
 
 def _code(exc: SlackApiError) -> str:
-    error = exc.response.get("error") if exc.response is not None else None
-    return str(error or f"HTTP {exc.response.status_code}")
+    # A proxy or an outage can answer with an HTML page: its body is text, not Slack's JSON.
+    data = getattr(exc.response, "data", None)
+    error = data.get("error") if isinstance(data, dict) else None
+    status = getattr(exc.response, "status_code", None)
+    return str(error or f"HTTP {status}")
 
 
 class SlackPlatform:
@@ -72,10 +74,7 @@ class SlackPlatform:
         return ts
 
     async def post_reveal(self, channel: ChannelRef, reveal: RevealPost) -> None:
-        """Post the reveal in the question's thread (also to the channel), then close it."""
-        # Post first, close the question after: if the post fails the engine retries the whole
-        # reveal, and nothing was posted twice; if only the close fails, the leftover buttons
-        # are harmless (the engine tells a late press the question is closed).
+        """Post the reveal in the question's thread, broadcast to the channel."""
         thread = reveal.message_ref or None
         message = reveal_message(reveal)
         try:
@@ -89,23 +88,25 @@ class SlackPlatform:
                 exc,
                 extra=_ctx(channel),
             )
-            thread = None
             await self._post(channel, message)
         log.info("posted reveal of round %d", reveal.round_id, extra=_ctx(channel))
-        if thread is not None:
-            await self._close_question(channel, thread, reveal)
 
-    async def _close_question(self, channel: ChannelRef, ts: str, reveal: RevealPost) -> None:
-        """Replace the question message with its closed form, without buttons; best effort."""
+    async def close_question(self, channel: ChannelRef, reveal: RevealPost) -> None:
+        """Replace the question message with its closed form, without buttons."""
+        if not reveal.message_ref:
+            return
         closed = closed_question_message(reveal)
         try:
             await self.client.chat_update(
-                channel=channel.channel, ts=ts, text=closed.text, blocks=closed.blocks
+                channel=channel.channel,
+                ts=reveal.message_ref,
+                text=closed.text,
+                blocks=closed.blocks,
             )
         except SlackApiError as exc:
-            log.warning("could not close question %s: %s", ts, _code(exc), extra=_ctx(channel))
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("could not close question %s: %r", ts, exc, extra=_ctx(channel))
+            if _code(exc) in THREAD_GONE:
+                return  # the question was deleted: nothing left to close
+            raise SlackError("chat.update", _code(exc)) from exc
 
     async def _post(
         self, channel: ChannelRef, message: Message, *, thread: str | None = None

@@ -10,7 +10,7 @@ day; a round is scored exactly once, when it closes, whatever process closes it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple, Protocol
 
@@ -55,6 +55,8 @@ class AnswerRequest(NamedTuple):
     name: str
     choice: int
     at: datetime
+    # The round's token as the button carries it; '' for buttons from before tokens existed.
+    token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +79,17 @@ class RoundRow:
     closed_at: datetime | None
     message_ref: str | None
     reveal_posted: bool
+    token: str = ""
+    question: str | None = None  # the question as asked (bot.snapshot), None before schema 4
 
     @property
     def channel_ref(self) -> ChannelRef:
         return ChannelRef(self.server, self.channel)
 
     @property
-    def undelivered(self) -> bool:
-        """Its question (while open) or its reveal (once closed) has not reached the channel."""
-        if self.closed_at is None:
-            return self.message_ref is None
-        return not self.reveal_posted
+    def delivered(self) -> bool:
+        """Its question reached the channel (only then can it be answered, closed and scored)."""
+        return bool(self.message_ref)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,30 @@ class NewRound:
     choice_count: int
     answer: int
     base_points: int
+    token: str
+    snapshot: str
+
+
+class DeliveryKind(StrEnum):
+    QUESTION = "question"  # post the round's question
+    REVEAL = "reveal"  # post the closed round's reveal
+    CLOSE = "close"  # edit the question message so its buttons stop taking answers; best effort
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One post a channel must receive, claimed by one process until it is marked or released."""
+
+    id: int
+    round_id: int
+    server: str
+    channel: str
+    kind: DeliveryKind
+    attempts: int
+
+    @property
+    def channel_ref(self) -> ChannelRef:
+        return ChannelRef(self.server, self.channel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,24 +212,60 @@ class Store(Protocol):
         ...
 
     async def close_round(self, channel: ChannelRef, at: datetime) -> RoundRow | None:
-        """Close (and score) the channel's open round; it, or None when none was open."""
-        ...
+        """Close (and score) the channel's open round; it, or None when none was open.
 
-    async def mark_delivered(self, round_id: int, message_ref: str) -> None:
-        """Record the question's message; this also clears the channel's last posting error."""
+        Closing a delivered round queues its reveal; closing one whose question never reached
+        the channel drops that question's delivery: it was never seen, so nothing is revealed.
+        """
         ...
-
-    async def mark_reveal_posted(self, round_id: int) -> None: ...
 
     async def round_by_id(self, round_id: int) -> RoundRow | None: ...
 
     async def open_round(self, channel: ChannelRef) -> RoundRow | None: ...
 
-    async def undelivered_rounds(
-        self, channel: ChannelRef | None = None, *, platform: str | None = None
-    ) -> list[RoundRow]:
-        """Rounds whose question or reveal was committed but not (yet) posted, oldest first:
-        of one channel, of one platform's servers, or all."""
+    async def open_rounds(self, *, platform: str | None = None) -> list[RoundRow]:
+        """Every open round (of one platform's servers), oldest first."""
+        ...
+
+    # --- deliveries: recorded with the round, claimed, posted, marked, retried ---
+
+    async def claim_delivery(
+        self, channel: ChannelRef, *, worker: str, now: datetime, lease: timedelta
+    ) -> Delivery | None:
+        """Claim the channel's oldest undone delivery for `lease`, if it is due and nobody holds
+        it; None otherwise (a later delivery never overtakes an earlier one)."""
+        ...
+
+    async def finish_delivery(
+        self, delivery_id: int, *, message_ref: str | None, at: datetime
+    ) -> None:
+        """Mark a delivery done once the platform accepted it. A question's message is kept
+        (and clears the channel's posting error); a reveal queues the edit that closes the
+        question's buttons."""
+        ...
+
+    async def fail_delivery(
+        self, delivery_id: int, *, error: str, retry_at: datetime, give_up: bool, at: datetime
+    ) -> None:
+        """Release a failed delivery for a retry at `retry_at`, or end it when `give_up`."""
+        ...
+
+    async def release_deliveries(self, *, worker: str) -> int:
+        """Hand back every undone delivery `worker` holds (at a graceful stop); how many."""
+        ...
+
+    async def retry_deliveries_now(self, channel: ChannelRef, *, now: datetime) -> None:
+        """Make the channel's waiting deliveries due at once (a trigger or an admin's post)."""
+        ...
+
+    async def due_delivery_channels(
+        self, *, platform: str | None, now: datetime, limit: int = 100
+    ) -> list[ChannelRef]:
+        """Channels with an undone delivery that is due and unclaimed."""
+        ...
+
+    async def deliveries_of(self, round_id: int) -> dict[DeliveryKind, tuple[str | None, int]]:
+        """The round's deliveries: kind -> (outcome, attempts); outcome None while undone."""
         ...
 
     async def posted_questions(self, channel: ChannelRef) -> tuple[int, set[str], str | None]:

@@ -54,7 +54,7 @@ async def test_a_round_with_several_members(quiz: Harness) -> None:
 
     message = quiz.question_message()
     assert message["flags"] == 0  # the question itself is public
-    assert custom_ids(message) == ["dlq:a:1:A", "dlq:a:1:B", "dlq:a:1:C", "dlq:a:1:D"]
+    assert_answer_ids(custom_ids(message), round_id=1)
     [embed] = message["embeds"]
     assert embed["title"] == "Question #1"
     assert "**A)**" in embed["description"]
@@ -113,8 +113,8 @@ async def test_a_round_with_several_members(quiz: Harness) -> None:
         "POST /interactions/{id}/{token}/callback?with_response=1",  # Alan: Recorded
         "POST /interactions/{id}/{token}/callback?with_response=1",  # Grace again: final
         "POST /interactions/{id}/{token}/callback?with_response=1",  # reveal: deferred
-        "PATCH /channels/{channel}/messages/{question}",  # buttons disabled
         "POST /channels/{channel}/messages",  # the reveal, replying to the question
+        "PATCH /channels/{channel}/messages/{question}",  # then, apart, buttons disabled
         "PATCH /webhooks/{app}/{token}/messages/@original",  # "Closed the question"
         "POST /interactions/{id}/{token}/callback?with_response=1",  # late press: closed
         "POST /interactions/{id}/{token}/callback?with_response=1",  # leaderboard
@@ -150,7 +150,7 @@ async def test_a_question_shown_by_question_can_be_answered(quiz: Harness) -> No
     await quiz.send(slash("post", MOD))
     card = await quiz.send(slash("question", GRACE))
     assert card.ephemeral
-    assert card.custom_ids == ["dlq:a:1:A", "dlq:a:1:B", "dlq:a:1:C", "dlq:a:1:D"]
+    assert_answer_ids(card.custom_ids, round_id=1)
     answer = await quiz.send(click(card.message, "D", GRACE))
     assert answer.content == "Recorded: D"
     again = await quiz.send(slash("question", GRACE))
@@ -224,3 +224,10 @@ async def test_an_engine_failure_is_told_to_the_member_and_logged(
     assert record.exc_info is not None
     assert "disk on fire" in str(record.exc_info[1])
     error_logs.clear()  # provoked on purpose
+
+
+def assert_answer_ids(ids: list[str], *, round_id: int) -> None:
+    """One button per letter, each naming the round and its token."""
+    token = ids[0].split(":")[2].partition(".")[2]
+    assert re.fullmatch("[0-9a-f]{8}", token)
+    assert ids == [f"dlq:a:{round_id}.{token}:{letter}" for letter in "ABCD"]

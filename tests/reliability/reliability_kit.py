@@ -318,7 +318,7 @@ async def open_question(
 def round_of(message: Mapping[str, Any]) -> tuple[int, int]:
     """(round id, number of choices) of a posted question, read from its buttons."""
     buttons = buttons_of(dict(message))
-    round_id = int(str(buttons[0]["value"]).split(":")[0])
+    round_id = int(str(buttons[0]["value"]).split(":")[0].partition(".")[0])
     return round_id, len(buttons)
 
 

@@ -155,7 +155,8 @@ async def discord_round(quiz: Harness) -> tuple[int, dict[str, Any]]:
     posted = await quiz.send(slash("post", MOD))
     assert posted.content == "Posted a new question in this channel."
     message = quiz.question_message()
-    round_id = int(message["components"][0]["components"][0]["custom_id"].split(":")[2])
+    custom_id = message["components"][0]["components"][0]["custom_id"]
+    round_id = int(custom_id.split(":")[2].partition(".")[0])
     return round_id, message
 
 

@@ -149,18 +149,23 @@ def reveal_of(message_ref: str | None) -> RevealPost:
 async def test_reveal_goes_in_the_thread_then_closes_the_question(
     fake: FakeSlack, slack_settings: Settings
 ) -> None:
-    await SlackPlatform(make_client(slack_settings)).post_reveal(HERE, reveal_of("1.000001"))
+    platform = SlackPlatform(make_client(slack_settings))
+    await platform.post_reveal(HERE, reveal_of("1.000001"))
+    await platform.close_question(HERE, reveal_of("1.000001"))
     assert [c.method for c in fake.calls] == ["chat.postMessage", "chat.update"]
     [post] = fake.api("chat.postMessage")
     assert post.args["thread_ts"] == "1.000001"
     assert post.args["reply_broadcast"] is True
 
 
-async def test_a_question_that_cannot_be_closed_still_gets_its_reveal(
+async def test_a_question_that_cannot_be_closed_raises_for_a_retry(
     fake: FakeSlack, slack_settings: Settings, logged_errors: ErrorLog
 ) -> None:
     fake.errors["chat.update"] = "cant_update_message"
-    await SlackPlatform(make_client(slack_settings)).post_reveal(HERE, reveal_of("1.000001"))
+    platform = SlackPlatform(make_client(slack_settings))
+    await platform.post_reveal(HERE, reveal_of("1.000001"))
+    with pytest.raises(SlackError, match=r"chat\.update failed: cant_update_message"):
+        await platform.close_question(HERE, reveal_of("1.000001"))
     assert len(fake.api("chat.postMessage")) == 1
     assert not logged_errors.records
 

@@ -92,7 +92,9 @@ def test_answer_value_round_trip(round_id: int, choice: int) -> None:
     value = convert.answer_value(round_id, choice)
     assert len(action_id) <= convert.MAX_ACTION_ID
     assert len(value) <= convert.MAX_VALUE
-    assert convert.parse_answer(action_id, value) == (round_id, choice)
+    assert convert.parse_answer(action_id, value) == (round_id, choice, "")
+    tokened = convert.answer_value(round_id, choice, "0a1b2c3d")
+    assert convert.parse_answer(action_id, tokened) == (round_id, choice, "0a1b2c3d")
 
 
 @given(st.text(), st.text())

@@ -85,7 +85,9 @@ async def test_post_puts_a_question_with_buttons_in_the_channel(slack: SlackDriv
     assert message["channel"] == CHANNEL
     buttons = buttons_of(message)
     assert [b["text"]["text"] for b in buttons] == list("ABCDE"[: len(question.choices)])
-    assert [b["value"] for b in buttons] == [f"{row.id}:{i}" for i in range(len(buttons))]
+    assert [b["value"] for b in buttons] == [
+        f"{row.id}.{row.token}:{i}" for i in range(len(buttons))
+    ]
     assert "The answer comes" in all_text(message)
     assert_no_live_mentions(all_text(message))
     assert slack.fake.api("users.info")[0].args["user"] == ANA.id

@@ -24,13 +24,13 @@ _PENDING_TABLE = """
 CREATE TEMP TABLE IF NOT EXISTS pending (
     seq INTEGER PRIMARY KEY,
     round_id INTEGER, server TEXT, channel TEXT, user_id TEXT, name TEXT, choice INTEGER, at TEXT,
-    status TEXT, correct INTEGER, prior_choice INTEGER
+    token TEXT, status TEXT, correct INTEGER, prior_choice INTEGER
 )
 """
 
 _ADD_PENDING = """
-INSERT INTO pending (seq, round_id, server, channel, user_id, name, choice, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO pending (seq, round_id, server, channel, user_id, name, choice, at, token)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 # Each answer is classified from its round and the member's earlier answer to it, inside the
@@ -39,7 +39,10 @@ _CLASSIFY = """
 UPDATE pending SET (status, correct, prior_choice) = (
     SELECT
         CASE
+            -- The token tells this round from another that reuses its id after a restore; a
+            -- question that never reached the channel takes no answers.
             WHEN r.id IS NULL OR r.server != pending.server OR r.channel != pending.channel
+                OR r.token != pending.token OR r.message_ref IS NULL OR r.message_ref = ''
                 THEN 'unknown'
             WHEN pending.choice < 0 OR pending.choice >= r.choice_count THEN 'bad_choice'
             WHEN r.closed_at IS NOT NULL THEN 'closed'
@@ -118,7 +121,17 @@ async def record_answers(
         await db.executemany(
             _ADD_PENDING,
             [
-                (seq, r.round_id, r.server, r.channel, r.user_id, r.name, r.choice, to_text(r.at))
+                (
+                    seq,
+                    r.round_id,
+                    r.server,
+                    r.channel,
+                    r.user_id,
+                    r.name,
+                    r.choice,
+                    to_text(r.at),
+                    r.token,
+                )
                 for seq, r in wave
             ],
         )

@@ -177,4 +177,40 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE server = NEW.server AND channel = NEW.channel AND last_error IS NOT NULL;
     END;
     """,
+    # 4: deliveries. What a channel must receive is data: recorded in the transaction that makes
+    # it due, claimed by one process, marked once the platform accepted it, retried otherwise.
+    # A round keeps the question it asked (whatever the bank says later) and a random token that
+    # its buttons carry, so a button of a message posted before a restore never answers a
+    # different round that reuses its id. Rounds from before have token '' (legacy buttons).
+    """
+    ALTER TABLE rounds ADD COLUMN token TEXT NOT NULL DEFAULT '';
+    ALTER TABLE rounds ADD COLUMN question TEXT;
+    DROP INDEX rounds_undelivered;
+
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        round_id INTEGER NOT NULL REFERENCES rounds(id),
+        server TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        claimed_by TEXT,
+        claimed_until TEXT,
+        done_at TEXT,
+        outcome TEXT,
+        last_error TEXT,
+        UNIQUE (round_id, kind)
+    );
+    CREATE INDEX deliveries_open ON deliveries (server, channel, id) WHERE done_at IS NULL;
+
+    INSERT INTO deliveries (round_id, server, channel, kind, due_at)
+    SELECT id, server, channel, kind, due_at FROM (
+        SELECT id, server, channel, 'question' AS kind, posted_at AS due_at, 0 AS step
+        FROM rounds WHERE closed_at IS NULL AND message_ref IS NULL
+        UNION ALL
+        SELECT id, server, channel, 'reveal', closed_at, 1
+        FROM rounds WHERE closed_at IS NOT NULL AND reveal_posted = 0
+    ) ORDER BY id, step;
+    """,
 )

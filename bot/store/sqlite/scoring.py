@@ -14,6 +14,7 @@ from bot.models import ChannelRef, Period
 from bot.practice import TOP_BOX, due_after, next_box
 from bot.scoring import STREAK_BONUS_CAP
 from bot.store.api import RoundRow, period_key
+from bot.store.sqlite import deliveries
 from bot.store.sqlite.connection import to_text
 from bot.store.sqlite.rows import ROUND_COLUMNS, round_row
 
@@ -45,6 +46,7 @@ async def close_open_round(
     if row[-1]:  # a round nobody answered has nothing to score
         await score_round(db, closed)
         await feed_practice(db, closed.id, at)
+    await deliveries.after_close(db, closed, at)
     return closed
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +16,8 @@ from bot.practice import MASTERED_BOX, due_after, next_box
 from bot.store.api import (
     AnswerOutcome,
     AnswerRequest,
+    Delivery,
+    DeliveryKind,
     MemberRow,
     NewRound,
     PracticeMark,
@@ -26,6 +28,7 @@ from bot.store.api import (
     StartedRound,
     StoreError,
 )
+from bot.store.sqlite import deliveries
 from bot.store.sqlite.connection import connect, migrate, one, to_text
 from bot.store.sqlite.rows import (
     ROUND_COLUMNS,
@@ -117,9 +120,12 @@ class SqliteStore:
                 rows = await db.execute_fetchall(
                     "INSERT INTO rounds (server, channel, question_id, topic, difficulty,"
                     " choice_count, answer, base_points, cycle, prev_round_id, day, posted_at,"
-                    " reveal_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-                    " (SELECT max(id) FROM rounds WHERE server = ?1 AND channel = ?2),"
-                    f" ?10, ?11, ?12) RETURNING {ROUND_COLUMNS}",
+                    " reveal_at, token, question) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                    # A streak runs over the rounds members saw: one that never reached the
+                    # channel is skipped.
+                    " (SELECT max(id) FROM rounds WHERE server = ?1 AND channel = ?2"
+                    "  AND message_ref IS NOT NULL AND message_ref != ''),"
+                    f" ?10, ?11, ?12, ?13, ?14) RETURNING {ROUND_COLUMNS}",
                     (
                         channel.server,
                         channel.channel,
@@ -133,29 +139,23 @@ class SqliteStore:
                         day.isoformat() if day else None,
                         to_text(posted_at),
                         to_text(reveal_at) if reveal_at else None,
+                        new.token,
+                        new.snapshot,
                     ),
                 )
             except sqlite3.IntegrityError:
                 if day is None:
                     raise
                 return None  # the day's round exists; the guard above left the open one open
-            return StartedRound(round=round_row(next(iter(rows))), closed=closed)
+            started = round_row(next(iter(rows)))
+            await deliveries.queue(db, started, DeliveryKind.QUESTION, posted_at)
+            return StartedRound(round=started, closed=closed)
 
         return await self._writer.write(work)
 
     async def close_round(self, channel: ChannelRef, at: datetime) -> RoundRow | None:
         """Close the channel's open round; it, or None when none was open."""
         return await self._writer.write(lambda db: close_open_round(db, channel, at))
-
-    async def mark_delivered(self, round_id: int, message_ref: str) -> None:
-        """Record the question's message (which also clears the channel's last posting error:
-        see migration 3)."""
-        await self._execute_write(
-            "UPDATE rounds SET message_ref = ? WHERE id = ?", (message_ref, round_id)
-        )
-
-    async def mark_reveal_posted(self, round_id: int) -> None:
-        await self._execute_write("UPDATE rounds SET reveal_posted = 1 WHERE id = ?", (round_id,))
 
     async def _execute_write(self, sql: str, params: tuple[Any, ...]) -> None:
         async def work(db: aiosqlite.Connection) -> None:
@@ -178,23 +178,79 @@ class SqliteStore:
         )
         return round_row(row) if row else None
 
-    async def undelivered_rounds(
-        self, channel: ChannelRef | None = None, *, platform: str | None = None
-    ) -> list[RoundRow]:
-        """Rounds whose question or reveal was committed but not (yet) posted, oldest first:
-        of one channel, of one platform's servers, or all."""
-        where = "(message_ref IS NULL OR reveal_posted = 0)"
-        params: tuple[str, ...] = ()
-        if channel is not None:
-            where += " AND server = ? AND channel = ?"
-            params = (channel.server, channel.channel)
-        elif platform is not None:
-            where += " AND server >= ? AND server < ?"
+    async def open_rounds(self, *, platform: str | None = None) -> list[RoundRow]:
+        where, params = "", tuple[str, ...]()
+        if platform is not None:
+            where = " AND server >= ? AND server < ?"
             params = platform_range(platform)
         rows = await self._reader.execute_fetchall(
-            f"SELECT {ROUND_COLUMNS} FROM rounds WHERE {where} ORDER BY id", params
+            f"SELECT {ROUND_COLUMNS} FROM rounds WHERE closed_at IS NULL{where} ORDER BY id",
+            params,
         )
-        return [round_ for round_ in map(round_row, rows) if round_.undelivered]
+        return [round_row(row) for row in rows]
+
+    # --- deliveries ---------------------------------------------------------------------------
+
+    async def claim_delivery(
+        self, channel: ChannelRef, *, worker: str, now: datetime, lease: timedelta
+    ) -> Delivery | None:
+        return await self._writer.write(
+            lambda db: deliveries.claim(db, channel, worker, now, lease)
+        )
+
+    async def finish_delivery(
+        self, delivery_id: int, *, message_ref: str | None, at: datetime
+    ) -> None:
+        await self._writer.write(lambda db: deliveries.finish(db, delivery_id, message_ref, at))
+
+    async def fail_delivery(
+        self, delivery_id: int, *, error: str, retry_at: datetime, give_up: bool, at: datetime
+    ) -> None:
+        await self._writer.write(
+            lambda db: deliveries.fail(
+                db, delivery_id, error=error, retry_at=retry_at, give_up=give_up, at=at
+            )
+        )
+
+    async def release_deliveries(self, *, worker: str) -> int:
+        async def work(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute(
+                "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL"
+                " WHERE claimed_by = ? AND done_at IS NULL",
+                (worker,),
+            )
+            return cursor.rowcount
+
+        return await self._writer.write(work)
+
+    async def retry_deliveries_now(self, channel: ChannelRef, *, now: datetime) -> None:
+        await self._execute_write(
+            "UPDATE deliveries SET due_at = ? WHERE server = ? AND channel = ?"
+            " AND done_at IS NULL AND due_at > ?",
+            (to_text(now), channel.server, channel.channel, to_text(now)),
+        )
+
+    async def due_delivery_channels(
+        self, *, platform: str | None, now: datetime, limit: int = 100
+    ) -> list[ChannelRef]:
+        where, params = "", tuple[str, ...]()
+        if platform is not None:
+            where = " AND server >= ? AND server < ?"
+            params = platform_range(platform)
+        moment = to_text(now)
+        rows = await self._reader.execute_fetchall(
+            "SELECT server, channel FROM deliveries WHERE done_at IS NULL AND due_at <= ?"
+            f" AND (claimed_until IS NULL OR claimed_until < ?){where}"
+            " GROUP BY server, channel ORDER BY min(id) LIMIT ?",
+            (moment, moment, *params, limit),
+        )
+        return [ChannelRef(row[0], row[1]) for row in rows]
+
+    async def deliveries_of(self, round_id: int) -> dict[DeliveryKind, tuple[str | None, int]]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT kind, outcome, attempts FROM deliveries WHERE round_id = ?", (round_id,)
+        )
+        return {DeliveryKind(row[0]): (row[1], row[2]) for row in rows}
 
     async def posted_questions(self, channel: ChannelRef) -> tuple[int, set[str], str | None]:
         """The channel's current cycle, the questions posted in it, and the last one posted."""

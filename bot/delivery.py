@@ -1,0 +1,198 @@
+"""What a channel must receive, delivered: claimed from the database, posted, marked, retried.
+
+The store records each question, reveal and closing edit in the transaction that makes it due.
+A `Deliverer` claims a channel's oldest due delivery for a lease, posts it, and marks it done as
+soon as the platform accepted it; a failure releases it with a backoff. A periodic sweep retries
+what is due, in order per channel, while the process runs, and also picks up what a process that
+died was holding once its lease ran out. A graceful stop lets posts in flight finish and hands
+back every claim this process still holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable
+from datetime import timedelta
+
+from bot.inflight import InFlight
+from bot.logs import context
+from bot.models import ChannelRef, Question, QuestionPost, RevealPost
+from bot.ports import ChatPlatform, Clock
+from bot.store import Delivery, DeliveryKind, RoundRow, Store
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+SWEEP_INTERVAL = 30.0  # seconds
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+# Closing a question's buttons is best effort: a late press is told the question is closed.
+CLOSE_ATTEMPTS = 5
+
+QuestionOf = Callable[[RoundRow], Question | None]
+
+
+def worker_id() -> str:
+    """Names this process in claims, unique across machines and restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before retry number `attempts` (1 = the first retry)."""
+    doublings = min(max(attempts - 1, 0), 16)
+    return min(FIRST_RETRY * (1 << doublings), LONGEST_RETRY)
+
+
+class Deliverer:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        platform: ChatPlatform,
+        clock: Clock,
+        question_of: QuestionOf,
+        platform_name: str | None = None,
+        worker: str | None = None,
+        lease: timedelta = LEASE,
+    ) -> None:
+        self.store = store
+        self.platform = platform
+        self.clock = clock
+        self.question_of = question_of
+        self.platform_name = platform_name
+        self.worker = worker or worker_id()
+        self.lease = lease
+        self.inflight = InFlight()
+        self._sweeper: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def drain(self, channel: ChannelRef) -> str | None:
+        """Post what the channel has due, oldest first, until nothing is due or a post fails;
+        the failure's reason, or None. Another process's claim ends it at once."""
+        async with self.inflight.track():
+            while not self._stopping.is_set():
+                delivery = await self.store.claim_delivery(
+                    channel, worker=self.worker, now=self.clock.now(), lease=self.lease
+                )
+                if delivery is None:
+                    return None
+                error = await self._deliver(delivery)
+                if error is not None and delivery.kind is not DeliveryKind.CLOSE:
+                    return error
+            return None
+
+    async def sweep(self) -> None:
+        """Deliver whatever is due in this platform's channels."""
+        channels = await self.store.due_delivery_channels(
+            platform=self.platform_name, now=self.clock.now()
+        )
+        for channel in channels:
+            if self._stopping.is_set():
+                return
+            await self.drain(channel)
+
+    def start(self, interval: float = SWEEP_INTERVAL) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_loop(interval), name="dlquiz-deliveries")
+
+    async def stop(self) -> None:
+        """Let posts in flight finish, start no new one, and hand back every claim held."""
+        self._stopping.set()
+        if self._sweeper is not None:
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+        await self.inflight.wait_idle()
+        released = await self.store.release_deliveries(worker=self.worker)
+        if released:
+            log.info("handed back %d deliveries for another process to post", released)
+
+    async def _sweep_loop(self, interval: float) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.sweep()
+            except Exception:  # a database hiccup must not end the retries for good
+                log.exception("delivery sweep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+
+    async def _deliver(self, delivery: Delivery) -> str | None:
+        channel = delivery.channel_ref
+        row = await self.store.round_by_id(delivery.round_id)
+        question = self.question_of(row) if row is not None else None
+        now = self.clock.now()
+        if row is None or question is None:
+            log.warning(
+                "round %d has no question to post (%s dropped)",
+                delivery.round_id,
+                delivery.kind.value,
+                extra=_ctx(channel),
+            )
+            await self.store.fail_delivery(
+                delivery.id, error="question missing", retry_at=now, give_up=True, at=now
+            )
+            return None
+        try:
+            message_ref = await self._post(delivery, row, question)
+        except Exception as exc:  # the platform failed: keep the bot and other channels going
+            # Adapters raise errors whose text is meant for admins; the type is for the log.
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            attempts = delivery.attempts + 1
+            give_up = delivery.kind is DeliveryKind.CLOSE and attempts >= CLOSE_ATTEMPTS
+            log.warning(
+                "could not post the %s of round %d (attempt %d): %s: %s",
+                delivery.kind.value,
+                row.id,
+                attempts,
+                type(exc).__name__,
+                reason,
+                extra=_ctx(channel),
+            )
+            await self.store.fail_delivery(
+                delivery.id,
+                error=reason,
+                retry_at=now + backoff(attempts),
+                give_up=give_up,
+                at=now,
+            )
+            if delivery.kind is not DeliveryKind.CLOSE:
+                await self.store.record_post_error(channel, error=reason, at=now)
+            return reason
+        await self.store.finish_delivery(delivery.id, message_ref=message_ref, at=self.clock.now())
+        return None
+
+    async def _post(self, delivery: Delivery, row: RoundRow, question: Question) -> str | None:
+        channel = delivery.channel_ref
+        if delivery.kind is DeliveryKind.QUESTION:
+            return await self.platform.post_question(channel, question_post(row, question))
+        reveal = RevealPost(
+            round_id=row.id,
+            channel=channel,
+            question=question,
+            tally=await self.store.tally(row.id, row.choice_count),
+            message_ref=row.message_ref or None,
+            token=row.token,
+        )
+        if delivery.kind is DeliveryKind.REVEAL:
+            await self.platform.post_reveal(channel, reveal)
+        else:
+            await self.platform.close_question(channel, reveal)
+        return None
+
+
+def question_post(row: RoundRow, question: Question) -> QuestionPost:
+    return QuestionPost(
+        round_id=row.id,
+        channel=row.channel_ref,
+        question=question,
+        posted_at=row.posted_at,
+        reveal_at=row.reveal_at,
+        message_ref=row.message_ref,
+        token=row.token,
+    )
+
+
+def _ctx(channel: ChannelRef) -> dict[str, str]:
+    return context(channel.server, channel.channel)

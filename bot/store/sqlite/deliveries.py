@@ -1,0 +1,129 @@
+"""Deliveries on SQLite: what a channel must receive, recorded with the round that makes it due.
+
+A delivery is claimed by one process for a lease before it is posted, marked done as soon as the
+platform accepted it, and otherwise released for a retry. A channel's deliveries go out in the
+order they were recorded: only the oldest undone one can be claimed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot.models import ChannelRef
+from bot.store.api import Delivery, DeliveryKind, RoundRow
+from bot.store.sqlite.connection import to_text
+
+_QUEUE = "INSERT INTO deliveries (round_id, server, channel, kind, due_at) VALUES (?, ?, ?, ?, ?)"
+
+
+async def queue(db: aiosqlite.Connection, row: RoundRow, kind: DeliveryKind, at: datetime) -> None:
+    await db.execute(_QUEUE, (row.id, row.server, row.channel, kind.value, to_text(at)))
+
+
+async def after_close(db: aiosqlite.Connection, closed: RoundRow, at: datetime) -> None:
+    """A delivered round's reveal becomes due; an undelivered one's question is dropped: nobody
+    saw it, so nothing is revealed (if a post of it was in flight, finishing it queues the edit
+    that closes its buttons)."""
+    if closed.delivered:
+        await queue(db, closed, DeliveryKind.REVEAL, at)
+    else:
+        await db.execute(
+            "UPDATE deliveries SET done_at = ?, outcome = 'dropped'"
+            " WHERE round_id = ? AND kind = 'question' AND done_at IS NULL",
+            (to_text(at), closed.id),
+        )
+
+
+async def claim(
+    db: aiosqlite.Connection, channel: ChannelRef, worker: str, now: datetime, lease: timedelta
+) -> Delivery | None:
+    rows = await db.execute_fetchall(
+        "UPDATE deliveries SET claimed_by = :worker, claimed_until = :until"
+        " WHERE id = (SELECT id FROM deliveries WHERE server = :server AND channel = :channel"
+        "             AND done_at IS NULL ORDER BY id LIMIT 1)"
+        " AND due_at <= :now AND (claimed_until IS NULL OR claimed_until < :now)"
+        " RETURNING id, round_id, server, channel, kind, attempts",
+        {
+            "worker": worker,
+            "until": to_text(now + lease),
+            "server": channel.server,
+            "channel": channel.channel,
+            "now": to_text(now),
+        },
+    )
+    row = next(iter(rows), None)
+    if row is None:
+        return None
+    return Delivery(
+        id=row[0],
+        round_id=row[1],
+        server=row[2],
+        channel=row[3],
+        kind=DeliveryKind(row[4]),
+        attempts=row[5],
+    )
+
+
+async def finish(
+    db: aiosqlite.Connection, delivery_id: int, message_ref: str | None, at: datetime
+) -> None:
+    rows = await db.execute_fetchall(
+        "UPDATE deliveries SET done_at = coalesce(done_at, :at),"
+        " outcome = CASE WHEN done_at IS NULL THEN 'posted' ELSE outcome END,"
+        " claimed_by = NULL, claimed_until = NULL"
+        " WHERE id = :id RETURNING round_id, kind, outcome",
+        {"at": to_text(at), "id": delivery_id},
+    )
+    row = next(iter(rows), None)
+    if row is None:
+        return
+    round_id, kind, outcome = row
+    if kind == DeliveryKind.QUESTION and message_ref is not None:
+        await db.execute(
+            "UPDATE rounds SET message_ref = ? WHERE id = ? AND message_ref IS NULL",
+            (message_ref, round_id),
+        )
+        if outcome == "dropped":
+            # The round closed while its question was on its way: the message reached the
+            # channel after all, so its buttons must be closed.
+            await _queue_close(db, round_id, at)
+    elif kind == DeliveryKind.REVEAL:
+        await db.execute("UPDATE rounds SET reveal_posted = 1 WHERE id = ?", (round_id,))
+        await _queue_close(db, round_id, at)
+
+
+async def _queue_close(db: aiosqlite.Connection, round_id: int, at: datetime) -> None:
+    await db.execute(
+        "INSERT INTO deliveries (round_id, server, channel, kind, due_at)"
+        " SELECT id, server, channel, 'close', ? FROM rounds"
+        " WHERE id = ? AND message_ref IS NOT NULL AND message_ref != ''"
+        " ON CONFLICT (round_id, kind) DO NOTHING",
+        (to_text(at), round_id),
+    )
+
+
+async def fail(
+    db: aiosqlite.Connection,
+    delivery_id: int,
+    *,
+    error: str,
+    retry_at: datetime,
+    give_up: bool,
+    at: datetime,
+) -> None:
+    await db.execute(
+        "UPDATE deliveries SET attempts = attempts + 1, last_error = :error, due_at = :retry,"
+        " claimed_by = NULL, claimed_until = NULL,"
+        " done_at = CASE WHEN :give_up THEN :at END,"
+        " outcome = CASE WHEN :give_up THEN 'failed' END"
+        " WHERE id = :id AND done_at IS NULL",
+        {
+            "error": error,
+            "retry": to_text(retry_at),
+            "give_up": give_up,
+            "at": to_text(at),
+            "id": delivery_id,
+        },
+    )
