@@ -340,14 +340,16 @@ class _FileChecker:
             return None
         count = len(choices) if choices else MAX_CHOICES
         letters = LETTERS[:count]
-        if not isinstance(node, yaml.ScalarNode) or str(node.value).upper() not in letters:
+        # One whole letter: a substring test would take "BC" for B and "" for A.
+        letter = str(node.value).strip().upper() if isinstance(node, yaml.ScalarNode) else ""
+        if len(letter) != 1 or letter not in letters:
             self.problem(
                 node,
                 f"answer of {label} must name exactly one right choice as one letter {letters[0]}"
                 f"-{letters[-1]}",
             )
             return None
-        return letters.index(str(node.value).upper())
+        return letters.index(letter)
 
     def source(self, node: yaml.Node | None, label: str) -> tuple[str, ...]:
         if node is None:

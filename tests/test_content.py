@@ -163,6 +163,10 @@ def test_valid_file_loads(tmp_path: Path) -> None:
     [
         (("answer: A", "answer: [A, C]"), 8, "exactly one right choice"),
         (("answer: A", "answer: E"), 8, "exactly one right choice"),
+        (("answer: A", "answer: BC"), 8, "exactly one right choice"),
+        (("answer: A", "answer: AB"), 8, "exactly one right choice"),
+        (("answer: A", 'answer: ""'), 8, "exactly one right choice"),
+        (("answer: A", "answer: 1"), 8, "exactly one right choice"),
         (("difficulty: easy", "difficulty: trivial"), 5, "difficulty 'trivial' is not one of"),
         (('"One"', '"Zero"'), 7, "choice C of question 's-one' duplicates another choice"),
         (('"One"', '"None of the above"'), 7, "catch-all"),
