@@ -22,13 +22,21 @@ MAX_CHOICE = 150
 MAX_EXPLANATION = 400
 MIN_CHOICES, MAX_CHOICES = 3, 5
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
-SOURCE_PATTERN = re.compile(r"^[\w.-]+#\d+$")
+SEED_SOURCE = re.compile(r"^[\w.-]+\.txt#\d+$")
+PUBLISHED_SOURCE = re.compile(r"^(book|paper|doc):\s*(.*)$")
+MAX_SOURCE = 200
+MIN_SOURCE_DESCRIPTION = 10
+SOURCE_FORMS = (
+    "a seed item 'article.txt#12', or a published work as 'book: ...', 'paper: ...' or"
+    f" 'doc: ...' followed by at least {MIN_SOURCE_DESCRIPTION} characters naming it"
+    " (authors, year, title; chapter or section where useful)"
+)
 CATCH_ALL = re.compile(r"\b(all|none|both|neither) of (the )?(above|these|them)\b", re.IGNORECASE)
 NEAR_DUPLICATE_RATIO = 0.9
 
 FILE_FIELDS = {"topic", "title", "questions"}
-QUESTION_FIELDS = {"id", "difficulty", "prompt", "choices", "answer", "explanation"}
-OPTIONAL_QUESTION_FIELDS = {"source"}
+QUESTION_FIELDS = {"id", "difficulty", "source", "prompt", "choices", "answer", "explanation"}
+OPTIONAL_QUESTION_FIELDS: set[str] = set()
 
 try:  # libyaml is several times faster; the pure-Python loader gives the same nodes
     _Loader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
@@ -353,13 +361,25 @@ class _FileChecker:
 
     def source(self, node: yaml.Node | None, label: str) -> tuple[str, ...]:
         if node is None:
-            return ()
+            return ()  # required: reported as a missing field
         items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        if not items:
+            self.problem(node, f"source of {label} is empty; name {SOURCE_FORMS}")
         refs: list[str] = []
         for item in items:
-            text = self.string(item, f"source of {label}", 120)
-            if text is not None and not SOURCE_PATTERN.match(text):
-                self.problem(item, f"source '{text}' must look like 'article.txt#12'")
-            elif text is not None:
+            text = self.string(item, f"source of {label}", MAX_SOURCE)
+            if text is None:
+                continue
+            published = PUBLISHED_SOURCE.match(text)
+            named = published is not None and len(published[2]) >= MIN_SOURCE_DESCRIPTION
+            if SEED_SOURCE.match(text) or named:
                 refs.append(text)
+            elif published:
+                self.problem(
+                    item,
+                    f"source '{text}' of {label} names too little of the work: write"
+                    f" {published[1]}: and at least {MIN_SOURCE_DESCRIPTION} characters",
+                )
+            else:
+                self.problem(item, f"source '{text}' of {label} must be {SOURCE_FORMS}")
         return tuple(refs)
