@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.models import LETTERS, Difficulty, Question, Topic
+from bot.models import LETTERS, CodeSnippet, Difficulty, Question, Topic
 
 MAX_PROMPT = 300
 MAX_CHOICE = 150
@@ -33,10 +33,16 @@ SOURCE_FORMS = (
 )
 CATCH_ALL = re.compile(r"\b(all|none|both|neither) of (the )?(above|these|them)\b", re.IGNORECASE)
 NEAR_DUPLICATE_RATIO = 0.9
+CODE_LANGUAGES = ("python", "text")
+MAX_CODE_LINES = 15
+MAX_CODE_CHARS = 600
+MAX_CODE_LINE = 80
+CODE_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 FILE_FIELDS = {"topic", "title", "questions"}
 QUESTION_FIELDS = {"id", "difficulty", "source", "prompt", "choices", "answer", "explanation"}
-OPTIONAL_QUESTION_FIELDS: set[str] = set()
+OPTIONAL_QUESTION_FIELDS = {"code"}
+CODE_FIELDS = {"language", "text"}
 
 try:  # libyaml is several times faster; the pure-Python loader gives the same nodes
     _Loader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
@@ -197,6 +203,9 @@ class _FileChecker:
         line = node.start_mark.line + 1 if node is not None else 1
         self.problems.append(Problem(self.path, line, reason))
 
+    def problem_at(self, line: int, reason: str) -> None:
+        self.problems.append(Problem(self.path, line, reason))
+
     def run(self) -> _Parsed:
         try:
             text = self.path.read_text(encoding="utf-8")
@@ -292,6 +301,7 @@ class _FileChecker:
         choices = self.choices(fields.get("choices"), label)
         answer = self.answer(fields.get("answer"), choices, label)
         source = self.source(fields.get("source"), label)
+        code = self.code(fields.get("code"), label)
         if len(self.problems) > before:
             return None
         if not (qid and difficulty and prompt and explanation and choices) or answer is None:
@@ -306,6 +316,7 @@ class _FileChecker:
             explanation=explanation,
             source=source,
             topic_title=topic_title,
+            code=code,
         )
 
     def difficulty(self, node: yaml.Node | None) -> Difficulty | None:
@@ -383,3 +394,59 @@ class _FileChecker:
             else:
                 self.problem(item, f"source '{text}' of {label} must be {SOURCE_FORMS}")
         return tuple(refs)
+
+    def code(self, node: yaml.Node | None, label: str) -> CodeSnippet | None:
+        if node is None:
+            return None
+        fields = self.mapping(node, f"the code of {label}", CODE_FIELDS, set())
+        if fields is None:
+            return None
+        language = self.string(fields.get("language"), f"code language of {label}", 20)
+        if language is not None and language not in CODE_LANGUAGES:
+            self.problem(
+                fields["language"],
+                f"code language '{language}' of {label} is not one of {', '.join(CODE_LANGUAGES)}",
+            )
+        text = self.code_text(fields.get("text"), label)
+        if language is None or text is None:
+            return None
+        return CodeSnippet(language=language, text=text)
+
+    def code_text(self, node: yaml.Node | None, label: str) -> str | None:
+        """The snippet as written (not re-spaced like other texts), within the limits that keep
+        it readable on a phone and inside one chat message."""
+        if node is None:
+            return None
+        what = f"code text of {label}"
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+            self.problem(node, f"{what} must be text (use `text: |` and indent the code)")
+            return None
+        text = str(node.value).rstrip()
+        if not text.strip():
+            self.problem(node, f"{what} is empty")
+            return None
+        lines = text.split("\n")
+        # In a `|` block the code starts on the line after the key; elsewhere, report the key.
+        first = node.start_mark.line + (2 if node.style == "|" else 1)
+        at = [first + i if node.style == "|" else first for i in range(len(lines))]
+        if len(lines) > MAX_CODE_LINES:
+            self.problem(node, f"{what} has {len(lines)} lines; at most {MAX_CODE_LINES} allowed")
+        if len(text) > MAX_CODE_CHARS:
+            self.problem(
+                node, f"{what} is {len(text)} characters long; at most {MAX_CODE_CHARS} allowed"
+            )
+        for i, line in enumerate(lines):
+            say = f"line {i + 1} of the {what}"
+            if len(line) > MAX_CODE_LINE:
+                self.problem_at(
+                    at[i], f"{say} is {len(line)} characters long; at most {MAX_CODE_LINE} allowed"
+                )
+            if "\t" in line:
+                self.problem_at(at[i], f"{say} has a tab; indent with spaces")
+            if CODE_CONTROL.search(line.replace("\t", " ")):
+                self.problem_at(at[i], f"{say} has a control character")
+        if "```" in text:
+            self.problem(
+                node, f"{what} has triple backticks, which would end the chat's code block early"
+            )
+        return text

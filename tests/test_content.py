@@ -14,7 +14,7 @@ import yaml
 
 from bot.cli import main
 from bot.content import SEED_SOURCE, Bank, BankError, check_paths, default_bank_dir, load_bank
-from bot.models import LETTERS, Difficulty
+from bot.models import LETTERS, CodeSnippet, Difficulty
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 REQUIRED_TOPICS = {
@@ -284,3 +284,51 @@ def test_content_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 def test_letters_cover_max_choices() -> None:
     assert len(LETTERS) == 5
+
+
+# --- code snippets ------------------------------------------------------------------------------
+
+BLOCK = "      text: |\n        x = torch.randn(8, 3, 32, 32)\n        print(x.shape)\n"
+WITH_CODE = GOOD.replace(
+    "    choices:",
+    """\
+    code:
+      language: python
+      text: |
+        x = torch.randn(8, 3, 32, 32)
+        print(x.shape)
+    choices:""",
+)
+
+
+def test_a_code_snippet_loads_as_written(tmp_path: Path) -> None:
+    write(tmp_path, "sample", WITH_CODE.format(topic="sample", qid="s-one"))
+    [question] = load_bank([tmp_path]).questions
+    assert question.code == CodeSnippet(
+        language="python", text="x = torch.randn(8, 3, 32, 32)\nprint(x.shape)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "reason"),
+    [
+        (("language: python", "language: rust"), 9, "code language 'rust' of question 's-one'"),
+        (("      language: python\n", ""), 9, "missing field 'language' in the code of"),
+        (("print(x.shape)", "print(x.shape)  # " + "x" * 70), 12, "line 2 of the code text"),
+        (("print(x.shape)", "\tprint(x.shape)"), 12, "line 2 of the code text of question"),
+        (("print(x.shape)", "print(```)"), 10, "triple backticks"),
+        (("print(x.shape)", "print(x)\n" + "        y = 1\n" * 15), 10, "at most 15 allowed"),
+        (("print(x.shape)", "print(x)\n" + f"        y = {'1' * 60}\n" * 9), 10, "at most 600"),
+        ((BLOCK, '      text: "print(\\x1b[2J)"\n'), 10, "has a control character"),
+        ((BLOCK, "      text: [1]\n"), 10, "code text of question 's-one' must be text"),
+        (("language: python", "language: python\n      lines: 3"), 10, "unknown field 'lines'"),
+    ],
+)
+def test_code_limits_are_checked(
+    tmp_path: Path, change: tuple[str, str], line: int, reason: str
+) -> None:
+    text = WITH_CODE.format(topic="sample", qid="s-one").replace(*change)
+    path = tmp_path / "sample.yaml"
+    path.write_text(text, encoding="utf-8")
+    found = problems_in(path)
+    assert any(p.startswith(f"{path}:{line}: ") and reason in p for p in found), found
