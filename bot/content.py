@@ -41,7 +41,9 @@ CODE_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 FILE_FIELDS = {"topic", "title", "questions"}
 QUESTION_FIELDS = {"id", "difficulty", "source", "prompt", "choices", "answer", "explanation"}
-OPTIONAL_QUESTION_FIELDS = {"code"}
+OPTIONAL_QUESTION_FIELDS = {"code", "lint_ok"}
+# The giveaway rules of `bot.lint`, named here so a question file can accept one by name.
+LINT_RULES = ("longest-choice", "prompt-echo", "absolutes", "odd-form", "duplicate-fact")
 CODE_FIELDS = {"language", "text"}
 
 try:  # libyaml is several times faster; the pure-Python loader gives the same nodes
@@ -58,6 +60,29 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A loaded question with where it is written and the lint rules its author accepted."""
+
+    question: Question
+    path: Path
+    line: int
+    lint_ok: frozenset[str] = frozenset()
+
+
+@dataclass
+class Checked:
+    """Everything `check_bank` found: the good questions, their topics and the problems."""
+
+    entries: list[Entry]
+    topics: list[Topic]
+    problems: list[Problem]
+
+    @property
+    def questions(self) -> list[Question]:
+        return [entry.question for entry in self.entries]
 
 
 class BankError(Exception):
@@ -123,6 +148,12 @@ def load_bank(paths: Iterable[Path]) -> Bank:
 
 def check_paths(paths: list[Path]) -> tuple[list[Question], list[Topic], list[Problem]]:
     """Check every question file in `paths` (files or folders), together."""
+    checked = check_bank(paths)
+    return checked.questions, checked.topics, checked.problems
+
+
+def check_bank(paths: list[Path]) -> Checked:
+    """Check every question file in `paths`, keeping where each good question is written."""
     problems = [Problem(p, 0, "no such file or folder") for p in paths if not p.exists()]
     files = bank_files(p for p in paths if p.exists())
     if not files and not problems:
@@ -130,22 +161,23 @@ def check_paths(paths: list[Path]) -> tuple[list[Question], list[Topic], list[Pr
         problems.append(
             Problem(paths[0] if paths else Path("."), 0, f"no question files (*.yaml) in {where}")
         )
-    questions, topics, found = check_files(files)
-    return questions, topics, problems + found
+    checked = check_files(files)
+    checked.problems[:0] = problems
+    return checked
 
 
-def check_files(files: list[Path]) -> tuple[list[Question], list[Topic], list[Problem]]:
-    questions: list[Question] = []
+def check_files(files: list[Path]) -> Checked:
+    entries: list[Entry] = []
     topics: list[Topic] = []
     problems: list[Problem] = []
     seen_ids: dict[str, tuple[Path, int]] = {}
-    prompts: list[tuple[Question, Path, int]] = []
     for path in files:
         parsed = _FileChecker(path).run()
         problems.extend(parsed.problems)
         if parsed.topic is not None:
             topics.append(parsed.topic)
-        for question, line in parsed.questions:
+        for entry in parsed.entries:
+            question, line = entry.question, entry.line
             if question.id in seen_ids:
                 other_path, other_line = seen_ids[question.id]
                 problems.append(
@@ -157,18 +189,17 @@ def check_files(files: list[Path]) -> tuple[list[Question], list[Topic], list[Pr
                 )
                 continue
             seen_ids[question.id] = (path, line)
-            questions.append(question)
-            prompts.append((question, path, line))
-    problems.extend(_near_duplicates(prompts))
-    return questions, topics, problems
+            entries.append(entry)
+    problems.extend(_near_duplicates(entries))
+    return Checked(entries, topics, problems)
 
 
 def _normalise(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def _near_duplicates(prompts: list[tuple[Question, Path, int]]) -> Iterator[Problem]:
-    normalised = [(_normalise(q.prompt), q, path, line) for q, path, line in prompts]
+def _near_duplicates(entries: list[Entry]) -> Iterator[Problem]:
+    normalised = [(_normalise(e.question.prompt), e.question, e.path, e.line) for e in entries]
     word_sets = [frozenset(text.split()) for text, *_ in normalised]
     for i, (text, question, path, line) in enumerate(normalised):
         words = word_sets[i]
@@ -190,7 +221,7 @@ def _near_duplicates(prompts: list[tuple[Question, Path, int]]) -> Iterator[Prob
 @dataclass
 class _Parsed:
     topic: Topic | None
-    questions: list[tuple[Question, int]]
+    entries: list[Entry]
     problems: list[Problem]
 
 
@@ -237,17 +268,17 @@ class _FileChecker:
             self.problem(
                 fields["topic"], f"topic '{slug}' must equal the file name '{self.path.stem}'"
             )
-        questions: list[tuple[Question, int]] = []
+        entries: list[Entry] = []
         items = fields.get("questions")
         if isinstance(items, yaml.SequenceNode) and slug is not None:
             for item in items.value:
-                question = self.question(item, slug, title or slug)
-                if question is not None:
-                    questions.append((question, item.start_mark.line + 1))
+                entry = self.question(item, slug, title or slug)
+                if entry is not None:
+                    entries.append(entry)
         elif items is not None and not isinstance(items, yaml.SequenceNode):
             self.problem(items, "questions must be a list")
-        topic = Topic(slug, title, len(questions)) if slug and title else None
-        return _Parsed(topic, questions, self.problems)
+        topic = Topic(slug, title, len(entries)) if slug and title else None
+        return _Parsed(topic, entries, self.problems)
 
     def mapping(
         self, node: yaml.Node | None, what: str, required: set[str], optional: set[str]
@@ -284,7 +315,7 @@ class _FileChecker:
             self.problem(node, f"{what} is {len(text)} characters long; at most {limit} allowed")
         return text
 
-    def question(self, node: yaml.Node, topic: str, topic_title: str) -> Question | None:
+    def question(self, node: yaml.Node, topic: str, topic_title: str) -> Entry | None:
         fields = self.mapping(node, "a question", QUESTION_FIELDS, OPTIONAL_QUESTION_FIELDS)
         if fields is None:
             return None
@@ -302,11 +333,12 @@ class _FileChecker:
         answer = self.answer(fields.get("answer"), choices, label)
         source = self.source(fields.get("source"), label)
         code = self.code(fields.get("code"), label)
+        lint_ok = self.lint_ok(fields.get("lint_ok"), label)
         if len(self.problems) > before:
             return None
         if not (qid and difficulty and prompt and explanation and choices) or answer is None:
             return None  # a required field is missing, and that was reported above
-        return Question(
+        question = Question(
             id=qid,
             topic=topic,
             difficulty=difficulty,
@@ -318,6 +350,7 @@ class _FileChecker:
             topic_title=topic_title,
             code=code,
         )
+        return Entry(question, self.path, node.start_mark.line + 1, lint_ok)
 
     def difficulty(self, node: yaml.Node | None) -> Difficulty | None:
         text = self.string(node, "difficulty", 10)
@@ -450,3 +483,19 @@ class _FileChecker:
                 node, f"{what} has triple backticks, which would end the chat's code block early"
             )
         return text
+
+    def lint_ok(self, node: yaml.Node | None, label: str) -> frozenset[str]:
+        if node is None:
+            return frozenset()
+        known = ", ".join(LINT_RULES)
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            self.problem(node, f"lint_ok of {label} must be a list of rule names ({known})")
+            return frozenset()
+        names: set[str] = set()
+        for item in node.value:
+            name = self.string(item, f"lint_ok of {label}", 40)
+            if name is not None and name not in LINT_RULES:
+                self.problem(item, f"lint_ok of {label} names unknown rule '{name}' ({known})")
+            elif name is not None:
+                names.add(name)
+        return frozenset(names)
