@@ -15,7 +15,8 @@ from pathlib import Path
 
 from bot import maintenance
 from bot.config import ConfigError, Settings
-from bot.content import BankError, check_paths, default_bank_dir
+from bot.content import BankError, check_bank, default_bank_dir
+from bot.lint import lint
 from bot.logs import setup_logging
 from bot.models import LETTERS, Difficulty, Question, Topic
 from bot.runtime import tune_gc
@@ -55,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     actions = content.add_subparsers(dest="action", required=True, parser_class=_Parser)
     check = actions.add_parser("check", help="validate question files")
     check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the bank)")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat giveaway warnings as errors (exit 1); a question accepts one with lint_ok",
+    )
     return parser
 
 
@@ -83,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "content":
-        return content_check(args.paths or [settings.content_dir or default_bank_dir()])
+        paths = args.paths or [settings.content_dir or default_bank_dir()]
+        return content_check(paths, strict=args.strict)
     if args.command == "health":
         print(maintenance.health(settings))
         return 0
@@ -112,15 +119,20 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return serve()
 
 
-def content_check(paths: list[Path]) -> int:
-    questions, topics, problems = check_paths(paths)
-    for problem in problems:
+def content_check(paths: list[Path], *, strict: bool = False) -> int:
+    """Errors, then giveaway warnings (errors too with `strict`), then the bank's summary."""
+    checked = check_bank(paths)
+    warnings = lint(checked.entries)
+    for problem in [*checked.problems, *warnings]:
         print(problem)
-    if problems:
-        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+    failing = len(checked.problems) + (len(warnings) if strict else 0)
+    if failing:
+        print(f"{failing} problem(s) found", file=sys.stderr)
         return 1
-    print(f"ok: {len(questions)} questions in {len(topics)} topics")
-    print(summary(questions, topics))
+    questions = checked.questions
+    noted = f"; {len(warnings)} warning(s), --strict makes them errors" if warnings else ""
+    print(f"ok: {len(questions)} questions in {len(checked.topics)} topics{noted}")
+    print(summary(questions, checked.topics))
     return 0
 
 

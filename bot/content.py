@@ -15,20 +15,36 @@ from pathlib import Path
 
 import yaml
 
-from bot.models import LETTERS, Difficulty, Question, Topic
+from bot.models import LETTERS, CodeSnippet, Difficulty, Question, Topic
 
 MAX_PROMPT = 300
 MAX_CHOICE = 150
 MAX_EXPLANATION = 400
 MIN_CHOICES, MAX_CHOICES = 3, 5
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
-SOURCE_PATTERN = re.compile(r"^[\w.-]+#\d+$")
+SEED_SOURCE = re.compile(r"^[\w.-]+\.txt#\d+$")
+PUBLISHED_SOURCE = re.compile(r"^(book|paper|doc):\s*(.*)$")
+MAX_SOURCE = 200
+MIN_SOURCE_DESCRIPTION = 10
+SOURCE_FORMS = (
+    "a seed item 'article.txt#12', or a published work as 'book: ...', 'paper: ...' or"
+    f" 'doc: ...' followed by at least {MIN_SOURCE_DESCRIPTION} characters naming it"
+    " (authors, year, title; chapter or section where useful)"
+)
 CATCH_ALL = re.compile(r"\b(all|none|both|neither) of (the )?(above|these|them)\b", re.IGNORECASE)
 NEAR_DUPLICATE_RATIO = 0.9
+CODE_LANGUAGES = ("python", "text")
+MAX_CODE_LINES = 15
+MAX_CODE_CHARS = 600
+MAX_CODE_LINE = 80
+CODE_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 FILE_FIELDS = {"topic", "title", "questions"}
-QUESTION_FIELDS = {"id", "difficulty", "prompt", "choices", "answer", "explanation"}
-OPTIONAL_QUESTION_FIELDS = {"source"}
+QUESTION_FIELDS = {"id", "difficulty", "source", "prompt", "choices", "answer", "explanation"}
+OPTIONAL_QUESTION_FIELDS = {"code", "lint_ok"}
+# The giveaway rules of `bot.lint`, named here so a question file can accept one by name.
+LINT_RULES = ("longest-choice", "prompt-echo", "absolutes", "odd-form", "duplicate-fact")
+CODE_FIELDS = {"language", "text"}
 
 try:  # libyaml is several times faster; the pure-Python loader gives the same nodes
     _Loader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
@@ -44,6 +60,29 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A loaded question with where it is written and the lint rules its author accepted."""
+
+    question: Question
+    path: Path
+    line: int
+    lint_ok: frozenset[str] = frozenset()
+
+
+@dataclass
+class Checked:
+    """Everything `check_bank` found: the good questions, their topics and the problems."""
+
+    entries: list[Entry]
+    topics: list[Topic]
+    problems: list[Problem]
+
+    @property
+    def questions(self) -> list[Question]:
+        return [entry.question for entry in self.entries]
 
 
 class BankError(Exception):
@@ -109,6 +148,12 @@ def load_bank(paths: Iterable[Path]) -> Bank:
 
 def check_paths(paths: list[Path]) -> tuple[list[Question], list[Topic], list[Problem]]:
     """Check every question file in `paths` (files or folders), together."""
+    checked = check_bank(paths)
+    return checked.questions, checked.topics, checked.problems
+
+
+def check_bank(paths: list[Path]) -> Checked:
+    """Check every question file in `paths`, keeping where each good question is written."""
     problems = [Problem(p, 0, "no such file or folder") for p in paths if not p.exists()]
     files = bank_files(p for p in paths if p.exists())
     if not files and not problems:
@@ -116,22 +161,23 @@ def check_paths(paths: list[Path]) -> tuple[list[Question], list[Topic], list[Pr
         problems.append(
             Problem(paths[0] if paths else Path("."), 0, f"no question files (*.yaml) in {where}")
         )
-    questions, topics, found = check_files(files)
-    return questions, topics, problems + found
+    checked = check_files(files)
+    checked.problems[:0] = problems
+    return checked
 
 
-def check_files(files: list[Path]) -> tuple[list[Question], list[Topic], list[Problem]]:
-    questions: list[Question] = []
+def check_files(files: list[Path]) -> Checked:
+    entries: list[Entry] = []
     topics: list[Topic] = []
     problems: list[Problem] = []
     seen_ids: dict[str, tuple[Path, int]] = {}
-    prompts: list[tuple[Question, Path, int]] = []
     for path in files:
         parsed = _FileChecker(path).run()
         problems.extend(parsed.problems)
         if parsed.topic is not None:
             topics.append(parsed.topic)
-        for question, line in parsed.questions:
+        for entry in parsed.entries:
+            question, line = entry.question, entry.line
             if question.id in seen_ids:
                 other_path, other_line = seen_ids[question.id]
                 problems.append(
@@ -143,18 +189,17 @@ def check_files(files: list[Path]) -> tuple[list[Question], list[Topic], list[Pr
                 )
                 continue
             seen_ids[question.id] = (path, line)
-            questions.append(question)
-            prompts.append((question, path, line))
-    problems.extend(_near_duplicates(prompts))
-    return questions, topics, problems
+            entries.append(entry)
+    problems.extend(_near_duplicates(entries))
+    return Checked(entries, topics, problems)
 
 
 def _normalise(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def _near_duplicates(prompts: list[tuple[Question, Path, int]]) -> Iterator[Problem]:
-    normalised = [(_normalise(q.prompt), q, path, line) for q, path, line in prompts]
+def _near_duplicates(entries: list[Entry]) -> Iterator[Problem]:
+    normalised = [(_normalise(e.question.prompt), e.question, e.path, e.line) for e in entries]
     word_sets = [frozenset(text.split()) for text, *_ in normalised]
     for i, (text, question, path, line) in enumerate(normalised):
         words = word_sets[i]
@@ -176,7 +221,7 @@ def _near_duplicates(prompts: list[tuple[Question, Path, int]]) -> Iterator[Prob
 @dataclass
 class _Parsed:
     topic: Topic | None
-    questions: list[tuple[Question, int]]
+    entries: list[Entry]
     problems: list[Problem]
 
 
@@ -187,6 +232,9 @@ class _FileChecker:
 
     def problem(self, node: yaml.Node | None, reason: str) -> None:
         line = node.start_mark.line + 1 if node is not None else 1
+        self.problems.append(Problem(self.path, line, reason))
+
+    def problem_at(self, line: int, reason: str) -> None:
         self.problems.append(Problem(self.path, line, reason))
 
     def run(self) -> _Parsed:
@@ -220,17 +268,17 @@ class _FileChecker:
             self.problem(
                 fields["topic"], f"topic '{slug}' must equal the file name '{self.path.stem}'"
             )
-        questions: list[tuple[Question, int]] = []
+        entries: list[Entry] = []
         items = fields.get("questions")
         if isinstance(items, yaml.SequenceNode) and slug is not None:
             for item in items.value:
-                question = self.question(item, slug, title or slug)
-                if question is not None:
-                    questions.append((question, item.start_mark.line + 1))
+                entry = self.question(item, slug, title or slug)
+                if entry is not None:
+                    entries.append(entry)
         elif items is not None and not isinstance(items, yaml.SequenceNode):
             self.problem(items, "questions must be a list")
-        topic = Topic(slug, title, len(questions)) if slug and title else None
-        return _Parsed(topic, questions, self.problems)
+        topic = Topic(slug, title, len(entries)) if slug and title else None
+        return _Parsed(topic, entries, self.problems)
 
     def mapping(
         self, node: yaml.Node | None, what: str, required: set[str], optional: set[str]
@@ -267,7 +315,7 @@ class _FileChecker:
             self.problem(node, f"{what} is {len(text)} characters long; at most {limit} allowed")
         return text
 
-    def question(self, node: yaml.Node, topic: str, topic_title: str) -> Question | None:
+    def question(self, node: yaml.Node, topic: str, topic_title: str) -> Entry | None:
         fields = self.mapping(node, "a question", QUESTION_FIELDS, OPTIONAL_QUESTION_FIELDS)
         if fields is None:
             return None
@@ -284,11 +332,13 @@ class _FileChecker:
         choices = self.choices(fields.get("choices"), label)
         answer = self.answer(fields.get("answer"), choices, label)
         source = self.source(fields.get("source"), label)
+        code = self.code(fields.get("code"), label)
+        lint_ok = self.lint_ok(fields.get("lint_ok"), label)
         if len(self.problems) > before:
             return None
         if not (qid and difficulty and prompt and explanation and choices) or answer is None:
             return None  # a required field is missing, and that was reported above
-        return Question(
+        question = Question(
             id=qid,
             topic=topic,
             difficulty=difficulty,
@@ -298,7 +348,9 @@ class _FileChecker:
             explanation=explanation,
             source=source,
             topic_title=topic_title,
+            code=code,
         )
+        return Entry(question, self.path, node.start_mark.line + 1, lint_ok)
 
     def difficulty(self, node: yaml.Node | None) -> Difficulty | None:
         text = self.string(node, "difficulty", 10)
@@ -340,24 +392,110 @@ class _FileChecker:
             return None
         count = len(choices) if choices else MAX_CHOICES
         letters = LETTERS[:count]
-        if not isinstance(node, yaml.ScalarNode) or str(node.value).upper() not in letters:
+        # One whole letter: a substring test would take "BC" for B and "" for A.
+        letter = str(node.value).strip().upper() if isinstance(node, yaml.ScalarNode) else ""
+        if len(letter) != 1 or letter not in letters:
             self.problem(
                 node,
                 f"answer of {label} must name exactly one right choice as one letter {letters[0]}"
                 f"-{letters[-1]}",
             )
             return None
-        return letters.index(str(node.value).upper())
+        return letters.index(letter)
 
     def source(self, node: yaml.Node | None, label: str) -> tuple[str, ...]:
         if node is None:
-            return ()
+            return ()  # required: reported as a missing field
         items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        if not items:
+            self.problem(node, f"source of {label} is empty; name {SOURCE_FORMS}")
         refs: list[str] = []
         for item in items:
-            text = self.string(item, f"source of {label}", 120)
-            if text is not None and not SOURCE_PATTERN.match(text):
-                self.problem(item, f"source '{text}' must look like 'article.txt#12'")
-            elif text is not None:
+            text = self.string(item, f"source of {label}", MAX_SOURCE)
+            if text is None:
+                continue
+            published = PUBLISHED_SOURCE.match(text)
+            named = published is not None and len(published[2]) >= MIN_SOURCE_DESCRIPTION
+            if SEED_SOURCE.match(text) or named:
                 refs.append(text)
+            elif published:
+                self.problem(
+                    item,
+                    f"source '{text}' of {label} names too little of the work: write"
+                    f" {published[1]}: and at least {MIN_SOURCE_DESCRIPTION} characters",
+                )
+            else:
+                self.problem(item, f"source '{text}' of {label} must be {SOURCE_FORMS}")
         return tuple(refs)
+
+    def code(self, node: yaml.Node | None, label: str) -> CodeSnippet | None:
+        if node is None:
+            return None
+        fields = self.mapping(node, f"the code of {label}", CODE_FIELDS, set())
+        if fields is None:
+            return None
+        language = self.string(fields.get("language"), f"code language of {label}", 20)
+        if language is not None and language not in CODE_LANGUAGES:
+            self.problem(
+                fields["language"],
+                f"code language '{language}' of {label} is not one of {', '.join(CODE_LANGUAGES)}",
+            )
+        text = self.code_text(fields.get("text"), label)
+        if language is None or text is None:
+            return None
+        return CodeSnippet(language=language, text=text)
+
+    def code_text(self, node: yaml.Node | None, label: str) -> str | None:
+        """The snippet as written (not re-spaced like other texts), within the limits that keep
+        it readable on a phone and inside one chat message."""
+        if node is None:
+            return None
+        what = f"code text of {label}"
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+            self.problem(node, f"{what} must be text (use `text: |` and indent the code)")
+            return None
+        text = str(node.value).rstrip()
+        if not text.strip():
+            self.problem(node, f"{what} is empty")
+            return None
+        lines = text.split("\n")
+        # In a `|` block the code starts on the line after the key; elsewhere, report the key.
+        first = node.start_mark.line + (2 if node.style == "|" else 1)
+        at = [first + i if node.style == "|" else first for i in range(len(lines))]
+        if len(lines) > MAX_CODE_LINES:
+            self.problem(node, f"{what} has {len(lines)} lines; at most {MAX_CODE_LINES} allowed")
+        if len(text) > MAX_CODE_CHARS:
+            self.problem(
+                node, f"{what} is {len(text)} characters long; at most {MAX_CODE_CHARS} allowed"
+            )
+        for i, line in enumerate(lines):
+            say = f"line {i + 1} of the {what}"
+            if len(line) > MAX_CODE_LINE:
+                self.problem_at(
+                    at[i], f"{say} is {len(line)} characters long; at most {MAX_CODE_LINE} allowed"
+                )
+            if "\t" in line:
+                self.problem_at(at[i], f"{say} has a tab; indent with spaces")
+            if CODE_CONTROL.search(line.replace("\t", " ")):
+                self.problem_at(at[i], f"{say} has a control character")
+        if "```" in text:
+            self.problem(
+                node, f"{what} has triple backticks, which would end the chat's code block early"
+            )
+        return text
+
+    def lint_ok(self, node: yaml.Node | None, label: str) -> frozenset[str]:
+        if node is None:
+            return frozenset()
+        known = ", ".join(LINT_RULES)
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            self.problem(node, f"lint_ok of {label} must be a list of rule names ({known})")
+            return frozenset()
+        names: set[str] = set()
+        for item in node.value:
+            name = self.string(item, f"lint_ok of {label}", 40)
+            if name is not None and name not in LINT_RULES:
+                self.problem(item, f"lint_ok of {label} names unknown rule '{name}' ({known})")
+            elif name is not None:
+                names.add(name)
+        return frozenset(names)

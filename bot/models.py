@@ -26,6 +26,14 @@ class Period(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class CodeSnippet:
+    """A short piece of code a question is about, shown as a code block under the prompt."""
+
+    language: str  # python | text
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Question:
     id: str
     topic: str
@@ -36,6 +44,7 @@ class Question:
     explanation: str
     source: tuple[str, ...] = ()
     topic_title: str = ""
+    code: CodeSnippet | None = None
 
     @property
     def answer_letter(self) -> str:

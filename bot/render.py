@@ -3,10 +3,12 @@ the chat adapters reuse its pieces (percentages, tallies, labels) inside their o
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from bot.models import (
     LETTERS,
+    CodeSnippet,
     LeaderboardCard,
     Notice,
     Period,
@@ -22,6 +24,10 @@ from bot.models import (
 )
 
 PERIOD_TITLES = {Period.WEEK: "this week", Period.MONTH: "this month", Period.ALL: "all time"}
+CODE_INDENT = "    "
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BACKTICK_RUN = re.compile(r"`(?=`)")
+ZERO_WIDTH_SPACE = "\u200b"
 
 
 def percent(part: int, whole: int) -> str:
@@ -36,6 +42,25 @@ def choice_lines(choices: tuple[str, ...]) -> list[str]:
     return [f"  {LETTERS[i]}) {text}" for i, text in enumerate(choices)]
 
 
+def code_text(snippet: CodeSnippet) -> str:
+    """The snippet's text, safe to print: tabs as spaces, no control characters (a terminal
+    escape in a question file must not reach the reader's terminal)."""
+    return _CONTROL.sub("\ufffd", snippet.text.expandtabs(4).rstrip("\n"))
+
+
+def fenced_code(snippet: CodeSnippet) -> str:
+    """The snippet's text for inside a ``` fence: no run of two backticks survives, so nothing
+    in it can close the fence early (a zero-width space splits each run)."""
+    return _BACKTICK_RUN.sub("`" + ZERO_WIDTH_SPACE, code_text(snippet))
+
+
+def code_lines(snippet: CodeSnippet | None) -> list[str]:
+    """The snippet as indented lines for the terminal; none without a snippet."""
+    if snippet is None:
+        return []
+    return [f"{CODE_INDENT}{line}".rstrip() for line in code_text(snippet).split("\n")]
+
+
 def reveal_when(post: QuestionPost) -> str:
     if post.reveal_at is None:
         return "Revealed when an admin runs /dlquiz reveal or posts the next question."
@@ -47,6 +72,7 @@ def question_text(post: QuestionPost) -> str:
     lines = [
         f"Question #{post.round_id} · {q.topic_label} · {q.difficulty.value}",
         q.prompt,
+        *code_lines(q.code),
         *choice_lines(q.choices),
         reveal_when(post),
     ]
@@ -130,6 +156,7 @@ def practice_text(card: PracticeCard) -> str:
     lines = [
         f"Practice · {where} · {q.difficulty.value}  ({card.due} due, {card.new} new)",
         q.prompt,
+        *code_lines(q.code),
         *choice_lines(q.choices),
     ]
     return "\n".join(lines)

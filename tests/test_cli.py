@@ -110,7 +110,7 @@ def test_newer_database_is_refused(tmp_path: Path) -> None:
 
 
 def test_content_check_of_the_bundled_bank() -> None:
-    result = dlquiz("content", "check")
+    result = dlquiz("content", "check", "--strict")
     assert result.returncode == 0, result.stdout
     assert result.stdout.startswith("ok: ")
 

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from bot.cli import main
-from bot.content import Bank, BankError, check_paths, default_bank_dir, load_bank
-from bot.models import LETTERS, Difficulty
+from bot.content import SEED_SOURCE, Bank, BankError, check_paths, default_bank_dir, load_bank
+from bot.models import LETTERS, CodeSnippet, Difficulty
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 REQUIRED_TOPICS = {
@@ -74,6 +74,16 @@ def test_every_bundled_question_has_a_source(bundled_bank: Bank) -> None:
     assert [q.id for q in bundled_bank.questions if not q.source] == []
 
 
+def test_both_forms_of_source_load(tmp_path: Path) -> None:
+    text = GOOD.format(topic="sample", qid="s-one").replace(
+        'source: "book: Goodfellow, Bengio, Courville 2016, Deep Learning, ch. 6"',
+        'source: [seed_01.txt#4, "paper: Hu et al. 2021, LoRA: Low-Rank Adaptation"]',
+    )
+    write(tmp_path, "sample", text)
+    [question] = load_bank([tmp_path]).questions
+    assert question.source == ("seed_01.txt#4", "paper: Hu et al. 2021, LoRA: Low-Rank Adaptation")
+
+
 def seed_items() -> set[str]:
     """Every numbered question of every seed article, as `file#n`.
 
@@ -101,7 +111,7 @@ needs_seeds = pytest.mark.skipif(
 def test_every_seed_question_is_covered(bundled_bank: Bank) -> None:
     items = seed_items()
     assert len(items) > 100
-    cited = {ref for q in bundled_bank.questions for ref in q.source}
+    cited = {ref for q in bundled_bank.questions for ref in q.source if SEED_SOURCE.match(ref)}
     assert sorted(items - cited) == []
     assert sorted(cited - items) == [], "sources that name no numbered seed question"
 
@@ -135,6 +145,7 @@ title: Sample
 questions:
   - id: {qid}
     difficulty: easy
+    source: "book: Goodfellow, Bengio, Courville 2016, Deep Learning, ch. 6"
     prompt: What does a ReLU output for a negative input?
     choices: ["Zero", "The input", "One", "Minus one"]
     answer: A
@@ -161,17 +172,64 @@ def test_valid_file_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "line", "reason"),
     [
-        (("answer: A", "answer: [A, C]"), 8, "exactly one right choice"),
-        (("answer: A", "answer: E"), 8, "exactly one right choice"),
+        (("answer: A", "answer: [A, C]"), 9, "exactly one right choice"),
+        (("answer: A", "answer: E"), 9, "exactly one right choice"),
+        (("answer: A", "answer: BC"), 9, "exactly one right choice"),
+        (("answer: A", "answer: AB"), 9, "exactly one right choice"),
+        (("answer: A", 'answer: ""'), 9, "exactly one right choice"),
+        (("answer: A", "answer: 1"), 9, "exactly one right choice"),
         (("difficulty: easy", "difficulty: trivial"), 5, "difficulty 'trivial' is not one of"),
-        (('"One"', '"Zero"'), 7, "choice C of question 's-one' duplicates another choice"),
-        (('"One"', '"None of the above"'), 7, "catch-all"),
+        (('"One"', '"Zero"'), 8, "choice C of question 's-one' duplicates another choice"),
+        (('"One"', '"None of the above"'), 8, "catch-all"),
         (("    explanation: ReLU is max(0, x).\n", ""), 4, "missing field 'explanation'"),
-        (("    answer: A\n", "    answer: A\n    hint: think\n"), 9, "unknown field 'hint'"),
-        (("ReLU output for", "ReLU output " + "very " * 60 + "for"), 6, "at most 300 allowed"),
-        (('"Minus one"]', '"Minus one"'), 8, "invalid YAML: did not find expected ',' or ']'"),
+        (("    answer: A\n", "    answer: A\n    hint: think\n"), 10, "unknown field 'hint'"),
+        (("ReLU output for", "ReLU output " + "very " * 60 + "for"), 7, "at most 300 allowed"),
+        (('"Minus one"]', '"Minus one"'), 9, "invalid YAML: did not find expected ',' or ']'"),
+        (
+            ('    source: "book: Goodfellow, Bengio, Courville 2016, Deep Learning, ch. 6"\n', ""),
+            4,
+            "missing field 'source'",
+        ),
+        (
+            ('source: "book: Goodfellow', 'source: "Goodfellow'),
+            6,
+            "must be a seed item 'article.txt#12', or a published work as 'book: ...'",
+        ),
+        (
+            (
+                'source: "book: Goodfellow, Bengio, Courville 2016, Deep Learning, ch. 6"',
+                'source: "paper: Hu 2021"',
+            ),
+            6,
+            "names too little of the work",
+        ),
+        (
+            (
+                'source: "book: Goodfellow, Bengio, Courville 2016, Deep Learning, ch. 6"',
+                'source: "web: https://example.com/a-blog-post"',
+            ),
+            6,
+            "must be a seed item",
+        ),
+        (('source: "book: Goodfellow', 'source: "book: ' + "x" * 200), 6, "at most 200 allowed"),
+        (
+            (
+                'source: "book: Goodfellow, Bengio, Courville 2016, Deep Learning, ch. 6"',
+                "source: []",
+            ),
+            6,
+            "source of question 's-one' is empty",
+        ),
+        (
+            (
+                'source: "book: Goodfellow, Bengio, Courville 2016, Deep Learning, ch. 6"',
+                "source: [seed.txt#3, 'doc: tiny']",
+            ),
+            6,
+            "source 'doc: tiny'",
+        ),
         (("topic: sample", "topic: other"), 1, "must equal the file name"),
-        (('"The input", "One", ', ""), 7, "3 to 5 are allowed"),
+        (('"The input", "One", ', ""), 8, "3 to 5 are allowed"),
     ],
 )
 def test_each_problem_is_reported_with_file_and_line(
@@ -226,3 +284,51 @@ def test_content_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 def test_letters_cover_max_choices() -> None:
     assert len(LETTERS) == 5
+
+
+# --- code snippets ------------------------------------------------------------------------------
+
+BLOCK = "      text: |\n        x = torch.randn(8, 3, 32, 32)\n        print(x.shape)\n"
+WITH_CODE = GOOD.replace(
+    "    choices:",
+    """\
+    code:
+      language: python
+      text: |
+        x = torch.randn(8, 3, 32, 32)
+        print(x.shape)
+    choices:""",
+)
+
+
+def test_a_code_snippet_loads_as_written(tmp_path: Path) -> None:
+    write(tmp_path, "sample", WITH_CODE.format(topic="sample", qid="s-one"))
+    [question] = load_bank([tmp_path]).questions
+    assert question.code == CodeSnippet(
+        language="python", text="x = torch.randn(8, 3, 32, 32)\nprint(x.shape)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "reason"),
+    [
+        (("language: python", "language: rust"), 9, "code language 'rust' of question 's-one'"),
+        (("      language: python\n", ""), 9, "missing field 'language' in the code of"),
+        (("print(x.shape)", "print(x.shape)  # " + "x" * 70), 12, "line 2 of the code text"),
+        (("print(x.shape)", "\tprint(x.shape)"), 12, "line 2 of the code text of question"),
+        (("print(x.shape)", "print(```)"), 10, "triple backticks"),
+        (("print(x.shape)", "print(x)\n" + "        y = 1\n" * 15), 10, "at most 15 allowed"),
+        (("print(x.shape)", "print(x)\n" + f"        y = {'1' * 60}\n" * 9), 10, "at most 600"),
+        ((BLOCK, '      text: "print(\\x1b[2J)"\n'), 10, "has a control character"),
+        ((BLOCK, "      text: [1]\n"), 10, "code text of question 's-one' must be text"),
+        (("language: python", "language: python\n      lines: 3"), 10, "unknown field 'lines'"),
+    ],
+)
+def test_code_limits_are_checked(
+    tmp_path: Path, change: tuple[str, str], line: int, reason: str
+) -> None:
+    text = WITH_CODE.format(topic="sample", qid="s-one").replace(*change)
+    path = tmp_path / "sample.yaml"
+    path.write_text(text, encoding="utf-8")
+    found = problems_in(path)
+    assert any(p.startswith(f"{path}:{line}: ") and reason in p for p in found), found

@@ -22,6 +22,7 @@ from adapters.discord.convert import (
 )
 from bot.models import (
     LETTERS,
+    CodeSnippet,
     LeaderboardCard,
     Notice,
     PracticeCard,
@@ -37,7 +38,7 @@ from bot.models import (
     TopicsCard,
 )
 from bot.practice import TOP_BOX
-from bot.render import PERIOD_TITLES, percent, reveal_summary, tally_lines
+from bot.render import PERIOD_TITLES, fenced_code, percent, reveal_summary, tally_lines
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -50,6 +51,7 @@ INFO_COLOUR = discord.Colour.dark_grey()
 ERROR_COLOUR = discord.Colour.red()
 
 NEXT_PRACTICE_LABEL = "Next question"
+CODE_LANGUAGES = frozenset({"python", "text"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +104,27 @@ def closed_buttons(reveal: RevealPost) -> tuple[ButtonSpec, ...]:
 
 
 def question_text(question: Question) -> str:
-    """The prompt and the lettered choices, as plain text inside Discord markdown."""
+    """The prompt, its code block if any, and the lettered choices, within an embed description."""
+    prompt = plain(question.prompt)
     choices = "\n".join(
         f"**{LETTERS[i]})** {plain(text)}" for i, text in enumerate(question.choices)
     )
-    return _clip(f"{plain(question.prompt)}\n\n{choices}", DESCRIPTION_LIMIT)
+    if question.code is None:
+        return _clip(f"{prompt}\n\n{choices}", DESCRIPTION_LIMIT)
+    room = DESCRIPTION_LIMIT - len(prompt) - len(choices) - 4  # the blank lines around the block
+    block = code_block(question.code, room)
+    return _clip(f"{prompt}\n\n{block}\n\n{choices}", DESCRIPTION_LIMIT)
+
+
+def code_block(snippet: CodeSnippet, limit: int) -> str:
+    """A fenced code block of at most `limit` characters that always closes: the text inside is
+    cut, never the fence, and no backtick run in it can end the block early. Markdown and
+    mentions do nothing inside a code block, so the text is otherwise shown as it is."""
+    language = snippet.language if snippet.language in CODE_LANGUAGES else ""
+    opening, closing = f"```{language}\n", "\n```"
+    body = fenced_code(snippet)
+    room = max(limit - len(opening) - len(closing), 1)
+    return f"{opening}{_clip(body, room)}{closing}"
 
 
 def question_embed(post: QuestionPost) -> discord.Embed:

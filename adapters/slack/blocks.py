@@ -25,6 +25,7 @@ from adapters.slack.convert import (
 )
 from bot.models import (
     LETTERS,
+    CodeSnippet,
     LeaderboardCard,
     Notice,
     PracticeCard,
@@ -41,7 +42,14 @@ from bot.models import (
     TopicsCard,
 )
 from bot.practice import TOP_BOX
-from bot.render import PERIOD_TITLES, percent, reveal_summary, tally_lines, utc_time
+from bot.render import (
+    PERIOD_TITLES,
+    fenced_code,
+    percent,
+    reveal_summary,
+    tally_lines,
+    utc_time,
+)
 
 Block = dict[str, Any]
 
@@ -108,9 +116,19 @@ def _fallback(text: str) -> str:
 # --- the daily question and its reveal ---------------------------------------------------------
 
 
+def code_section(snippet: CodeSnippet) -> Block:
+    """The snippet as a preformatted block that always closes within Slack's 3000 characters:
+    escaped like any bank text, cut inside the fence if it must be, and with every backtick run
+    split so nothing in it can end the block early."""
+    opening, closing = "```\n", "\n```"
+    body = clip(escape(fenced_code(snippet)), MAX_SECTION_TEXT - len(opening) - len(closing))
+    return section(f"{opening}{body}{closing}")
+
+
 def _prompt_and_choices(q: Question) -> list[Block]:
     choices = "\n".join(f"*{LETTERS[i]})* {escape(text)}" for i, text in enumerate(q.choices))
-    return [section(escape(q.prompt)), section(choices)]
+    code = [code_section(q.code)] if q.code is not None else []
+    return [section(escape(q.prompt)), *code, section(choices)]
 
 
 def _question_body(item: QuestionPost | RevealPost) -> list[Block]:

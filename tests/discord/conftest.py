@@ -37,6 +37,7 @@ questions:
 QUESTION = """\
   - id: {qid}
     difficulty: {difficulty}
+    source: "doc: dlquiz test bank, made-up question"
     prompt: "{prompt}"
     choices:
       - "{a}"

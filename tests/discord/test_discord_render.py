@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import discord
@@ -10,6 +11,7 @@ import discord
 from adapters.discord import convert, render
 from bot.models import (
     ChannelRef,
+    CodeSnippet,
     Difficulty,
     LeaderboardCard,
     Notice,
@@ -204,6 +206,60 @@ def test_the_largest_question_fits_discords_limits() -> None:
             assert len(embed.description or "") <= render.DESCRIPTION_LIMIT
             assert all(len(f.value or "") <= render.FIELD_LIMIT for f in embed.fields)
         assert all(len(b.custom_id) <= convert.CUSTOM_ID_LIMIT for b in message.buttons)
+
+
+CODED = Question(
+    id="tg-shape",
+    topic="tensors-and-graphs",
+    difficulty=Difficulty.EASY,
+    prompt="What does this print?",
+    choices=("(8, 3, 32, 32)", "(8, 32, 32, 3)", "(3, 32, 32)"),
+    answer=0,
+    explanation="randn takes the shape as given.",
+    code=CodeSnippet("python", "x = torch.randn(8, 3, 32, 32)  # *not* bold\nprint(x.shape)"),
+)
+
+
+def test_a_code_snippet_is_a_python_block_in_the_description() -> None:
+    post = QuestionPost(3, CHANNEL, CODED, NOW, None)
+    for message in (
+        render.question_message(post),
+        render.reply_message(PracticeCard(CODED, None, 0, 1)),
+    ):
+        description = str(as_dict(message)[0]["description"])
+        assert description == (
+            "What does this print?\n\n"
+            "```python\nx = torch.randn(8, 3, 32, 32)  # *not* bold\nprint(x.shape)\n```\n\n"
+            "**A)** (8, 3, 32, 32)\n**B)** (8, 32, 32, 3)\n**C)** (3, 32, 32)"
+        )
+
+
+def test_a_snippet_cannot_leave_its_code_block() -> None:
+    sneaky = CodeSnippet("python\n@everyone", "a = 1\n```\n**loud** ````\n``")
+    question = replace(CODED, code=sneaky)
+    description = render.question_text(question)
+    block = description.split("\n\n")[1]
+    assert block.startswith("```\n")  # an unknown language is left out, not written
+    assert block.endswith("\n```")
+    assert "``" not in block[3:-3]  # no run of two backticks inside: nothing closes early
+    assert "a = 1\n`\u200b`\u200b`\n**loud** `\u200b`\u200b`\u200b`" in block
+
+
+def test_the_largest_question_with_code_fits_and_closes_its_block() -> None:
+    big = Question(
+        id="q-big",
+        topic="t" * 64,
+        difficulty=Difficulty.HARD,
+        prompt="*" * 300,
+        choices=tuple("_" * 150 for _ in range(5)),
+        answer=4,
+        explanation="x",
+        code=CodeSnippet("python", "\n".join("`" * 80 for _ in range(40))),
+    )
+    description = render.question_text(big)
+    assert len(description) <= render.DESCRIPTION_LIMIT
+    assert description.count("```") == 2  # the opening and the closing fence, nothing else
+    assert description.endswith("\\_" * 150)  # the choices are never cut for the code
 
 
 def test_stats_and_schedule_replies() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,8 @@ from adapters.slack import convert
 from bot.content import default_bank_dir, load_bank
 from bot.models import (
     ChannelRef,
+    CodeSnippet,
+    Difficulty,
     LeaderboardCard,
     Notice,
     Period,
@@ -281,3 +284,51 @@ def test_sections_split_long_lists() -> None:
     assert len(parts) > 1
     assert all(len(p["text"]["text"]) <= bk.MAX_SECTION_TEXT for p in parts)
     assert "\n".join(p["text"]["text"] for p in parts) == "\n".join(lines)
+
+
+CODED = Question(
+    id="tg-shape",
+    topic="tensors-and-graphs",
+    difficulty=Difficulty.EASY,
+    prompt="What does this print?",
+    choices=("(8, 3, 32, 32)", "(8, 32, 32, 3)", "(3, 32, 32)"),
+    answer=0,
+    explanation="randn takes the shape as given.",
+    code=CodeSnippet("python", "x = torch.randn(8, 3, 32, 32)  # *not* bold\nprint(x.shape)"),
+)
+
+
+def test_a_code_snippet_is_a_preformatted_section_between_prompt_and_choices() -> None:
+    for message in (
+        bk.question_message(post_of(CODED)),
+        bk.practice_card_message(PracticeCard(question=CODED, topic=None, due=0, new=1)),
+    ):
+        texts = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
+        assert texts[:3] == [
+            "What does this print?",
+            "```\nx = torch.randn(8, 3, 32, 32)  # *not* bold\nprint(x.shape)\n```",
+            "*A)* (8, 3, 32, 32)\n*B)* (8, 32, 32, 3)\n*C)* (3, 32, 32)",
+        ]
+        assert limit_problems(message) == []
+
+
+def test_a_snippet_cannot_leave_its_block_or_ping() -> None:
+    sneaky = replace(CODED, code=CodeSnippet("python", "a = 1\n```\n<!channel> & <@U1> ````"))
+    message = bk.question_message(post_of(sneaky))
+    block = message.blocks[2]["text"]["text"]
+    assert block.startswith("```\n")
+    assert block.endswith("\n```")
+    assert "``" not in block[3:-3]
+    assert "&lt;!channel&gt; &amp; &lt;@U1&gt;" in block
+    assert live_tokens(message) == []
+
+
+def test_the_largest_snippet_fits_a_section_and_closes() -> None:
+    huge = replace(CODED, code=CodeSnippet("python", "\n".join("&<>`" * 20 for _ in range(60))))
+    for message in every_rendering(huge):
+        assert limit_problems(message) == []
+        assert live_tokens(message) == []
+    block = bk.question_message(post_of(huge)).blocks[2]["text"]["text"]
+    assert len(block) <= bk.MAX_SECTION_TEXT
+    assert block.endswith("…\n```")
+    assert block.count("```") == 2
