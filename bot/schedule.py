@@ -1,6 +1,6 @@
 """Pure time maths of the daily schedule: parsing, zones, and when the next question is due.
 
-Rules, documented in the README:
+Rules, documented in docs/round.md (the daily schedule):
 - A schedule is a local wall-clock time in an IANA zone; each local day gets one question.
 - A time that does not exist on a spring-forward day (02:30 in Europe/Berlin on the last Sunday of
   March) is posted at the first valid minute after the gap (03:00) that day.

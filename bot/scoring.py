@@ -1,4 +1,4 @@
-"""The scoring rule, in one place: the README quotes it and the store applies it in SQL."""
+"""The scoring rule, in one place: docs/scoring.md quotes it and the store applies it in SQL."""
 
 from __future__ import annotations
 

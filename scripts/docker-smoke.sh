@@ -81,7 +81,7 @@ grep -E 'Europe/Berlin|Mars/Olympus' <<<"$out"
 grep -q '^Daily question at 09:00 Europe/Berlin' <<<"$out" || fail "Europe/Berlin was not accepted"
 grep -q "unknown time zone 'Mars/Olympus'" <<<"$out" || fail "Mars/Olympus was not refused"
 
-step "db backup, then restore it as the README says"
+step "db backup, then restore it as docs/operations.md says"
 docker run --rm -v "$VOLUME:/data" "$IMAGE" db backup /data/backup.db || fail "backup exited $?"
 docker run --rm -v "$VOLUME:/data" --entrypoint sh "$IMAGE" -c \
     'cp /data/backup.db /data/dlquiz.db && rm -f /data/dlquiz.db-wal /data/dlquiz.db-shm && ls -l /data'
