@@ -7,7 +7,7 @@ import dataclasses
 import json
 from typing import Any
 
-from bot.models import Difficulty, Question
+from bot.models import CodeSnippet, Difficulty, Question
 
 
 def dump(question: Question) -> str:
@@ -27,6 +27,8 @@ def load(text: str) -> Question:
         data["difficulty"] = Difficulty(data["difficulty"])
         data["choices"] = tuple(data["choices"])
         data["source"] = tuple(data.get("source", ()))
+        if data.get("code") is not None:
+            data["code"] = CodeSnippet(**data["code"])
         known = {field.name for field in dataclasses.fields(Question)}
         return Question(**{key: value for key, value in data.items() if key in known})
     except (KeyError, TypeError, ValueError) as exc:
