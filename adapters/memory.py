@@ -22,29 +22,39 @@ class MemoryPlatform:
     reveals: list[RevealPost] = field(default_factory=list)
     closed_messages: list[str] = field(default_factory=list)
     failing: set[ChannelRef] = field(default_factory=set)
+    # What fails everywhere: "question", "reveal" or "close" (editing the buttons away).
+    failing_steps: set[str] = field(default_factory=set)
     delay: float = 0.0
+    # Set while a post is in flight, cleared when it returns: tests stop or race it there.
+    in_flight: asyncio.Event = field(default_factory=asyncio.Event)
     _next_ref: int = 0
 
     async def post_question(self, channel: ChannelRef, post: QuestionPost) -> str:
-        await self._act(channel)
+        await self._act(channel, "question")
         self._next_ref += 1
         self.questions.append(post)
         return f"msg-{self._next_ref}"
 
     async def post_reveal(self, channel: ChannelRef, reveal: RevealPost) -> None:
-        await self._act(channel)
+        await self._act(channel, "reveal")
         self.reveals.append(reveal)
 
     async def close_question(self, channel: ChannelRef, reveal: RevealPost) -> None:
-        await self._act(channel)
+        await self._act(channel, "close")
         if reveal.message_ref:
             self.closed_messages.append(reveal.message_ref)
 
-    async def _act(self, channel: ChannelRef) -> None:
-        if self.delay:
-            await asyncio.sleep(self.delay)
+    async def _act(self, channel: ChannelRef, step: str) -> None:
+        self.in_flight.set()
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight.clear()
         if channel in self.failing:
             raise PlatformFailure(f"missing permission to post in {channel.channel}")
+        if step in self.failing_steps:
+            raise PlatformFailure(f"the platform refused the {step}")
 
     def questions_in(self, channel: ChannelRef) -> list[QuestionPost]:
         return [q for q in self.questions if q.channel == channel]

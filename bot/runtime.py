@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.content import Bank, default_bank_dir, load_bank
+from bot.delivery import SWEEP_INTERVAL
 from bot.engine import QuizEngine
 from bot.ports import ChatPlatform, Clock, SystemClock
 from bot.scheduler import DailyScheduler
@@ -70,7 +71,7 @@ async def running(
         await _report_changed_questions(engine, platform_name)
         # What an earlier run recorded but did not post goes out first, then every so often.
         await engine.deliverer.sweep()
-        engine.deliverer.start()
+        engine.deliverer.start(min(SWEEP_INTERVAL, settings.delivery_lease.total_seconds()))
         await scheduler.start()
         yield Runtime(engine=engine, scheduler=scheduler)
     finally:
