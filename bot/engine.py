@@ -254,7 +254,17 @@ class QuizEngine:
 
     async def _next_post_time(self, channel: ChannelRef, now: datetime) -> datetime | None:
         daily = await self.daily_time(channel)
-        return next_post_time(daily, after=now) if daily else None
+        return await self._next_daily_post(channel, daily, after=now) if daily else None
+
+    async def _next_daily_post(
+        self, channel: ChannelRef, daily: DailyTime, *, after: datetime
+    ) -> datetime:
+        """When the next daily question will really come: a local day that already had its
+        question gets no other, so a time moved later that day means the next day's."""
+        due = next_post_time(daily, after=after)
+        while await self.store.daily_round_exists(channel, due.astimezone(daily.zone).date()):
+            due = next_post_time(daily, after=due)
+        return due
 
     async def daily_time(self, channel: ChannelRef) -> DailyTime | None:
         row = await self.store.schedule(channel)
@@ -470,7 +480,7 @@ class QuizEngine:
         return ScheduleCard(
             time=row.time,
             zone=row.zone,
-            next_post_at=next_post_time(daily, after=self.clock.now()),
+            next_post_at=await self._next_daily_post(channel, daily, after=self.clock.now()),
             last_error=row.last_error,
             last_error_at=row.last_error_at,
         )
