@@ -3,6 +3,7 @@ the chat adapters reuse its pieces (percentages, tallies, labels) inside their o
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 
 from bot.models import (
@@ -26,6 +27,23 @@ PERIOD_TITLES = {Period.WEEK: "this week", Period.MONTH: "this month", Period.AL
 
 def percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "-"
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: wide (East Asian, most emoji) characters take two;
+    combining marks, joiners, variation selectors and skin tones (which change the emoji
+    before them) none."""
+    width = 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf") or "\U0001f3fb" <= ch <= "\U0001f3ff":
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def pad(text: str, width: int) -> str:
+    """`text` left-aligned in `width` terminal columns."""
+    return text + " " * max(0, width - display_width(text))
 
 
 def utc_time(moment: datetime) -> str:
@@ -88,11 +106,11 @@ def leaderboard_text(card: LeaderboardCard) -> str:
     title = f"Leaderboard, {PERIOD_TITLES[card.period]}"
     if not card.rows:
         return f"{title}: nobody has points yet."
-    name_width = max(len(row.name) for row in card.rows)
+    name_width = max(display_width(row.name) for row in card.rows)
     lines = [title]
     for row in card.rows:
         lines.append(
-            f"{row.rank:>3}. {row.name:<{name_width}}  {row.points:>6} pts  {row.correct} right"
+            f"{row.rank:>3}. {pad(row.name, name_width)}  {row.points:>6} pts  {row.correct} right"
         )
     if card.caller is None:
         lines.append("You have no points in this period yet.")
