@@ -18,6 +18,7 @@ from bot.config import ConfigError, Settings
 from bot.content import BankError, check_paths, default_bank_dir
 from bot.logs import setup_logging
 from bot.models import LETTERS, Difficulty, Question, Topic
+from bot.render import counted
 from bot.runtime import tune_gc
 from bot.store import StoreError
 
@@ -115,9 +116,9 @@ def content_check(paths: list[Path]) -> int:
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        print(f"{counted(len(problems), 'problem')} found", file=sys.stderr)
         return 1
-    print(f"ok: {len(questions)} questions in {len(topics)} topics")
+    print(f"ok: {counted(len(questions), 'question')} in {counted(len(topics), 'topic')}")
     print(summary(questions, topics))
     return 0
 

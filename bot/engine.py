@@ -293,7 +293,8 @@ class QuizEngine:
                 return await self._show_stats(member, user)
             case cmd.ShowTopics():
                 mastered = await self.store.mastery(server=member.server, user_id=member.user_id)
-                return TopicsCard(topics=self.bank.topics, mastered=mastered)
+                topics = tuple(sorted(self.bank.topics, key=lambda t: t.title.casefold()))
+                return TopicsCard(topics=topics, mastered=mastered)
             case cmd.Practice(topic=topic):
                 return await self.practice(member, topic)
             case cmd.ShowSchedule():

@@ -46,6 +46,11 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 topic`, `2 topics`: a number with its noun in the right number."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def utc_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -188,7 +193,8 @@ def schedule_text(card: ScheduleCard) -> str:
 
 def topics_text(card: TopicsCard) -> str:
     width = max((len(t.title) for t in card.topics), default=0)
-    lines = [f"{len(card.topics)} topics, {sum(t.count for t in card.topics)} questions"]
+    total = sum(t.count for t in card.topics)
+    lines = [f"{counted(len(card.topics), 'topic')}, {counted(total, 'question')}"]
     for topic in card.topics:
         mastered = card.mastered.get(topic.slug)
         extra = f"  ({mastered} mastered)" if mastered is not None else ""

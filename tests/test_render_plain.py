@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 
+from bot import commands as cmd
 from bot import render
-from bot.models import LeaderboardCard, Period, Standing
+from bot.content import Bank
+from bot.engine import QuizEngine
+from bot.models import LeaderboardCard, Period, Standing, Topic, TopicsCard
+from bot.render import topics_text
+from tests.conftest import invocation
 
 
 def columns(text: str) -> int:
@@ -43,3 +48,20 @@ def test_leaderboard_columns_line_up_with_emoji_and_wide_names() -> None:
     rows = render.leaderboard_text(card).splitlines()[1:5]
     ends = {columns(row[: row.index(" pts")]) for row in rows}
     assert len(ends) == 1, rows
+
+
+def test_one_topic_one_question_in_the_singular() -> None:
+    card = TopicsCard(topics=(Topic("only", "Only", 1),), mastered={})
+    assert topics_text(card).splitlines()[0] == "1 topic, 1 question"
+    two = TopicsCard(topics=(Topic("a", "A", 1), Topic("b", "B", 2)), mastered={})
+    assert topics_text(two).splitlines()[0] == "2 topics, 3 questions"
+
+
+async def test_topics_are_listed_by_title(engine: QuizEngine) -> None:
+    engine.bank = Bank(
+        questions=engine.bank.questions,
+        topics=(Topic("zz", "Attention", 1), Topic("aa", "Word vectors", 1), Topic("m", "cnn", 1)),
+    )
+    card = await engine.handle(cmd.ShowTopics(), invocation=invocation("ada"))
+    assert isinstance(card, TopicsCard)
+    assert [t.title for t in card.topics] == ["Attention", "cnn", "Word vectors"]
