@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
+from importlib import metadata
 from pathlib import Path
 
 from bot import maintenance
@@ -25,6 +26,14 @@ from bot.store import StoreError
 log = logging.getLogger("dlquiz")
 
 
+def version() -> str:
+    """The installed package's version, from its metadata."""
+    try:
+        return metadata.version("dlquiz")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"dlquiz: error: {message} (see dlquiz --help)\n")
@@ -32,6 +41,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dlquiz", description="A daily deep-learning quiz for Discord and Slack.")
+    parser.add_argument("--version", action="version", version=f"dlquiz {version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     console = sub.add_parser("console", help="play the quiz in the terminal")

@@ -144,3 +144,26 @@ def test_content_check_counts_in_the_singular(tmp_path: Path) -> None:
     result = dlquiz("content", "check", str(bank))
     assert result.returncode == 1
     assert result.stderr.strip() == "1 problem found"
+
+
+def test_version_from_the_package_metadata() -> None:
+    from importlib import metadata
+
+    result = dlquiz("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"dlquiz {metadata.version('dlquiz')}\n"
+
+
+def test_yml_question_files_are_read(tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    source = sorted((ROOT / "content").glob("*.yaml"))[0]
+    mine = bank / f"{source.stem}.yml"
+    mine.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    result = dlquiz("content", "check", str(bank))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("ok: ")
+    mine.unlink()
+    result = dlquiz("content", "check", str(bank))
+    assert result.returncode == 1
+    assert "no question files (*.yaml, *.yml)" in result.stdout
