@@ -17,7 +17,7 @@ from pathlib import Path
 from bot import maintenance
 from bot.config import ConfigError, Settings
 from bot.content import BankError, check_paths, default_bank_dir
-from bot.logs import setup_logging
+from bot.logs import release_held_logs, setup_logging
 from bot.models import LETTERS, Difficulty, Question, Topic
 from bot.render import counted
 from bot.runtime import tune_gc
@@ -77,9 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             # Log lines would interleave with the game in the terminal: only problems by default.
             level = "WARNING"
-        setup_logging(level=level, fmt=settings.log_format, secrets=settings.secrets())
+        # A bot's start-up lines wait until it is serving: a start that fails on its
+        # configuration then shows its one-line error alone.
+        hold = args.command == "run"
+        setup_logging(level=level, fmt=settings.log_format, secrets=settings.secrets(), hold=hold)
         return _dispatch(args, settings)
     except (ConfigError, StoreError, BankError) as exc:
+        release_held_logs(discard=True)
         print(f"dlquiz: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -88,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`dlquiz content check | head`); flushing again would raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    finally:
+        release_held_logs()
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
