@@ -223,7 +223,10 @@ class ConsoleSession:
         if not 0 <= choice < row.choice_count:
             self.platform.write(not_a_choice(letter, row.choice_count))
             return
-        if self.after_practice:
+        if (
+            self.after_practice
+            and await self.engine.store.choice_of(row.id, self.member.user_id) is None
+        ):
             self.pending = PendingAnswer(round_id=row.id, choice=choice)
             self.platform.write(
                 f"Your last letter answered a practice question; {letter} would answer daily"
@@ -375,6 +378,10 @@ async def run_console(
                     platform.write(f"{prompt}{line.strip()}")
                 if not await session.handle_line(line):
                     break
+        except asyncio.CancelledError:  # ^C
+            if at_terminal:
+                out.write("\n")  # so the shell's prompt starts a line
+            raise
         finally:
             platform.reader = None
             reader.close()

@@ -48,3 +48,11 @@ def test_piped_prompts_name_what_a_letter_answers(tmp_path: Path) -> None:
     assert "Answer daily #1 with B? [y/N] n\nNot answered." in out
     assert "Answer daily #1 with B? [y/N] y\nyou: Recorded: B" in out
     assert out.count("Recorded:") == 1
+
+
+def test_no_confirmation_when_the_daily_question_is_already_answered(tmp_path: Path) -> None:
+    script = "/dlquiz post\nB\n/dlquiz practice\nA\nC\n"
+    result = dlquiz("console", "--db", str(tmp_path / "q.db"), stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert "[y/N]" not in result.stdout
+    assert "you: You already answered B; the first answer is final." in result.stdout
