@@ -1,16 +1,28 @@
 """The terminal channel: one local channel, the same engine and database as the chat platforms.
 
 A line `/dlquiz …` is a subcommand, a single letter answers the open question, `/as NAME`
-switches to another local player. Input is read line by line, so a piped script plays a round.
+switches to another local player. Input is read line by line, so a piped script plays a round;
+at a terminal the line can be edited and earlier lines recalled (readline).
+
+A letter answers either a practice question or the channel's daily question, whose first answer
+is final, so the prompt always names which one (`you (practice)>`, `you (daily #12)>`), and a
+letter that would answer the daily question right after a practice answer is only recorded once
+the player confirms it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
+import re
 import sys
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TextIO
 
+from bot import commands as cmd
 from bot.commands import CommandError, parse_command
 from bot.config import Settings
 from bot.engine import QuizEngine
@@ -19,9 +31,13 @@ from bot.models import (
     ChannelRef,
     Invocation,
     Member,
+    Notice,
     PracticeCard,
     PracticeResult,
+    Question,
+    QuestionCard,
     QuestionPost,
+    Reply,
     RevealPost,
 )
 from bot.ports import Clock
@@ -35,6 +51,41 @@ INTRO = (
     "dlquiz terminal channel. /dlquiz help for the commands, /dlquiz post to start a round,"
     " a letter to answer, /as NAME to switch player, /quit to leave."
 )
+HINT = "Type a letter to answer, /dlquiz help for the commands, /as NAME or /quit."
+YES = ("y", "yes")
+
+
+def plain(text: str) -> str:
+    """Chat markup (`code`, *bold*) as the plain text a terminal shows."""
+    text = re.sub(r"`([^`]*)`", r"\1", text)
+    return re.sub(r"\*([^*\s][^*]*)\*", r"\1", text)
+
+
+HELP = """\
+dlquiz: a deep-learning question every day in this channel.
+Type a letter to answer; the prompt names the question a letter answers.
+The answer, explanation and tally come at the reveal.
+  /dlquiz help                          this help
+  /dlquiz question                      the open question, to answer if you have not
+  /dlquiz leaderboard [week|month|all]  the top 10 and your rank
+  /dlquiz stats [user]                  points, rank, accuracy, streaks, accuracy per topic
+  /dlquiz practice [topic]              a practice question; missed ones come back
+  /dlquiz topics                        the topics of the question bank
+  /dlquiz schedule                      when the daily question is posted here
+  /dlquiz schedule HH:MM [Area/City]    post one every day at that time (default UTC)
+  /dlquiz schedule off                  stop the daily question
+  /dlquiz post                          reveal the open question and post a new one
+  /dlquiz reveal                        close the open question and post its reveal
+  /as NAME                              play as someone else
+  /quit                                 leave"""
+
+
+def choice_range(count: int) -> str:
+    return f"A–{LETTERS[count - 1]}"
+
+
+def not_a_choice(letter: str, count: int) -> str:
+    return f"This question has choices {choice_range(count)}; {letter} is not one of them."
 
 
 class ConsolePlatform:
@@ -42,6 +93,7 @@ class ConsolePlatform:
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
+        self.reader: TerminalReader | None = None
 
     async def post_question(self, channel: ChannelRef, post: QuestionPost) -> str:
         self.write(f"\n{question_text(post)}\n")
@@ -54,21 +106,17 @@ class ConsolePlatform:
         """A terminal line cannot be edited: the reveal already says the question is closed."""
 
     def write(self, text: str) -> None:
-        self.out.write(text + "\n")
-        self.out.flush()
+        with self.reader.interrupting() if self.reader else contextlib.nullcontext():
+            self.out.write(text + "\n")
+            self.out.flush()
 
 
-def _start_reader(source: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
-    """Read lines on a daemon thread, so a blocked read never keeps the process alive."""
-    lines: asyncio.Queue[str | None] = asyncio.Queue()
+@dataclass(frozen=True, slots=True)
+class PendingAnswer:
+    """A letter for the daily question, waiting for the player to confirm it."""
 
-    def pump() -> None:
-        for line in source:
-            loop.call_soon_threadsafe(lines.put_nowait, line)
-        loop.call_soon_threadsafe(lines.put_nowait, None)
-
-    threading.Thread(target=pump, name="dlquiz-console-input", daemon=True).start()
-    return lines
+    round_id: int
+    choice: int
 
 
 class ConsoleSession:
@@ -76,76 +124,227 @@ class ConsoleSession:
         self.engine = engine
         self.platform = platform
         self.user = user
-        self.practising: str | None = None  # the practice question a letter answers, if any
+        self.practising: Question | None = None  # the practice question a letter answers
+        # The last letter answered a practice question: the next one for the daily question
+        # is asked to be confirmed, since that answer is final.
+        self.after_practice = False
+        self.pending: PendingAnswer | None = None
 
     @property
     def member(self) -> Member:
         # The terminal's players are all admins: whoever holds the keyboard runs the channel.
         return Member(server=SERVER, user_id=self.user.lower(), name=self.user, is_admin=True)
 
+    async def prompt(self) -> str:
+        """The prompt, naming what a letter typed now would answer."""
+        if self.pending is not None:
+            letter = LETTERS[self.pending.choice]
+            return f"Answer daily #{self.pending.round_id} with {letter}? [y/N] "
+        if self.practising is not None:
+            return f"{self.user} (practice)> "
+        row = await self.engine.store.open_round(CHANNEL)
+        if row is not None:
+            return f"{self.user} (daily #{row.id})> "
+        return f"{self.user}> "
+
     async def handle_line(self, line: str) -> bool:
         """Act on one line of input; False when the session should end."""
         text = line.strip()
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            if text.lower() in YES:
+                await self.answer(pending.choice, round_id=pending.round_id)
+                return True
+            self.platform.write("Not answered.")
+            if text.lower() in ("", "n", "no"):
+                return True
         if not text:
             return True
-        if text in ("/quit", "/exit"):
+        word, _, rest = text.partition(" ")
+        word = word.lower()
+        if word in ("/quit", "/exit") and not rest:
             return False
-        if text.startswith("/as"):
-            name = text[3:].strip()
-            if not name or len(name) > 32 or not name.isprintable():
-                self.platform.write("Usage: /as NAME (a name of at most 32 characters)")
-            else:
-                self.user = name
-                self.practising = None
-                self.platform.write(f"Now playing as {name}.")
+        if word == "/as":
+            self.switch_player(rest.strip())
             return True
-        if text.startswith("/dlquiz"):
-            await self.run_command(text[len("/dlquiz") :])
+        if word == "/dlquiz":
+            await self.run_command(rest)
             return True
-        if len(text) == 1 and text.upper() in LETTERS:
-            choice = LETTERS.index(text.upper())
-            if self.practising is not None:
-                await self.answer_practice(self.practising, choice)
-            else:
-                await self.answer(choice)
+        if len(text) == 1 and text.isascii() and text.isalpha():
+            await self.letter(text.upper())
             return True
-        self.platform.write(
-            "Type a letter to answer, /dlquiz help for the commands, /as NAME or /quit."
-        )
+        self.platform.write(HINT)
         return True
+
+    def switch_player(self, name: str) -> None:
+        if not name or len(name) > 32 or not name.isprintable():
+            self.platform.write("Usage: /as NAME (a name of at most 32 characters)")
+            return
+        self.user = name
+        self.practising = None
+        self.after_practice = False
+        self.platform.write(f"Now playing as {name}.")
 
     async def run_command(self, text: str) -> None:
         try:
             command = parse_command(text)
         except CommandError as exc:
-            self.platform.write(f"Error: {exc}")
+            self.platform.write(f"Error: {plain(str(exc))}")
+            return
+        if isinstance(command, cmd.Help):
+            self.platform.write(HELP)
             return
         reply = await self.engine.handle(
             command, invocation=Invocation(channel=CHANNEL, member=self.member)
         )
+        if not isinstance(command, cmd.Practice):
+            # The player has turned back to the channel: letters answer its question again.
+            self.after_practice = False
         if isinstance(reply, PracticeCard):
-            self.practising = reply.question.id
-        self.platform.write(reply_text(reply))
+            self.practising = reply.question
+        if isinstance(reply, QuestionCard) and reply.answered_choice is None:
+            self.practising = None  # they asked for the daily question: letters answer it
+        self.platform.write(self.text_of(reply))
 
-    async def answer_practice(self, question_id: str, choice: int) -> None:
-        self.practising = None
-        result = await self.engine.practice_answer(
-            member=self.member, question_id=question_id, choice=choice
-        )
-        self.platform.write(reply_text(result))
-        if isinstance(result, PracticeResult):
-            topic = f" {result.topic}" if result.topic else ""
-            self.platform.write(f"Next: /dlquiz practice{topic}")
+    @staticmethod
+    def text_of(reply: Reply) -> str:
+        return plain(reply.text) if isinstance(reply, Notice) else reply_text(reply)
 
-    async def answer(self, choice: int) -> None:
+    async def letter(self, letter: str) -> None:
+        choice = LETTERS.find(letter)
+        if self.practising is not None:
+            count = len(self.practising.choices)
+            if not 0 <= choice < count:
+                self.platform.write(not_a_choice(letter, count))
+                return
+            await self.answer_practice(self.practising, choice)
+            return
         row = await self.engine.store.open_round(CHANNEL)
         if row is None:
             self.platform.write("No question is open. An admin can post one with /dlquiz post.")
             return
-        notice = await self.engine.answer(
-            channel=CHANNEL, member=self.member, round_id=row.id, choice=choice, token=row.token
+        if not 0 <= choice < row.choice_count:
+            self.platform.write(not_a_choice(letter, row.choice_count))
+            return
+        if (
+            self.after_practice
+            and await self.engine.store.choice_of(row.id, self.member.user_id) is None
+        ):
+            self.pending = PendingAnswer(round_id=row.id, choice=choice)
+            self.platform.write(
+                f"Your last letter answered a practice question; {letter} would answer daily"
+                f" question #{row.id}, and its first answer is final."
+                f" Type y to answer {letter}, anything else to leave it."
+            )
+            return
+        await self.answer(choice, round_id=row.id)
+
+    async def answer_practice(self, question: Question, choice: int) -> None:
+        self.practising = None
+        result = await self.engine.practice_answer(
+            member=self.member, question_id=question.id, choice=choice
         )
-        self.platform.write(f"{self.user}: {notice.text}")
+        self.platform.write(self.text_of(result))
+        if isinstance(result, PracticeResult):
+            self.after_practice = True
+            topic = f" {result.topic}" if result.topic else ""
+            self.platform.write(f"Next: /dlquiz practice{topic}")
+
+    async def answer(self, choice: int, *, round_id: int) -> None:
+        self.after_practice = False
+        # The terminal's letter stands for the button of the question on screen: its token too.
+        row = await self.engine.store.round_by_id(round_id)
+        notice = await self.engine.answer(
+            channel=CHANNEL,
+            member=self.member,
+            round_id=round_id,
+            choice=choice,
+            token=row.token if row is not None else "",
+        )
+        self.platform.write(f"{self.user}: {plain(notice.text)}")
+
+
+class PipedReader:
+    """Lines from a file or pipe, read ahead on a daemon thread, so a blocked read never keeps
+    the process alive."""
+
+    def __init__(self, source: TextIO, loop: asyncio.AbstractEventLoop) -> None:
+        self.lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+        def pump() -> None:
+            for line in source:
+                loop.call_soon_threadsafe(self.lines.put_nowait, line)
+            loop.call_soon_threadsafe(self.lines.put_nowait, None)
+
+        threading.Thread(target=pump, name="dlquiz-console-input", daemon=True).start()
+
+    async def read(self, prompt: str) -> str | None:
+        return await self.lines.get()
+
+    def close(self) -> None:
+        pass
+
+
+class TerminalReader:
+    """Lines typed at a terminal through readline: arrow keys edit the line, and up and down
+    recall earlier lines. `input()` blocks, so it runs on a daemon thread, one line per
+    request; the terminal's settings are put back on close, even when a read is cut short."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        import readline  # noqa: F401  (importing it is what gives input() line editing)
+        import termios
+
+        self._termios = termios
+        self._fd = sys.stdin.fileno()
+        self._saved = termios.tcgetattr(self._fd)
+        self._loop = loop
+        self._requests: queue.SimpleQueue[tuple[str, asyncio.Future[str | None]]] = (
+            queue.SimpleQueue()
+        )
+        self._prompt: str | None = None  # shown and waiting for a line
+        threading.Thread(target=self._serve, name="dlquiz-console-input", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            prompt, future = self._requests.get()
+            try:
+                line: str | None = input(prompt) + "\n"
+            except EOFError:
+                line = None
+            except Exception:  # a broken terminal: end the session as at the end of input
+                line = None
+            self._loop.call_soon_threadsafe(_resolve, future, line)
+
+    async def read(self, prompt: str) -> str | None:
+        future: asyncio.Future[str | None] = self._loop.create_future()
+        self._prompt = prompt
+        self._requests.put((prompt, future))
+        try:
+            return await future
+        finally:
+            self._prompt = None
+
+    @contextlib.contextmanager
+    def interrupting(self) -> Iterator[None]:
+        """Print above the line being typed (a scheduled post), then show that line again."""
+        if self._prompt is None:
+            yield
+            return
+        import readline
+
+        sys.stdout.write("\r\x1b[K")
+        yield
+        sys.stdout.write(self._prompt + readline.get_line_buffer())
+        sys.stdout.flush()
+
+    def close(self) -> None:
+        with contextlib.suppress(self._termios.error):
+            self._termios.tcsetattr(self._fd, self._termios.TCSADRAIN, self._saved)
+
+
+def _resolve(future: asyncio.Future[str | None], line: str | None) -> None:
+    if not future.done():
+        future.set_result(line)
 
 
 async def run_console(
@@ -160,19 +359,38 @@ async def run_console(
     out = out or sys.stdout
     platform = ConsolePlatform(out)
     interactive = source.isatty()
+    # readline edits the process's own terminal: only when both ends of it are that terminal.
+    at_terminal = interactive and source is sys.stdin and out is sys.stdout and out.isatty()
     async with running(settings, platform, clock=clock, platform_name=PLATFORM) as runtime:
         session = ConsoleSession(runtime.engine, platform, user=user)
         platform.write(INTRO)
-        lines = _start_reader(source, asyncio.get_running_loop())
-        while True:
-            if interactive:
-                out.write(f"{session.user}> ")
-                out.flush()
-            line = await lines.get()
-            if line is None:
-                break
-            if not interactive and line.strip():
-                # Piped input is not echoed by a terminal; show it so the transcript reads well.
-                platform.write(f"{session.user}> {line.strip()}")
-            if not await session.handle_line(line):
-                break
+        loop = asyncio.get_running_loop()
+        reader: TerminalReader | PipedReader
+        if at_terminal:
+            reader = platform.reader = TerminalReader(loop)
+        else:
+            reader = PipedReader(source, loop)
+        try:
+            while True:
+                prompt = await session.prompt()
+                if interactive and not at_terminal:
+                    out.write(prompt)
+                    out.flush()
+                line = await reader.read(prompt)
+                if line is None:
+                    if at_terminal:
+                        out.write("\n")  # after ^D, so the shell's prompt starts a line
+                    break
+                if not interactive and line.strip():
+                    # Piped input is not echoed by a terminal; show it so the transcript reads
+                    # well.
+                    platform.write(f"{prompt}{line.strip()}")
+                if not await session.handle_line(line):
+                    break
+        except asyncio.CancelledError:  # ^C
+            if at_terminal:
+                out.write("\n")  # so the shell's prompt starts a line
+            raise
+        finally:
+            platform.reader = None
+            reader.close()

@@ -11,18 +11,28 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
+from importlib import metadata
 from pathlib import Path
 
 from bot import maintenance
 from bot.config import ConfigError, Settings
 from bot.content import BankError, check_bank, default_bank_dir
 from bot.lint import lint
-from bot.logs import setup_logging
+from bot.logs import release_held_logs, setup_logging
 from bot.models import LETTERS, Difficulty, Question, Topic
+from bot.render import counted
 from bot.runtime import tune_gc
 from bot.store import StoreError
 
 log = logging.getLogger("dlquiz")
+
+
+def version() -> str:
+    """The installed package's version, from its metadata."""
+    try:
+        return metadata.version("dlquiz")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,6 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dlquiz", description="A daily deep-learning quiz for Discord and Slack.")
+    parser.add_argument("--version", action="version", version=f"dlquiz {version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     console = sub.add_parser("console", help="play the quiz in the terminal")
@@ -74,9 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             # Log lines would interleave with the game in the terminal: only problems by default.
             level = "WARNING"
-        setup_logging(level=level, fmt=settings.log_format, secrets=settings.secrets())
+        # A bot's start-up lines wait until it is serving: a start that fails on its
+        # configuration then shows its one-line error alone.
+        hold = args.command == "run"
+        setup_logging(level=level, fmt=settings.log_format, secrets=settings.secrets(), hold=hold)
         return _dispatch(args, settings)
     except (ConfigError, StoreError, BankError) as exc:
+        release_held_logs(discard=True)
         print(f"dlquiz: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -85,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`dlquiz content check | head`); flushing again would raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    finally:
+        release_held_logs()
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -127,11 +144,14 @@ def content_check(paths: list[Path], *, strict: bool = False) -> int:
         print(problem)
     failing = len(checked.problems) + (len(warnings) if strict else 0)
     if failing:
-        print(f"{failing} problem(s) found", file=sys.stderr)
+        print(f"{counted(failing, 'problem')} found", file=sys.stderr)
         return 1
     questions = checked.questions
-    noted = f"; {len(warnings)} warning(s), --strict makes them errors" if warnings else ""
-    print(f"ok: {len(questions)} questions in {len(checked.topics)} topics{noted}")
+    noted = f"; {counted(len(warnings), 'warning')}, --strict makes them errors" if warnings else ""
+    print(
+        f"ok: {counted(len(questions), 'question')} in {counted(len(checked.topics), 'topic')}"
+        f"{noted}"
+    )
     print(summary(questions, checked.topics))
     return 0
 

@@ -134,7 +134,9 @@ def default_bank_dir() -> Path:
 def bank_files(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
-        files.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
+        # `.yml` is as common a YAML suffix as `.yaml`: a folder's files of either are read.
+        found = [*path.glob("*.yaml"), *path.glob("*.yml")] if path.is_dir() else [path]
+        files.extend(sorted(found))
     return files
 
 
@@ -158,9 +160,8 @@ def check_bank(paths: list[Path]) -> Checked:
     files = bank_files(p for p in paths if p.exists())
     if not files and not problems:
         where = ", ".join(str(p) for p in paths)
-        problems.append(
-            Problem(paths[0] if paths else Path("."), 0, f"no question files (*.yaml) in {where}")
-        )
+        reason = f"no question files (*.yaml, *.yml) in {where}"
+        problems.append(Problem(paths[0] if paths else Path("."), 0, reason))
     checked = check_files(files)
     checked.problems[:0] = problems
     return checked

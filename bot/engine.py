@@ -222,7 +222,17 @@ class QuizEngine:
 
     async def _next_post_time(self, channel: ChannelRef, now: datetime) -> datetime | None:
         daily = await self.daily_time(channel)
-        return next_post_time(daily, after=now) if daily else None
+        return await self._next_daily_post(channel, daily, after=now) if daily else None
+
+    async def _next_daily_post(
+        self, channel: ChannelRef, daily: DailyTime, *, after: datetime
+    ) -> datetime:
+        """When the next daily question will really come: a local day that already had its
+        question gets no other, so a time moved later that day means the next day's."""
+        due = next_post_time(daily, after=after)
+        while await self.store.daily_round_exists(channel, due.astimezone(daily.zone).date()):
+            due = next_post_time(daily, after=due)
+        return due
 
     async def daily_time(self, channel: ChannelRef) -> DailyTime | None:
         row = await self.store.schedule(channel)
@@ -251,7 +261,8 @@ class QuizEngine:
                 return await self._show_stats(member, user)
             case cmd.ShowTopics():
                 mastered = await self.store.mastery(server=member.server, user_id=member.user_id)
-                return TopicsCard(topics=self.bank.topics, mastered=mastered)
+                topics = tuple(sorted(self.bank.topics, key=lambda t: t.title.casefold()))
+                return TopicsCard(topics=topics, mastered=mastered)
             case cmd.Practice(topic=topic):
                 return await self.practice(member, topic)
             case cmd.ShowSchedule():
@@ -439,7 +450,7 @@ class QuizEngine:
         return ScheduleCard(
             time=row.time,
             zone=row.zone,
-            next_post_at=next_post_time(daily, after=self.clock.now()),
+            next_post_at=await self._next_daily_post(channel, daily, after=self.clock.now()),
             last_error=row.last_error,
             last_error_at=row.last_error_at,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -76,10 +77,33 @@ def context(server: str, channel: str | None = None) -> dict[str, str]:
     return fields
 
 
-def setup_logging(*, level: str, fmt: str, secrets: Iterable[str] = ()) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+class StartupHold(logging.handlers.MemoryHandler):
+    """Keeps log records back while a bot starts, so a start that fails on its configuration
+    shows the one-line error alone, not the chat library's INFO lines before it."""
+
+    def __init__(self, target: logging.Handler) -> None:
+        super().__init__(capacity=10_000, flushLevel=logging.CRITICAL + 1, target=target)
+
+
+def setup_logging(*, level: str, fmt: str, secrets: Iterable[str] = (), hold: bool = False) -> None:
+    """Log to standard error; with `hold`, keep records back until `release_held_logs()`."""
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(SecretFilter(secrets))
+    if hold:
+        handler = StartupHold(handler)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+def release_held_logs(*, discard: bool = False) -> None:
+    """The bot is up (or stopping): write what was held back at start-up, and log as usual
+    from now on. With `discard`, drop it instead: the start failed with a one-line error."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, StartupHold) and handler.target is not None:
+            if discard:
+                handler.buffer.clear()
+            handler.flush()
+            root.handlers[root.handlers.index(handler)] = handler.target

@@ -4,6 +4,7 @@ the chat adapters reuse its pieces (percentages, tallies, labels) inside their o
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 
 from bot.models import (
@@ -32,6 +33,28 @@ ZERO_WIDTH_SPACE = "\u200b"
 
 def percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "-"
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: wide (East Asian, most emoji) characters take two;
+    combining marks, joiners, variation selectors and skin tones (which change the emoji
+    before them) none."""
+    width = 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf") or "\U0001f3fb" <= ch <= "\U0001f3ff":
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def pad(text: str, width: int) -> str:
+    """`text` left-aligned in `width` terminal columns."""
+    return text + " " * max(0, width - display_width(text))
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 topic`, `2 topics`: a number with its noun in the right number."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def utc_time(moment: datetime) -> str:
@@ -114,11 +137,11 @@ def leaderboard_text(card: LeaderboardCard) -> str:
     title = f"Leaderboard, {PERIOD_TITLES[card.period]}"
     if not card.rows:
         return f"{title}: nobody has points yet."
-    name_width = max(len(row.name) for row in card.rows)
+    name_width = max(display_width(row.name) for row in card.rows)
     lines = [title]
     for row in card.rows:
         lines.append(
-            f"{row.rank:>3}. {row.name:<{name_width}}  {row.points:>6} pts  {row.correct} right"
+            f"{row.rank:>3}. {pad(row.name, name_width)}  {row.points:>6} pts  {row.correct} right"
         )
     if card.caller is None:
         lines.append("You have no points in this period yet.")
@@ -197,7 +220,8 @@ def schedule_text(card: ScheduleCard) -> str:
 
 def topics_text(card: TopicsCard) -> str:
     width = max((len(t.title) for t in card.topics), default=0)
-    lines = [f"{len(card.topics)} topics, {sum(t.count for t in card.topics)} questions"]
+    total = sum(t.count for t in card.topics)
+    lines = [f"{counted(len(card.topics), 'topic')}, {counted(total, 'question')}"]
     for topic in card.topics:
         mastered = card.mastered.get(topic.slug)
         extra = f"  ({mastered} mastered)" if mastered is not None else ""

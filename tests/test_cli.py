@@ -126,3 +126,44 @@ def test_piped_practice_session(tmp_path: Path) -> None:
     assert "Next: /dlquiz practice cnn" in out
     assert "Unknown topic 'nonsense'" in out
     assert "topics, " in out
+
+
+def test_content_check_counts_in_the_singular(tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "one.yaml").write_text(
+        "topic: one\ntitle: One\nquestions:\n"
+        "  - id: one-1\n    difficulty: easy\n    source: ['book: A. Author 2020, A Book, ch. 1']\n"
+        "    prompt: Which?\n    choices: [a, b, c]\n    answer: A\n    explanation: Because.\n"
+    )
+    result = dlquiz("content", "check", str(bank))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("ok: 1 question in 1 topic\n")
+    one = (bank / "one.yaml").read_text()
+    (bank / "one.yaml").write_text(one.replace("difficulty: easy", "difficulty: extreme"))
+    result = dlquiz("content", "check", str(bank))
+    assert result.returncode == 1
+    assert result.stderr.strip() == "1 problem found"
+
+
+def test_version_from_the_package_metadata() -> None:
+    from importlib import metadata
+
+    result = dlquiz("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"dlquiz {metadata.version('dlquiz')}\n"
+
+
+def test_yml_question_files_are_read(tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    source = sorted((ROOT / "content").glob("*.yaml"))[0]
+    mine = bank / f"{source.stem}.yml"
+    mine.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    result = dlquiz("content", "check", str(bank))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("ok: ")
+    mine.unlink()
+    result = dlquiz("content", "check", str(bank))
+    assert result.returncode == 1
+    assert "no question files (*.yaml, *.yml)" in result.stdout

@@ -274,7 +274,7 @@ def test_loader_refuses_invalid_bank(tmp_path: Path) -> None:
 def test_content_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = write(tmp_path, "good", GOOD.format(topic="good", qid="g-one"))
     assert main(["content", "check", str(good)]) == 0
-    assert "1 questions in 1 topics" in capsys.readouterr().out
+    assert "1 question in 1 topic" in capsys.readouterr().out
     bad = write(tmp_path, "bad", GOOD.format(topic="bad", qid="b-one").replace("answer: A", ""))
     assert main(["content", "check", str(bad)]) == 1
     assert f"{bad}:4: missing field 'answer'" in capsys.readouterr().out

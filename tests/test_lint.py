@@ -229,7 +229,7 @@ def test_strict_makes_warnings_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["content", "check", str(path)]) == 0
     out = capsys.readouterr().out
     assert f"{path}:4: warning: absolutes: question 's-hedge'" in out
-    assert "ok: 1 questions in 1 topics; 1 warning(s), --strict makes them errors" in out
+    assert "ok: 1 question in 1 topic; 1 warning, --strict makes them errors" in out
     assert main(["content", "check", "--strict", str(path)]) == 1
     assert f"{path}:4: warning: absolutes" in capsys.readouterr().out
     path.write_text(HEDGED + "    lint_ok: [absolutes]  # a tendency\n", encoding="utf-8")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -41,6 +42,21 @@ def require_token(settings: Settings) -> str:
             " (your application, Bot page) into DISCORD_TOKEN"
         )
     return settings.discord_token
+
+
+# A bot token is three base64url parts joined by dots: the bot's id, a timestamp, a signature.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+def check_token_shape(token: str) -> None:
+    """Refuse a value that cannot be a bot token before it goes over the network."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        # The value is a secret, even when it is the wrong one: it is not shown.
+        raise ConfigError(
+            "DISCORD_TOKEN is not a bot token: a bot token is three parts of letters, digits,"
+            " '-' and '_' joined by dots; copy it from the Developer Portal (your application,"
+            " Bot page, Reset Token)"
+        )
 
 
 def build_bot(settings: Settings, *, reply_budget: float = DEFAULT_BUDGET) -> QuizClient:
@@ -167,6 +183,6 @@ def _closed_on_sigterm(client: QuizClient) -> Iterator[None]:
 
 def run_discord(settings: Settings) -> int:
     """Serve `/dlquiz` and the daily questions on Discord; the CLI's `run discord`."""
-    require_token(settings)
+    check_token_shape(require_token(settings))
     asyncio.run(serve(settings))
     return 0

@@ -25,7 +25,7 @@ from bot import commands as cmd
 from bot.config import Settings
 from bot.engine import QuizEngine
 from bot.inflight import InFlight
-from bot.logs import context
+from bot.logs import context, release_held_logs
 from bot.models import Invocation, Reply
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,7 @@ class QuizClient(discord.AutoShardedClient):
         return synced
 
     async def on_ready(self) -> None:
+        release_held_logs()  # started: what start-up logged can be shown now
         log.info("connected to Discord as %s (%d shard(s))", self.user, self.shard_count or 1)
 
     # --- interactions -------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from bot.models import (
     TopicsCard,
 )
 from bot.practice import TOP_BOX
-from bot.render import PERIOD_TITLES, fenced_code, percent, reveal_summary, tally_lines
+from bot.render import PERIOD_TITLES, counted, fenced_code, percent, reveal_summary, tally_lines
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -293,7 +293,8 @@ def _schedule_embed(card: ScheduleCard) -> discord.Embed:
 def _topics_embed(card: TopicsCard) -> discord.Embed:
     total = sum(t.count for t in card.topics)
     embed = discord.Embed(
-        title=f"{len(card.topics)} topics, {total} questions", colour=QUESTION_COLOUR
+        title=f"{counted(len(card.topics), 'topic')}, {counted(total, 'question')}",
+        colour=QUESTION_COLOUR,
     )
     lines = []
     for topic in card.topics:

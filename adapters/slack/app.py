@@ -41,6 +41,7 @@ from bot.config import ConfigError, Settings
 from bot.content import Bank
 from bot.engine import QuizEngine
 from bot.inflight import InFlight
+from bot.logs import release_held_logs
 from bot.ports import Clock
 from bot.runtime import running
 
@@ -75,6 +76,12 @@ def check_settings(settings: Settings, *, port: int) -> Mode:
             f"SLACK_BOT_TOKEN holds a {token[:4]}- token: it needs the bot token (xoxb-…);"
             " an app-level token (xapp-…) goes in SLACK_APP_TOKEN"
         )
+    if not token.startswith("xoxb-"):
+        # Checked before any network call; the value itself is a secret, so it is not shown.
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not a bot token: a bot token starts with xoxb-"
+            " (the app's Bot User OAuth Token, on its OAuth & Permissions page)"
+        )
     api = urlparse(settings.slack_api_url)
     if api.scheme not in ("http", "https") or not api.netloc:
         raise ConfigError(
@@ -84,8 +91,8 @@ def check_settings(settings: Settings, *, port: int) -> Mode:
     if app_token:
         if not app_token.startswith("xapp-"):
             raise ConfigError(
-                "SLACK_APP_TOKEN must be an app-level token (xapp-…) with connections:write;"
-                " unset it to use HTTP mode"
+                "SLACK_APP_TOKEN must be an app-level token (starting with xapp-) with"
+                " connections:write; unset it to use HTTP mode"
             )
         return Mode.SOCKET
     if not settings.slack_signing_secret:
@@ -271,10 +278,12 @@ async def slack_bot(
         if mode is Mode.SOCKET:
             assert settings.slack_app_token is not None  # check_settings chose the mode
             async with _socket_mode(app, app_token=settings.slack_app_token):
+                release_held_logs()  # started: what start-up logged can be shown now
                 log.info("dlquiz is on Slack as %s, in %s", who, mode)
                 yield SlackBot(app, runtime.engine, platform, inflight, mode, url)
         else:
             async with _http_mode(app, host=host, port=port) as url:
+                release_held_logs()
                 log.info("dlquiz is on Slack as %s, in %s at %s", who, mode, url)
                 yield SlackBot(app, runtime.engine, platform, inflight, mode, url)
         # No new requests come in now; let the running ones finish before the store closes.

@@ -44,6 +44,7 @@ from bot.models import (
 from bot.practice import TOP_BOX
 from bot.render import (
     PERIOD_TITLES,
+    counted,
     fenced_code,
     percent,
     reveal_summary,
@@ -307,7 +308,7 @@ def schedule_message(card: ScheduleCard) -> Message:
 def topics_message(card: TopicsCard) -> Message:
     """The bank's topics with their question counts and the member's mastery."""
     total = sum(t.count for t in card.topics)
-    title = f"*{len(card.topics)} topics, {total} questions*"
+    title = f"*{counted(len(card.topics), 'topic')}, {counted(total, 'question')}*"
     lines = []
     for topic in card.topics:
         mastered = card.mastered.get(topic.slug)

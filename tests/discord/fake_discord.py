@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-TOKEN = "fake-bot-token.for-tests-only"
+TOKEN = "fake-bot-token.for-tests.only"  # shaped as a bot token: three dotted parts
 APP_ID = "1302745164120801311"
 API_PREFIX = "/api/v10"
 WAIT_LIMIT = 5.0  # a guard against a broken handler, never a way to wait for something
