@@ -35,7 +35,7 @@ HINTS = {
     "missing_scope": "the app lacks a scope: reinstall it from adapters/slack/manifest.yml",
     "invalid_auth": "SLACK_BOT_TOKEN is not valid",
     "token_revoked": "the app was uninstalled or its token revoked",
-    "ratelimited": "Slack is rate-limiting the app; it will try again with the next post",
+    "ratelimited": "Slack is rate-limiting the app; it will try again shortly",
 }
 
 
