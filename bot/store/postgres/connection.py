@@ -55,6 +55,8 @@ def describe(exc: BaseException, url: str) -> str:
         reason = f"cannot reach {where}: unknown host"
     elif isinstance(exc, TimeoutError):
         reason = f"cannot reach {where}: no answer within {CONNECT_TIMEOUT_S:g} s"
+    elif isinstance(exc, ConnectionRefusedError):
+        reason = f"cannot reach {where}: connection refused (is PostgreSQL running there?)"
     elif isinstance(exc, OSError):
         reason = f"cannot reach {where}: {exc.strerror or exc}"
     else:
