@@ -36,7 +36,9 @@ def is_postgres_url(location: str | Path) -> bool:
 async def open_store(location: str | Path) -> Store:
     """Open (creating and migrating as needed) the database `location` names."""
     if is_postgres_url(location):
-        raise StoreError("PostgreSQL URLs are not supported yet; give a SQLite file path")
+        from bot.store.postgres import PostgresStore
+
+        return await PostgresStore.open(str(location))
     from bot.store.sqlite import SqliteStore
 
     return await SqliteStore.open(location)

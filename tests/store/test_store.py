@@ -1,4 +1,7 @@
-"""The SQLite file: migrations, reopening, refusing what it cannot use."""
+"""Opening a database: migrations, reopening, refusing what it cannot use.
+
+Reopening and closing run on every backend; the rest is about the SQLite file (PostgreSQL's own
+are in test_postgres.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import pytest
 
 from bot.store import StoreError, open_store
 from bot.store.sqlite.migrations import MIGRATIONS
+from tests.conftest import Backend
 
 
 async def test_new_file_is_migrated_to_the_latest_schema(tmp_path: Path) -> None:
@@ -22,8 +26,8 @@ async def test_new_file_is_migrated_to_the_latest_schema(tmp_path: Path) -> None
     assert {"rounds", "answers", "members", "scores", "score_counts", "schedules"} <= tables
 
 
-async def test_reopen_keeps_data(tmp_path: Path) -> None:
-    path = tmp_path / "quiz.db"
+async def test_reopen_keeps_data(backend: Backend) -> None:
+    path = await backend.new_location()
     async with await open_store(path) as store:
         from datetime import UTC, datetime
 
@@ -64,12 +68,12 @@ async def test_missing_folder_and_folder_path(tmp_path: Path) -> None:
         await open_store(tmp_path)
 
 
-async def test_close_finishes_queued_writes(tmp_path: Path) -> None:
+async def test_close_finishes_queued_writes(backend: Backend) -> None:
     from datetime import UTC, datetime
 
     from bot.models import ChannelRef
 
-    path = tmp_path / "quiz.db"
+    path = await backend.new_location()
     store = await open_store(path)
     pending = [
         store.set_schedule(ChannelRef("s", f"c{i}"), time="09:00", zone="UTC", at=datetime.now(UTC))
@@ -81,8 +85,7 @@ async def test_close_finishes_queued_writes(tmp_path: Path) -> None:
     await asyncio.sleep(0)
     await store.close()
     await asyncio.gather(*tasks)
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(*) FROM schedules").fetchone()[0] == 50
+    assert await backend.query(path, "SELECT count(*) FROM schedules") == [(50,)]
 
 
 async def test_a_failing_write_is_rolled_back_alone(tmp_path: Path) -> None:

@@ -1,0 +1,153 @@
+"""Numbered schema migrations for PostgreSQL; the `schema_migrations` table lists those run.
+
+A migration is appended, never edited once released: a database in the field may have run it.
+Migration 1 is the SQLite schema as its migration 3 leaves it, in PostgreSQL's own types: the two
+backends keep the same tables, columns and unique keys, so one conformance suite checks both.
+Keys that are compared or sorted (servers, channels, members, periods) use the "C" collation: the
+same byte order as SQLite whatever the database's locale, so a platform's servers are one range.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.store.api import StoreError
+from bot.store.postgres.rows import Conn
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE rounds (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        server TEXT COLLATE "C" NOT NULL,
+        channel TEXT COLLATE "C" NOT NULL,
+        question_id TEXT COLLATE "C" NOT NULL,
+        topic TEXT COLLATE "C" NOT NULL,
+        difficulty TEXT NOT NULL,
+        choice_count INTEGER NOT NULL,
+        answer INTEGER NOT NULL,
+        base_points INTEGER NOT NULL,
+        cycle INTEGER NOT NULL,
+        prev_round_id BIGINT REFERENCES rounds (id),
+        day TEXT COLLATE "C",
+        posted_at TIMESTAMPTZ NOT NULL,
+        reveal_at TIMESTAMPTZ,
+        closed_at TIMESTAMPTZ,
+        message_ref TEXT,
+        reveal_posted BOOLEAN NOT NULL DEFAULT false,
+        UNIQUE (server, channel, day)
+    );
+    CREATE UNIQUE INDEX rounds_one_open ON rounds (server, channel) WHERE closed_at IS NULL;
+    CREATE INDEX rounds_by_channel ON rounds (server, channel, id);
+    CREATE INDEX rounds_undelivered ON rounds (id) WHERE message_ref IS NULL OR NOT reveal_posted;
+
+    -- `correct` is 0 or 1, as in SQLite: totals sum it.
+    CREATE TABLE answers (
+        round_id BIGINT NOT NULL REFERENCES rounds (id),
+        user_id TEXT COLLATE "C" NOT NULL,
+        choice INTEGER NOT NULL,
+        correct INTEGER NOT NULL,
+        points INTEGER NOT NULL,
+        answered_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (round_id, user_id)
+    );
+
+    CREATE TABLE members (
+        server TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        name TEXT NOT NULL,
+        current_streak INTEGER NOT NULL DEFAULT 0,
+        longest_streak INTEGER NOT NULL DEFAULT 0,
+        streak_round_id BIGINT,
+        PRIMARY KEY (server, user_id)
+    );
+    CREATE INDEX members_by_name ON members (server, lower(name));
+
+    -- Maintained totals per period ('all', 'w2026-47', 'm2026-11'), so a leaderboard never sums
+    -- answers at query time. A week or month row counts only answers that scored.
+    CREATE TABLE scores (
+        server TEXT COLLATE "C" NOT NULL,
+        period TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        points INTEGER NOT NULL,
+        answered INTEGER NOT NULL,
+        correct INTEGER NOT NULL,
+        PRIMARY KEY (server, period, user_id)
+    );
+    CREATE INDEX scores_by_rank ON scores (server, period, points DESC, user_id);
+
+    -- How many members hold each point total: a rank is one plus the members above, summed over
+    -- a few hundred totals instead of counted over a million members.
+    CREATE TABLE score_counts (
+        server TEXT COLLATE "C" NOT NULL,
+        period TEXT COLLATE "C" NOT NULL,
+        points INTEGER NOT NULL,
+        members INTEGER NOT NULL,
+        PRIMARY KEY (server, period, points)
+    );
+
+    CREATE TABLE schedules (
+        server TEXT COLLATE "C" NOT NULL,
+        channel TEXT COLLATE "C" NOT NULL,
+        time TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        last_error TEXT,
+        last_error_at TIMESTAMPTZ,
+        PRIMARY KEY (server, channel)
+    );
+
+    CREATE TABLE practice (
+        server TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        question_id TEXT COLLATE "C" NOT NULL,
+        topic TEXT COLLATE "C" NOT NULL,
+        box INTEGER NOT NULL,
+        due_at TIMESTAMPTZ NOT NULL,
+        seen INTEGER NOT NULL DEFAULT 0,
+        correct INTEGER NOT NULL DEFAULT 0,
+        last_at TIMESTAMPTZ,
+        asked BOOLEAN NOT NULL DEFAULT false,
+        asked_filter TEXT,
+        PRIMARY KEY (server, user_id, question_id)
+    );
+    CREATE INDEX practice_by_due ON practice (server, user_id, due_at);
+    """,
+)
+
+# Every process that opens the database takes this lock before it looks at the schema, so
+# replicas starting together migrate once; the others wait, then find nothing left to do.
+MIGRATION_LOCK = "hashtextextended('dlquiz:migrations', 0)"
+
+
+async def migrate(conn: Conn, where: str) -> None:
+    """Bring the schema up to date in one transaction, or refuse a newer one untouched."""
+    async with conn.transaction():
+        await conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+        version = await schema_version(conn)
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"database {where} has schema version {version}, newer than this dlquiz knows"
+                f" ({len(MIGRATIONS)}); upgrade dlquiz or use another database"
+            )
+        if version == len(MIGRATIONS):
+            return
+        if version == 0:
+            await conn.execute(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+        for number in range(version + 1, len(MIGRATIONS) + 1):
+            await conn.execute(MIGRATIONS[number - 1])
+            await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", number)
+            log.info("database %s migrated to schema version %d", where, number)
+
+
+async def schema_version(conn: Conn) -> int:
+    """The highest migration run, 0 for a database dlquiz has never used (read only)."""
+    exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    if not exists:
+        return 0
+    version = await conn.fetchval("SELECT max(version) FROM schema_migrations")
+    return int(version or 0)

@@ -1,0 +1,62 @@
+"""Columns and row conversions shared by the PostgreSQL backend's modules."""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from bot.store.api import RoundRow, ScheduleRow
+
+# A connection of its own (the writer's) or one lent by the pool: the queries take either.
+Conn: TypeAlias = asyncpg.Connection | PoolConnectionProxy
+
+SCHEDULE_COLUMNS = "server, channel, time, zone, last_error, last_error_at, updated_at"
+ROUND_COLUMNS = (
+    "id, server, channel, question_id, choice_count, answer, day, posted_at, reveal_at, "
+    "closed_at, message_ref, reveal_posted"
+)
+
+
+def round_row(row: asyncpg.Record) -> RoundRow:
+    return RoundRow(
+        id=row[0],
+        server=row[1],
+        channel=row[2],
+        question_id=row[3],
+        choice_count=row[4],
+        answer=row[5],
+        day=row[6],
+        posted_at=row[7],
+        reveal_at=row[8],
+        closed_at=row[9],
+        message_ref=row[10],
+        reveal_posted=row[11],
+    )
+
+
+def schedule_row(row: asyncpg.Record) -> ScheduleRow:
+    return ScheduleRow(
+        server=row[0],
+        channel=row[1],
+        time=row[2],
+        zone=row[3],
+        last_error=row[4],
+        last_error_at=row[5],
+        updated_at=row[6],
+    )
+
+
+def clean(text: str) -> str:
+    """PostgreSQL text cannot hold NUL; a name or an error message with one is still kept."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def channel_lock(server: str, channel: str) -> tuple[str, tuple[str, str]]:
+    """The statement (and its parameters) that serialises read-then-write work on a channel
+    across processes until the transaction ends."""
+    return (
+        "SELECT pg_advisory_xact_lock(hashtextextended('channel:' || $1 || ':' || $2, 0))",
+        (server, channel),
+    )

@@ -1,0 +1,180 @@
+"""Closing a round on PostgreSQL: scoring it set-based, and feeding spaced repetition.
+
+The rules are sqlite/scoring.py's: points and streaks are settled once, at the reveal, in the
+transaction that closes the round. Each statement below is a separate statement on purpose: under
+READ COMMITTED each one sees what committed before it started, so answers whose batch the close
+waited for (see answers.py) are scored.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.models import ChannelRef, Period
+from bot.practice import TOP_BOX, due_after, next_box
+from bot.scoring import STREAK_BONUS_CAP
+from bot.store.api import RoundRow, period_key
+from bot.store.postgres.rows import ROUND_COLUMNS, Conn, round_row
+
+
+async def close_open_round(
+    conn: Conn,
+    channel: ChannelRef,
+    at: datetime,
+    *,
+    unless_day: date | None = None,
+) -> RoundRow | None:
+    """Close the channel's open round and return it; with `unless_day`, close nothing when that
+    local day already has its round. The caller holds the channel's lock, in its transaction."""
+    guard = ""
+    params: tuple[object, ...] = (at, channel.server, channel.channel)
+    if unless_day is not None:
+        guard = (
+            " AND NOT EXISTS (SELECT 1 FROM rounds WHERE server = $2 AND channel = $3 AND day = $4)"
+        )
+        params += (unless_day.isoformat(),)
+    # A question that never reached the channel has nothing to reveal there. The update waits
+    # for any answer batch that holds the round FOR SHARE.
+    row = await conn.fetchrow(
+        "UPDATE rounds SET closed_at = $1, reveal_posted = (message_ref IS NULL)"
+        f" WHERE server = $2 AND channel = $3 AND closed_at IS NULL{guard}"
+        f" RETURNING {ROUND_COLUMNS}",
+        *params,
+    )
+    if row is None:
+        return None
+    closed = round_row(row)
+    # A new statement, so answers committed while the update waited are seen.
+    if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM answers WHERE round_id = $1)", closed.id):
+        await score_round(conn, closed)
+        await feed_practice(conn, closed.id, at)
+    return closed
+
+
+async def feed_practice(conn: Conn, round_id: int, at: datetime) -> None:
+    """A revealed daily answer counts for spaced repetition as a practice answer would."""
+    boxes, corrects, new_boxes, dues = [], [], [], []
+    for box in range(TOP_BOX + 1):
+        for correct in (0, 1):
+            new_box = next_box(box, correct=bool(correct))
+            boxes.append(box)
+            corrects.append(correct)
+            new_boxes.append(new_box)
+            dues.append(due_after(new_box, at))
+    await conn.execute(
+        "WITH rule AS (SELECT * FROM unnest($1::int[], $2::int[], $3::int[], $4::timestamptz[])"
+        " AS n(box, correct, new_box, due_at))"
+        " INSERT INTO practice (server, user_id, question_id, topic, box, due_at, seen, correct,"
+        " last_at)"
+        " SELECT r.server, a.user_id, r.question_id, r.topic, n.new_box, n.due_at, 1, a.correct,"
+        " $5"
+        " FROM answers a JOIN rounds r ON r.id = a.round_id"
+        " LEFT JOIN practice p ON p.server = r.server AND p.user_id = a.user_id"
+        " AND p.question_id = r.question_id"
+        " JOIN rule n ON n.box = coalesce(p.box, 0) AND n.correct = a.correct"
+        " WHERE a.round_id = $6"
+        " ORDER BY a.user_id"
+        " ON CONFLICT (server, user_id, question_id) DO UPDATE SET box = excluded.box,"
+        " due_at = excluded.due_at, seen = practice.seen + 1,"
+        " correct = practice.correct + excluded.correct, last_at = excluded.last_at",
+        boxes,
+        corrects,
+        new_boxes,
+        dues,
+        at,
+        round_id,
+    )
+
+
+# --- scoring a round as it closes, set-based ---------------------------------------------------
+#
+# A member's streak goes on when their last right answer was the channel's previous round. A
+# round's points count in the UTC week and month it was posted in. The statements run in this
+# order: points read the streaks as they were before the round, and the totals read points.
+
+# Scorings of one server's rounds (in any channel, any process) take turns: they share the
+# server's totals and histogram.
+_LOCK_SERVER = "SELECT pg_advisory_xact_lock(hashtextextended('score:' || $1, 0))"
+
+# The members of the round, locked in key order as answer batches lock them: never a deadlock.
+_LOCK_MEMBERS = """
+SELECT 1 FROM members m JOIN answers a ON a.user_id = m.user_id
+WHERE a.round_id = $1 AND m.server = $2
+ORDER BY m.user_id FOR UPDATE OF m
+"""
+
+_SET_POINTS = f"""
+UPDATE answers SET points = r.base_points + coalesce((
+    SELECT least(m.current_streak, {STREAK_BONUS_CAP}) FROM members m
+    WHERE m.server = r.server AND m.user_id = answers.user_id
+      AND m.streak_round_id = r.prev_round_id), 0)
+FROM rounds r
+WHERE r.id = $1 AND answers.round_id = $1 AND answers.correct = 1
+"""
+
+_SET_STREAKS = """
+UPDATE members SET
+    current_streak = s.streak,
+    longest_streak = greatest(members.longest_streak, s.streak),
+    streak_round_id = CASE WHEN s.correct = 1 THEN $1::bigint END
+FROM (
+    SELECT a.user_id, a.correct,
+        CASE WHEN a.correct = 0 THEN 0
+             WHEN m.streak_round_id = r.prev_round_id THEN m.current_streak + 1
+             ELSE 1 END AS streak
+    FROM answers a JOIN rounds r ON r.id = a.round_id
+    JOIN members m ON m.server = r.server AND m.user_id = a.user_id
+    WHERE a.round_id = $1) s
+WHERE members.server = $2 AND members.user_id = s.user_id
+"""
+
+_SCORED = "(SELECT user_id, correct, points FROM answers WHERE round_id = $1) AS s"
+# Every answer counts all time; one that scored counts in the week and the month too.
+_PERIODS = "(VALUES ('all'), ($3::text), ($4::text)) AS k (period)"
+
+_LEAVE_BUCKETS = f"""
+UPDATE score_counts SET members = score_counts.members - d.n FROM (
+    SELECT t.period, t.points, count(*) AS n
+    FROM {_SCORED} CROSS JOIN {_PERIODS} JOIN scores t
+      ON t.server = $2 AND t.period = k.period AND t.user_id = s.user_id
+    WHERE s.points > 0 AND t.points > 0
+    GROUP BY t.period, t.points) d
+WHERE score_counts.server = $2 AND score_counts.period = d.period
+  AND score_counts.points = d.points
+"""
+
+_UPSERT_SCORES = f"""
+INSERT INTO scores (server, period, user_id, points, answered, correct)
+SELECT $2, k.period, s.user_id, s.points, 1, s.correct
+FROM {_SCORED} CROSS JOIN {_PERIODS}
+WHERE k.period = 'all' OR s.points > 0
+ORDER BY k.period, s.user_id
+ON CONFLICT (server, period, user_id) DO UPDATE SET
+    points = scores.points + excluded.points,
+    answered = scores.answered + 1,
+    correct = scores.correct + excluded.correct
+"""
+
+_ENTER_BUCKETS = f"""
+INSERT INTO score_counts (server, period, points, members)
+SELECT $2, t.period, t.points, count(*)
+FROM {_SCORED} CROSS JOIN {_PERIODS} JOIN scores t
+  ON t.server = $2 AND t.period = k.period AND t.user_id = s.user_id
+WHERE s.points > 0
+GROUP BY t.period, t.points
+ON CONFLICT (server, period, points) DO UPDATE SET
+    members = score_counts.members + excluded.members
+"""
+
+
+async def score_round(conn: Conn, closed: RoundRow) -> None:
+    """Settle the points and streaks of a round that has just closed (in the caller's
+    transaction)."""
+    await conn.execute(_LOCK_SERVER, closed.server)
+    await conn.execute(_LOCK_MEMBERS, closed.id, closed.server)
+    await conn.execute(_SET_POINTS, closed.id)
+    await conn.execute(_SET_STREAKS, closed.id, closed.server)
+    week = period_key(Period.WEEK, closed.posted_at)
+    month = period_key(Period.MONTH, closed.posted_at)
+    for statement in (_LEAVE_BUCKETS, _UPSERT_SCORES, _ENTER_BUCKETS):
+        await conn.execute(statement, closed.id, closed.server, week, month)

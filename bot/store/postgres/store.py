@@ -1,0 +1,520 @@
+"""The PostgreSQL backend: several processes on one database, the database deciding every rule.
+
+Answers go through one writer connection per process that group-commits them (writer.py). Reads
+and the other writes use a small pool; each write is one transaction, and the read-then-write
+ones (opening and closing rounds, marking practice) lock what they read first: a channel's
+advisory lock, a row `FOR UPDATE`. Unique keys are written with `ON CONFLICT`, never by catching a
+violation (which would abort the whole transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+
+import asyncpg
+
+from bot.models import ChannelRef
+from bot.practice import MASTERED_BOX, due_after, next_box
+from bot.store.api import (
+    AnswerOutcome,
+    AnswerRequest,
+    MemberRow,
+    NewRound,
+    PracticeMark,
+    PracticeRow,
+    RoundRow,
+    ScheduleRow,
+    ScoreRow,
+    StartedRound,
+    StoreError,
+)
+from bot.store.postgres.connection import connect, create_pool, guarded, redact
+from bot.store.postgres.migrations import migrate
+from bot.store.postgres.rows import (
+    ROUND_COLUMNS,
+    SCHEDULE_COLUMNS,
+    Conn,
+    channel_lock,
+    clean,
+    round_row,
+    schedule_row,
+)
+from bot.store.postgres.scoring import close_open_round
+from bot.store.postgres.writer import Writer
+
+POOL_SIZE = 10
+
+
+class _DayTaken(Exception):
+    """Rolls back a start_round that found its day taken after all."""
+
+
+class PostgresStore:
+    def __init__(self, url: str, writer: asyncpg.Connection, pool: asyncpg.Pool) -> None:
+        self._url = url
+        self._writer = Writer(writer, lambda: connect(url))
+        self._pool = pool
+        self._closed = False
+        self._busy = 0
+        self._idle = asyncio.Event()
+
+    @property
+    def location(self) -> str:
+        """The URL without its password."""
+        return redact(self._url)
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresStore:
+        """Connect to the database at `url`, migrating it as needed (once, whatever the number
+        of processes starting together)."""
+        writer = await connect(url)
+        try:
+            await guarded(url, migrate(writer, redact(url)))
+            pool = await create_pool(url, size=POOL_SIZE)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(url, writer, pool)
+
+    async def close(self) -> None:
+        """Finish every queued or running write, then release the connections."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._writer.close()
+            while self._busy:
+                self._idle.clear()
+                await self._idle.wait()
+        finally:
+            await self._pool.close()
+
+    async def __aenter__(self) -> PostgresStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Conn]:
+        if self._closed:
+            raise StoreError("the database is closed")
+        self._busy += 1
+        try:
+            async with self._pool.acquire() as conn:
+                yield conn
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Conn]:
+        async with self._connection() as conn, conn.transaction():
+            yield conn
+
+    async def _fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
+        async with self._connection() as conn:
+            return await conn.fetch(sql, *args)
+
+    async def _fetchrow(self, sql: str, *args: object) -> asyncpg.Record | None:
+        async with self._connection() as conn:
+            return await conn.fetchrow(sql, *args)
+
+    async def _execute(self, sql: str, *args: object) -> str:
+        async with self._connection() as conn:
+            return await conn.execute(sql, *args)
+
+    # --- answers ------------------------------------------------------------------------------
+
+    async def submit_answer(self, request: AnswerRequest) -> AnswerOutcome:
+        return await self._writer.submit_answer(request)
+
+    # --- rounds -------------------------------------------------------------------------------
+
+    async def start_round(
+        self,
+        *,
+        channel: ChannelRef,
+        new: NewRound,
+        cycle: int,
+        day: date | None,
+        posted_at: datetime,
+        reveal_at: datetime | None,
+    ) -> StartedRound | None:
+        """Close the channel's open round and open a new one, atomically.
+
+        Returns None, changing nothing, when `day` already has its daily round in this channel.
+        """
+        try:
+            async with self._transaction() as conn:
+                await conn.execute(*_channel_lock(channel))
+                if day is not None and await _has_day(conn, channel, day):
+                    return None
+                closed = await close_open_round(conn, channel, posted_at)
+                row = await conn.fetchrow(
+                    "INSERT INTO rounds (server, channel, question_id, topic, difficulty,"
+                    " choice_count, answer, base_points, cycle, prev_round_id, day, posted_at,"
+                    " reveal_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+                    " (SELECT max(id) FROM rounds WHERE server = $1 AND channel = $2),"
+                    " $10, $11, $12) ON CONFLICT DO NOTHING"
+                    f" RETURNING {ROUND_COLUMNS}",
+                    channel.server,
+                    channel.channel,
+                    new.question_id,
+                    new.topic,
+                    new.difficulty,
+                    new.choice_count,
+                    new.answer,
+                    new.base_points,
+                    cycle,
+                    day.isoformat() if day else None,
+                    posted_at,
+                    reveal_at,
+                )
+                if row is None:
+                    # Only a writer that skipped the channel lock could get here: undo the close.
+                    raise _DayTaken
+                return StartedRound(round=round_row(row), closed=closed)
+        except _DayTaken:
+            return None
+
+    async def close_round(self, channel: ChannelRef, at: datetime) -> RoundRow | None:
+        """Close the channel's open round; it, or None when none was open."""
+        async with self._transaction() as conn:
+            await conn.execute(*_channel_lock(channel))
+            return await close_open_round(conn, channel, at)
+
+    async def mark_delivered(self, round_id: int, message_ref: str) -> None:
+        """Record the question's message, and clear the channel's last posting error: one
+        statement, as a daily fan-out records thousands."""
+        await self._execute(
+            "WITH delivered AS (UPDATE rounds SET message_ref = $1 WHERE id = $2"
+            " RETURNING server, channel)"
+            " UPDATE schedules s SET last_error = NULL, last_error_at = NULL FROM delivered d"
+            " WHERE s.server = d.server AND s.channel = d.channel AND s.last_error IS NOT NULL",
+            message_ref,
+            round_id,
+        )
+
+    async def mark_reveal_posted(self, round_id: int) -> None:
+        await self._execute("UPDATE rounds SET reveal_posted = true WHERE id = $1", round_id)
+
+    async def round_by_id(self, round_id: int) -> RoundRow | None:
+        row = await self._fetchrow(f"SELECT {ROUND_COLUMNS} FROM rounds WHERE id = $1", round_id)
+        return round_row(row) if row else None
+
+    async def open_round(self, channel: ChannelRef) -> RoundRow | None:
+        row = await self._fetchrow(
+            f"SELECT {ROUND_COLUMNS} FROM rounds"
+            " WHERE server = $1 AND channel = $2 AND closed_at IS NULL",
+            channel.server,
+            channel.channel,
+        )
+        return round_row(row) if row else None
+
+    async def undelivered_rounds(
+        self, channel: ChannelRef | None = None, *, platform: str | None = None
+    ) -> list[RoundRow]:
+        """Rounds whose question or reveal was committed but not (yet) posted, oldest first:
+        of one channel, of one platform's servers, or all."""
+        where = "(message_ref IS NULL OR NOT reveal_posted)"
+        params: tuple[str, ...] = ()
+        if channel is not None:
+            where += " AND server = $1 AND channel = $2"
+            params = (channel.server, channel.channel)
+        elif platform is not None:
+            where += " AND starts_with(server, $1)"
+            params = (f"{platform}:",)
+        rows = await self._fetch(
+            f"SELECT {ROUND_COLUMNS} FROM rounds WHERE {where} ORDER BY id", *params
+        )
+        return [round_ for round_ in map(round_row, rows) if round_.undelivered]
+
+    async def posted_questions(self, channel: ChannelRef) -> tuple[int, set[str], str | None]:
+        """The channel's current cycle, the questions posted in it, and the last one posted."""
+        rows = await self._fetch(
+            "SELECT cycle, question_id FROM rounds WHERE server = $1 AND channel = $2"
+            " AND cycle = (SELECT max(cycle) FROM rounds WHERE server = $1 AND channel = $2)"
+            " ORDER BY id",
+            channel.server,
+            channel.channel,
+        )
+        posted = [r[1] for r in rows]
+        cycle = rows[0][0] if rows else 1
+        return cycle, set(posted), posted[-1] if posted else None
+
+    async def tally(self, round_id: int, choice_count: int) -> tuple[int, ...]:
+        rows = await self._fetch(
+            "SELECT choice, count(*) FROM answers WHERE round_id = $1 GROUP BY choice", round_id
+        )
+        counts = [0] * choice_count
+        for choice, count in rows:
+            counts[choice] = count
+        return tuple(counts)
+
+    async def choice_of(self, round_id: int, user_id: str) -> int | None:
+        row = await self._fetchrow(
+            "SELECT choice FROM answers WHERE round_id = $1 AND user_id = $2", round_id, user_id
+        )
+        return row[0] if row else None
+
+    async def daily_round_exists(self, channel: ChannelRef, day: date) -> bool:
+        async with self._connection() as conn:
+            return await _has_day(conn, channel, day)
+
+    # --- scores -------------------------------------------------------------------------------
+
+    async def leaderboard(
+        self, *, server: str, period: str, limit: int = 10
+    ) -> list[tuple[int, ScoreRow]]:
+        """The top `limit` members with points, ranked; members with equal points share a rank."""
+        rows = await self._fetch(
+            "SELECT s.user_id, coalesce(m.name, s.user_id), s.points, s.answered, s.correct"
+            " FROM scores s LEFT JOIN members m ON m.server = s.server AND m.user_id = s.user_id"
+            " WHERE s.server = $1 AND s.period = $2 AND s.points > 0"
+            " ORDER BY s.points DESC, s.user_id LIMIT $3",
+            server,
+            period,
+            limit,
+        )
+        ranked: list[tuple[int, ScoreRow]] = []
+        for position, row in enumerate(rows, start=1):
+            score = ScoreRow(*row)
+            same_as_above = ranked and ranked[-1][1].points == score.points
+            ranked.append((ranked[-1][0] if same_as_above else position, score))
+        return ranked
+
+    async def score_of(self, *, server: str, period: str, user_id: str) -> ScoreRow | None:
+        row = await self._fetchrow(
+            "SELECT s.user_id, coalesce(m.name, s.user_id), s.points, s.answered, s.correct"
+            " FROM scores s LEFT JOIN members m ON m.server = s.server AND m.user_id = s.user_id"
+            " WHERE s.server = $1 AND s.period = $2 AND s.user_id = $3",
+            server,
+            period,
+            user_id,
+        )
+        return ScoreRow(*row) if row else None
+
+    async def rank_of(self, *, server: str, period: str, points: int) -> tuple[int | None, int]:
+        """The rank a member with `points` holds, and how many members hold any points: from the
+        histogram, a few hundred rows whatever the number of members."""
+        row = await self._fetchrow(
+            "SELECT coalesce(sum(members) FILTER (WHERE points > $1), 0),"
+            " coalesce(sum(members), 0)"
+            " FROM score_counts WHERE server = $2 AND period = $3 AND points > 0",
+            points,
+            server,
+            period,
+        )
+        above, ranked = (int(row[0]), int(row[1])) if row else (0, 0)
+        return (above + 1 if points > 0 else None), ranked
+
+    async def member(self, *, server: str, user_id: str) -> MemberRow | None:
+        row = await self._fetchrow(
+            "SELECT m.user_id, m.name, m.current_streak, m.longest_streak, m.streak_round_id,"
+            " latest.id, latest.prev_round_id, latest.closed_at"
+            " FROM members m LEFT JOIN rounds r ON r.id = m.streak_round_id"
+            " LEFT JOIN LATERAL (SELECT id, prev_round_id, closed_at FROM rounds"
+            "   WHERE server = r.server AND channel = r.channel ORDER BY id DESC LIMIT 1) latest"
+            " ON true"
+            " WHERE m.server = $1 AND m.user_id = $2",
+            server,
+            user_id,
+        )
+        if not row:
+            return None
+        streak_round, latest, latest_prev, latest_closed = row[4], row[5], row[6], row[7]
+        # A streak survives until a later round closes without a right answer from them.
+        alive = streak_round is not None and (
+            latest == streak_round or (latest_closed is None and latest_prev == streak_round)
+        )
+        return MemberRow(
+            user_id=row[0],
+            name=row[1],
+            current_streak=row[2] if alive else 0,
+            longest_streak=row[3],
+        )
+
+    async def find_member(self, *, server: str, text: str) -> str | None:
+        """The user id of the member named `text` (an id, or a name in any case)."""
+        text = clean(text)
+        row = await self._fetchrow(
+            "SELECT user_id FROM members WHERE server = $1 AND user_id = $2", server, text
+        )
+        if row:
+            return str(row[0])
+        row = await self._fetchrow(
+            "SELECT user_id FROM members WHERE server = $1 AND lower(name) = lower($2)"
+            " ORDER BY user_id LIMIT 1",
+            server,
+            text,
+        )
+        return str(row[0]) if row else None
+
+    async def topic_accuracy(self, *, server: str, user_id: str) -> list[tuple[str, int, int]]:
+        rows = await self._fetch(
+            "SELECT r.topic, count(*), sum(a.correct) FROM rounds r"
+            " JOIN answers a ON a.round_id = r.id AND a.user_id = $1"
+            # An open round's answers would tell whether they are right before the reveal.
+            " WHERE r.server = $2 AND r.closed_at IS NOT NULL GROUP BY r.topic ORDER BY r.topic",
+            user_id,
+            server,
+        )
+        return [(row[0], int(row[1]), int(row[2])) for row in rows]
+
+    # --- schedules ----------------------------------------------------------------------------
+
+    async def set_schedule(
+        self, channel: ChannelRef, *, time: str, zone: str, at: datetime
+    ) -> None:
+        await self._execute(
+            "INSERT INTO schedules (server, channel, time, zone, updated_at)"
+            " VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT (server, channel) DO UPDATE SET time = excluded.time,"
+            " zone = excluded.zone, updated_at = excluded.updated_at,"
+            " last_error = NULL, last_error_at = NULL",
+            channel.server,
+            channel.channel,
+            time,
+            zone,
+            at,
+        )
+
+    async def delete_schedule(self, channel: ChannelRef) -> bool:
+        row = await self._fetchrow(
+            "DELETE FROM schedules WHERE server = $1 AND channel = $2 RETURNING 1",
+            channel.server,
+            channel.channel,
+        )
+        return row is not None
+
+    async def record_post_error(self, channel: ChannelRef, *, error: str, at: datetime) -> None:
+        """Keep why posting failed, for `/dlquiz schedule`; a later delivery clears it."""
+        await self._execute(
+            "UPDATE schedules SET last_error = $1, last_error_at = $2"
+            " WHERE server = $3 AND channel = $4",
+            clean(error),
+            at,
+            channel.server,
+            channel.channel,
+        )
+
+    async def schedule(self, channel: ChannelRef) -> ScheduleRow | None:
+        row = await self._fetchrow(
+            f"SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE server = $1 AND channel = $2",
+            channel.server,
+            channel.channel,
+        )
+        return schedule_row(row) if row else None
+
+    async def schedules(self, *, platform: str | None = None) -> list[ScheduleRow]:
+        """Every schedule, or those of one platform's servers."""
+        where, params = "", tuple[str, ...]()
+        if platform is not None:
+            where = "WHERE starts_with(server, $1)"
+            params = (f"{platform}:",)
+        rows = await self._fetch(
+            f"SELECT {SCHEDULE_COLUMNS} FROM schedules {where} ORDER BY server, channel", *params
+        )
+        return [schedule_row(row) for row in rows]
+
+    # --- practice -----------------------------------------------------------------------------
+
+    async def practice_rows(self, *, server: str, user_id: str) -> dict[str, PracticeRow]:
+        rows = await self._fetch(
+            "SELECT question_id, box, due_at FROM practice WHERE server = $1 AND user_id = $2",
+            server,
+            user_id,
+        )
+        return {r[0]: PracticeRow(r[0], r[1], r[2]) for r in rows}
+
+    async def open_question_ids(self, server: str) -> set[str]:
+        """Questions open as a daily question anywhere in the server."""
+        rows = await self._fetch(
+            "SELECT question_id FROM rounds WHERE server = $1 AND closed_at IS NULL", server
+        )
+        return {r[0] for r in rows}
+
+    async def ask_practice(
+        self,
+        *,
+        server: str,
+        user_id: str,
+        question_id: str,
+        topic: str,
+        filter: str | None,
+        at: datetime,
+    ) -> None:
+        """Remember that the question was shown, so its first press (only) is marked."""
+        await self._execute(
+            "INSERT INTO practice (server, user_id, question_id, topic, box, due_at, asked,"
+            " asked_filter) VALUES ($1, $2, $3, $4, 0, $5, true, $6)"
+            " ON CONFLICT (server, user_id, question_id) DO UPDATE SET asked = true,"
+            " asked_filter = excluded.asked_filter",
+            server,
+            user_id,
+            question_id,
+            topic,
+            at,
+            filter,
+        )
+
+    async def mark_practice(
+        self, *, server: str, user_id: str, question_id: str, correct: bool, at: datetime
+    ) -> PracticeMark | None:
+        """Move the question to its next box; None when it was not waiting for an answer."""
+        async with self._transaction() as conn:
+            # Locked, so two presses (here or in another process) mark it once.
+            row = await conn.fetchrow(
+                "SELECT box, asked, asked_filter FROM practice"
+                " WHERE server = $1 AND user_id = $2 AND question_id = $3 FOR UPDATE",
+                server,
+                user_id,
+                question_id,
+            )
+            if row is None or not row[1]:
+                return None
+            box = next_box(row[0], correct=correct)
+            due = due_after(box, at)
+            await conn.execute(
+                "UPDATE practice SET box = $1, due_at = $2, seen = seen + 1,"
+                " correct = correct + $3, last_at = $4, asked = false"
+                " WHERE server = $5 AND user_id = $6 AND question_id = $7",
+                box,
+                due,
+                int(correct),
+                at,
+                server,
+                user_id,
+                question_id,
+            )
+            return PracticeMark(box=box, due_at=due, filter=row[2])
+
+    async def mastery(self, *, server: str, user_id: str) -> dict[str, int]:
+        rows = await self._fetch(
+            "SELECT topic, count(*) FROM practice"
+            " WHERE server = $1 AND user_id = $2 AND box >= $3 GROUP BY topic",
+            server,
+            user_id,
+            MASTERED_BOX,
+        )
+        return {r[0]: r[1] for r in rows}
+
+
+def _channel_lock(channel: ChannelRef) -> tuple[str, str, str]:
+    sql, (server, name) = channel_lock(channel.server, channel.channel)
+    return sql, server, name
+
+
+async def _has_day(conn: Conn, channel: ChannelRef, day: date) -> bool:
+    found = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM rounds WHERE server = $1 AND channel = $2 AND day = $3)",
+        channel.server,
+        channel.channel,
+        day.isoformat(),
+    )
+    return bool(found)
