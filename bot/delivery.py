@@ -21,8 +21,8 @@ from datetime import timedelta
 
 from bot.inflight import InFlight
 from bot.logs import context
-from bot.models import ChannelRef, Question, QuestionPost, RevealPost
-from bot.ports import ChatPlatform, Clock
+from bot.models import ChannelRef, Question, QuestionPost, RevealPost, post_key
+from bot.ports import ChatPlatform, Clock, PostFinder
 from bot.store import Delivery, DeliveryKind, RoundRow, Store
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,9 @@ class Deliverer:
             )
             return None
         try:
-            message_ref = await self._post(delivery, row, question)
+            message_ref = await self._find_in_doubt(delivery, row, question)
+            if message_ref is None:
+                message_ref = await self._post(delivery, row, question)
         except Exception as exc:  # the platform failed: keep the bot and other channels going
             # Adapters raise errors whose text is meant for admins; the type is for the log.
             reason = " ".join(str(exc).split()) or type(exc).__name__
@@ -161,6 +163,30 @@ class Deliverer:
                 await self.store.record_post_error(channel, error=reason, at=now)
             return reason
         await self.store.finish_delivery(delivery.id, message_ref=message_ref, at=self.clock.now())
+        return None
+
+    async def _find_in_doubt(
+        self, delivery: Delivery, row: RoundRow, question: Question
+    ) -> str | None:
+        """The message a dead process may have posted already, where the platform can tell."""
+        if not delivery.in_doubt or not isinstance(self.platform, PostFinder):
+            return None
+        if delivery.kind is DeliveryKind.QUESTION:
+            key, thread = question_post(row, question).nonce, None
+        elif delivery.kind is DeliveryKind.REVEAL:
+            key, thread = post_key(row.id, row.token, "r"), row.message_ref or None
+        else:
+            return None  # closing the buttons again is harmless
+        found = await self.platform.find_post(delivery.channel_ref, key, thread=thread)
+        if found is not None:
+            log.info(
+                "the %s of round %d was posted before a restart (%s): not posting it again",
+                delivery.kind.value,
+                row.id,
+                found,
+                extra=_ctx(delivery.channel_ref),
+            )
+            return found
         return None
 
     async def _post(self, delivery: Delivery, row: RoundRow, question: Question) -> str | None:

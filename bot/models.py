@@ -90,6 +90,12 @@ class Invocation:
 # --- what the engine posts in a channel -------------------------------------------------------
 
 
+def post_key(round_id: int, token: str, step: str) -> str:
+    """The key of one post of a round (`q` its question, `r` its reveal), the same for every
+    attempt: at most 25 characters, Discord's limit for a nonce."""
+    return f"dlq{round_id}{token}{step}"[:25]
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionPost:
     round_id: int
@@ -104,7 +110,7 @@ class QuestionPost:
     def nonce(self) -> str:
         """The same for every attempt to post this question, so a platform that deduplicates
         by nonce (Discord) never shows it twice."""
-        return f"dlq{self.round_id}{self.token}q"[:25]
+        return post_key(self.round_id, self.token, "q")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +124,7 @@ class RevealPost:
 
     @property
     def nonce(self) -> str:
-        return f"dlq{self.round_id}{self.token}r"[:25]
+        return post_key(self.round_id, self.token, "r")
 
     @property
     def answered(self) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.models import ChannelRef, QuestionPost, RevealPost
 
@@ -27,6 +27,16 @@ class ChatPlatform(Protocol):
     async def close_question(self, channel: ChannelRef, reveal: RevealPost) -> None:
         """Edit the question message (`reveal.message_ref`) so its buttons stop taking answers.
         A separate step from the reveal, retried on its own: raising here never re-posts it."""
+        ...
+
+
+@runtime_checkable
+class PostFinder(Protocol):
+    """An optional capability: find a message posted with `key` (a post's `nonce`), so a post
+    whose process died mid-call is not posted twice where the platform cannot deduplicate it."""
+
+    async def find_post(self, channel: ChannelRef, key: str, *, thread: str | None) -> str | None:
+        """The message id of the post made with `key` (in `thread` when given), or None."""
         ...
 
 

@@ -39,6 +39,11 @@ HINTS = {
 }
 
 
+# Each post carries its key in Slack's message metadata, so it can be found again (find_post).
+POST_EVENT = "dlquiz_post"
+LOOKBACK = 100  # messages searched for an earlier post; a retry comes within minutes
+
+
 class SlackError(Exception):
     """A Web API call failed; the message is one line the engine shows in `/dlquiz schedule`."""
 
@@ -69,7 +74,7 @@ class SlackPlatform:
 
     async def post_question(self, channel: ChannelRef, post: QuestionPost) -> str:
         """Post the question with its buttons; its `ts` is the message id."""
-        ts = await self._post(channel, question_message(post))
+        ts = await self._post(channel, question_message(post), key=post.nonce)
         log.info("posted question of round %d as %s", post.round_id, ts, extra=_ctx(channel))
         return ts
 
@@ -78,7 +83,7 @@ class SlackPlatform:
         thread = reveal.message_ref or None
         message = reveal_message(reveal)
         try:
-            await self._post(channel, message, thread=thread)
+            await self._post(channel, message, thread=thread, key=reveal.nonce)
         except SlackError as exc:
             if thread is None or exc.code not in THREAD_GONE:
                 raise
@@ -88,7 +93,7 @@ class SlackPlatform:
                 exc,
                 extra=_ctx(channel),
             )
-            await self._post(channel, message)
+            await self._post(channel, message, key=reveal.nonce)
         log.info("posted reveal of round %d", reveal.round_id, extra=_ctx(channel))
 
     async def close_question(self, channel: ChannelRef, reveal: RevealPost) -> None:
@@ -108,8 +113,36 @@ class SlackPlatform:
                 return  # the question was deleted: nothing left to close
             raise SlackError("chat.update", _code(exc)) from exc
 
+    async def find_post(self, channel: ChannelRef, key: str, *, thread: str | None) -> str | None:
+        """The ts of a recent message this app posted with `key` in its metadata (Slack has no
+        idempotency key, so a post whose process died mid-call is looked for before a retry)."""
+        try:
+            if thread is None:
+                response = await self.client.conversations_history(
+                    channel=channel.channel, limit=LOOKBACK, include_all_metadata=True
+                )
+            else:
+                response = await self.client.conversations_replies(
+                    channel=channel.channel, ts=thread, limit=LOOKBACK, include_all_metadata=True
+                )
+        except SlackApiError as exc:
+            # Without the history scopes the post is retried: a rare duplicate, never a loss.
+            log.warning("cannot look for an earlier post: %s", _code(exc), extra=_ctx(channel))
+            return None
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == POST_EVENT and payload.get("key") == key:
+                return str(message.get("ts"))
+        return None
+
     async def _post(
-        self, channel: ChannelRef, message: Message, *, thread: str | None = None
+        self,
+        channel: ChannelRef,
+        message: Message,
+        *,
+        key: str,
+        thread: str | None = None,
     ) -> str:
         try:
             response = await self.client.chat_postMessage(
@@ -120,6 +153,7 @@ class SlackPlatform:
                 reply_broadcast=True if thread else None,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata={"event_type": POST_EVENT, "event_payload": {"key": key}},
             )
         except SlackApiError as exc:
             raise SlackError("chat.postMessage", _code(exc)) from exc

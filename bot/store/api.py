@@ -120,6 +120,9 @@ class Delivery:
     channel: str
     kind: DeliveryKind
     attempts: int
+    # An earlier claim ended neither posted nor failed: its process died while posting, so the
+    # platform may hold the message already.
+    in_doubt: bool = False
 
     @property
     def channel_ref(self) -> ChannelRef:

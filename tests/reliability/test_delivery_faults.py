@@ -13,6 +13,7 @@ import signal
 from pathlib import Path
 
 import aiohttp
+import pytest
 from fake_slack import FakeSlack
 from reliability_kit import (
     ADMIN,
@@ -21,7 +22,6 @@ from reliability_kit import (
     member_presses,
     open_question,
     post_signed,
-    round_of,
     slack_process,
     user_ids,
 )
@@ -117,32 +117,52 @@ async def test_sigterm_while_the_close_is_retried_after_429_posts_the_reveal_onc
     assert reveals(fake_slack) == [message["ts"]]
 
 
-async def test_sigkill_while_the_question_is_posted_then_the_next_post(
-    fake_slack: FakeSlack, tmp_path: Path
+@pytest.mark.parametrize("step", ["reveal", "question"])
+async def test_sigkill_after_slack_accepted_a_post_does_not_post_it_again(
+    fake_slack: FakeSlack, tmp_path: Path, step: str
 ) -> None:
-    """Killed in the middle of the next question's post: after the restart the reveal of the
-    answered question is in the channel once, and the next question once."""
+    """Killed after Slack took the reveal (or the next question) but before the bot heard back:
+    after the restart the post is found in the channel, not posted a second time."""
     db = tmp_path / "quiz.db"
+    in_thread = step == "reveal"
     async with aiohttp.ClientSession() as session:
         async with slack_process(fake_slack, db, tmp_path, "first", **FAST) as bot:
             message = await answered_question(fake_slack, session, bot)
-            round_id, _ = round_of(message)
-            before = len(fake_slack.api("chat.postMessage"))
-            # The reveal goes out; then the new question's post hangs.
-            fake_slack.gates["chat.postMessage"] = gate = asyncio.Event()
+            release = asyncio.Event()
+            fake_slack.holds_after["chat.postMessage"] = (
+                lambda args: ("thread_ts" in args) == in_thread,
+                release,
+            )
             body = command_body(fake_slack, ADMIN, "post", "post2")
             assert await post_signed(session, bot.url, body) == 200
-            await fake_slack.wait_for(lambda: len(fake_slack.api("chat.postMessage")) == before + 1)
-            gate.set()  # the reveal is answered...
-            fake_slack.gates["chat.postMessage"] = asyncio.Event()  # ...the question hangs
-            await fake_slack.wait_for(lambda: len(fake_slack.api("chat.postMessage")) == before + 2)
+            await fake_slack.wait_for(
+                lambda: any(c.held for c in fake_slack.api("chat.postMessage"))
+            )
             assert await stopped(bot, signal.SIGKILL) == -signal.SIGKILL
-        fake_slack.gates.pop("chat.postMessage").set()
+        fake_slack.holds_after.clear()
+        release.set()
 
         async with slack_process(fake_slack, db, tmp_path, "second", **FAST) as bot:
-            # The question the kill cut off is in doubt: it was retried, so Slack shows it at
-            # most twice (no idempotency key on chat.postMessage); the reveal stays single.
-            await fake_slack.wait_for(lambda: len(questions(fake_slack)) >= 2)
+            # Once the lease is over the restarted bot finishes the post: the reveal, the next
+            # question, and the edit that closes the first question's buttons.
+            await fake_slack.wait_for(
+                lambda: (
+                    len(questions_in_channel(fake_slack)) == 2
+                    and len(reveals_in_channel(fake_slack)) == 1
+                    and any(c.done for c in fake_slack.api("chat.update"))
+                )
+            )
             assert await stopped(bot, signal.SIGTERM) == 0, bot.describe()
-    assert reveals(fake_slack) == [message["ts"]]
-    assert round_id == 1
+    assert reveals_in_channel(fake_slack) == [message["ts"]]
+    assert len(questions_in_channel(fake_slack)) == 2
+    looked = fake_slack.api("conversations.replies" if in_thread else "conversations.history")
+    assert looked, "the in-doubt post was looked for before any retry"
+
+
+def reveals_in_channel(fake: FakeSlack) -> list[str]:
+    """The reveals as the channel holds them (whether or not the bot heard back)."""
+    return [str(m["thread_ts"]) for m in fake.messages if "thread_ts" in m]
+
+
+def questions_in_channel(fake: FakeSlack) -> list[str]:
+    return [str(m["ts"]) for m in fake.messages if buttons_of(m)]

@@ -32,6 +32,7 @@ class Call:
     args: dict[str, Any]
     token: str | None
     done: bool = False
+    held: bool = False  # carried out, its answer held back (see FakeSlack.holds_after)
     response: dict[str, Any] = field(default_factory=dict)
 
 
@@ -60,12 +61,16 @@ def all_text(message: dict[str, Any]) -> str:
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.messages: list[dict[str, Any]] = []  # every message posted, as Slack keeps them
         self.replies: list[Reply] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.errors: dict[str, str] = {}  # method -> error code it answers with
         self.errors_once: dict[str, list[str]] = {}  # method -> codes for its next calls
         self.rate_limits: dict[str, int] = {}  # method -> how many 429s to send first
         self.gates: dict[str, asyncio.Event] = {}  # method -> held until the event is set
+        # method -> (which calls, event): such a call is carried out, then its answer is held
+        # until the event is set (Slack accepted the message; the bot has not heard yet).
+        self.holds_after: dict[str, tuple[Callable[[dict[str, Any]], bool], asyncio.Event]] = {}
         self.acks: list[dict[str, Any]] = []  # Socket Mode acknowledgements received
         self._socket: web.WebSocketResponse | None = None
         self._changed = asyncio.Condition()
@@ -140,6 +145,11 @@ class FakeSlack:
         if gate is not None:
             await gate.wait()
         call.response = self._answer(method, args, request)
+        held = self.holds_after.get(method)
+        if held is not None and held[0](args):
+            call.held = True
+            await self._notify()
+            await held[1].wait()
         call.done = True
         await self._notify()
         return web.json_response(call.response)
@@ -163,7 +173,17 @@ class FakeSlack:
             self._next_ts += 1
             ts = f"1772442000.{self._next_ts:06d}"
             message = {"type": "message", "ts": ts, "user": BOT_USER, **args}
+            self.messages.append(message)
             return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": message}
+        if method in ("conversations.history", "conversations.replies"):
+            # Newest first, as Slack answers; a reply's thread is its thread_ts.
+            found = [
+                m
+                for m in reversed(self.messages)
+                if m.get("channel") == args.get("channel")
+                and (method == "conversations.history" or m.get("thread_ts") == args.get("ts"))
+            ]
+            return {"ok": True, "messages": found[: int(args.get("limit") or 100)]}
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "users.info":

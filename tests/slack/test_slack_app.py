@@ -222,4 +222,11 @@ def test_manifest_matches_the_app() -> None:
     assert settings["interactivity"]["request_url"].endswith(EVENTS_PATH)
     assert "event_subscriptions" not in settings, "dlquiz handles no events"
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert scopes == {"commands", "chat:write", "chat:write.public", "users:read"}
+    assert scopes == {
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "users:read",
+        "channels:history",  # finding a post whose process died mid-call
+        "groups:history",
+    }

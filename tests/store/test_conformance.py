@@ -43,6 +43,8 @@ def new_round(number: int, *, topic: str = "alpha") -> NewRound:
         choice_count=4,
         answer=RIGHT,
         base_points=BASE,
+        token="",
+        snapshot="{}",
     )
 
 
@@ -56,7 +58,20 @@ async def post(store: Store, channel: ChannelRef, number: int, *, day: date | No
         reveal_at=None,
     )
     assert started is not None
+    await deliver(store, channel)
     return started.round.id
+
+
+async def deliver(store: Store, channel: ChannelRef) -> None:
+    """Post what the channel has due, as the deliverer would: only a question that reached its
+    channel takes answers."""
+    at = START + timedelta(days=400)
+    while (
+        claimed := await store.claim_delivery(
+            channel, worker="test", now=at, lease=timedelta(minutes=1)
+        )
+    ) is not None:
+        await store.finish_delivery(claimed.id, message_ref=f"msg-{claimed.round_id}", at=at)
 
 
 def press(
@@ -136,6 +151,7 @@ async def test_every_query_is_scoped_to_its_server(store: Store) -> None:
                 reveal_at=None,
             )
             assert started is not None
+            await deliver(store, channel)
             rid = started.round.id
             ids[channel].append(rid)
             for user, history in plays[channel].items():

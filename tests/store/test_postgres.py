@@ -40,7 +40,16 @@ async def test_new_database_is_migrated_to_the_latest_schema(pg_databases: PgDat
         (n,) for n in range(1, len(MIGRATIONS) + 1)
     ]
     tables = {row[0] for row in await fetch(url, TABLES)}
-    expected = {"rounds", "answers", "members", "scores", "score_counts", "schedules", "practice"}
+    expected = {
+        "rounds",
+        "answers",
+        "members",
+        "scores",
+        "score_counts",
+        "schedules",
+        "practice",
+        "deliveries",
+    }
     assert expected | {"schema_migrations"} == tables
     # Reopening runs nothing again.
     async with await open_store(url):

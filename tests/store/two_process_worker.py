@@ -52,7 +52,7 @@ async def answerer(location: str, members: int, done: Path, out: Path) -> None:
     store = await open_store(location)
     results: list[tuple[int, str, str, int | None]] = []
 
-    async def one(round_id: int, user: str, choice: int) -> None:
+    async def one(round_id: int, token: str, user: str, choice: int) -> None:
         outcome = await store.submit_answer(
             AnswerRequest(
                 round_id=round_id,
@@ -62,6 +62,7 @@ async def answerer(location: str, members: int, done: Path, out: Path) -> None:
                 name=f"Member {user}",
                 choice=choice,
                 at=START,
+                token=token,
             )
         )
         results.append((round_id, user, outcome.status.value, outcome.choice))
@@ -69,13 +70,15 @@ async def answerer(location: str, members: int, done: Path, out: Path) -> None:
     try:
         while not await asyncio.to_thread(done.exists):
             row = await store.open_round(CHANNEL)
-            if row is None:
+            if row is None or not row.delivered:
                 await asyncio.sleep(0.002)
                 continue
             presses = [(f"u{i:03d}", rng.randrange(4)) for i in range(members)]
             presses += [(user, rng.randrange(4)) for user, _ in presses[::7]]  # pressed twice
             rng.shuffle(presses)
-            await asyncio.gather(*(one(row.id, user, choice) for user, choice in presses))
+            await asyncio.gather(
+                *(one(row.id, row.token, user, choice) for user, choice in presses)
+            )
     finally:
         await store.close()
         await asyncio.to_thread(out.write_text, json.dumps(results))

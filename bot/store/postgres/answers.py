@@ -24,7 +24,8 @@ from bot.store.postgres.rows import Conn, clean
 
 _BATCH = """
 unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
-       $8::timestamptz[]) AS p(seq, round_id, server, channel, user_id, name, choice, at)
+       $8::timestamptz[], $9::text[])
+    AS p(seq, round_id, server, channel, user_id, name, choice, at, token)
 """
 
 _LOCK_ROUNDS = "SELECT id FROM rounds WHERE id = ANY($1::bigint[]) ORDER BY id FOR SHARE"
@@ -35,6 +36,7 @@ SELECT DISTINCT ON (p.round_id, p.user_id) p.seq, p.round_id, p.server, p.user_i
     p.choice, (p.choice = r.answer)::int AS correct, p.at
 FROM {_BATCH} JOIN rounds r ON r.id = p.round_id
 WHERE r.server = p.server AND r.channel = p.channel AND r.closed_at IS NULL
+  AND r.token = p.token AND r.message_ref IS NOT NULL AND r.message_ref != ''
   AND p.choice >= 0 AND p.choice < r.choice_count
 ORDER BY p.round_id, p.user_id, p.seq
 """
@@ -65,7 +67,10 @@ WHERE members.name IS DISTINCT FROM excluded.name
 _CLASSIFY = f"""
 SELECT p.seq,
     CASE
-        WHEN r.id IS NULL OR r.server != p.server OR r.channel != p.channel THEN 'unknown'
+        -- The token tells this round from another that reuses its id after a restore; a
+        -- question that never reached the channel takes no answers.
+        WHEN r.id IS NULL OR r.server != p.server OR r.channel != p.channel
+            OR r.token != p.token OR r.message_ref IS NULL OR r.message_ref = '' THEN 'unknown'
         WHEN p.choice < 0 OR p.choice >= r.choice_count THEN 'bad_choice'
         WHEN r.closed_at IS NOT NULL THEN 'closed'
         ELSE 'open' END,
@@ -93,6 +98,7 @@ async def record_answers(conn: Conn, requests: list[AnswerRequest]) -> list[Answ
         [clean(r.name) for r in requests],
         [r.choice for r in requests],
         [r.at for r in requests],
+        [r.token for r in requests],
     )
     await conn.execute(_LOCK_ROUNDS, sorted(set(columns[1])))
     recorded = await conn.fetch(_RECORD, *columns)

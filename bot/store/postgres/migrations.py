@@ -36,11 +36,36 @@ MIGRATIONS: tuple[str, ...] = (
         closed_at TIMESTAMPTZ,
         message_ref TEXT,
         reveal_posted BOOLEAN NOT NULL DEFAULT false,
+        -- Carried by the round's buttons: a button from before a restore that hands this id
+        -- out again answers nothing.
+        token TEXT NOT NULL DEFAULT '',
+        -- The question as asked (JSON), whatever the bank says later.
+        question TEXT,
         UNIQUE (server, channel, day)
     );
     CREATE UNIQUE INDEX rounds_one_open ON rounds (server, channel) WHERE closed_at IS NULL;
     CREATE INDEX rounds_by_channel ON rounds (server, channel, id);
-    CREATE INDEX rounds_undelivered ON rounds (id) WHERE message_ref IS NULL OR NOT reveal_posted;
+
+    -- What a channel must receive: recorded with the round that makes it due, claimed by one
+    -- process for a lease, marked once the platform accepted it, retried otherwise.
+    CREATE TABLE deliveries (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        round_id BIGINT NOT NULL REFERENCES rounds (id),
+        server TEXT COLLATE "C" NOT NULL,
+        channel TEXT COLLATE "C" NOT NULL,
+        kind TEXT NOT NULL,
+        due_at TIMESTAMPTZ NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        -- Claims beyond attempts ended neither marked nor failed: the process died posting.
+        claims INTEGER NOT NULL DEFAULT 0,
+        claimed_by TEXT,
+        claimed_until TIMESTAMPTZ,
+        done_at TIMESTAMPTZ,
+        outcome TEXT,
+        last_error TEXT,
+        UNIQUE (round_id, kind)
+    );
+    CREATE INDEX deliveries_open ON deliveries (server, channel, id) WHERE done_at IS NULL;
 
     -- `correct` is 0 or 1, as in SQLite: totals sum it.
     CREATE TABLE answers (

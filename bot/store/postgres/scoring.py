@@ -14,6 +14,7 @@ from bot.models import ChannelRef, Period
 from bot.practice import TOP_BOX, due_after, next_box
 from bot.scoring import STREAK_BONUS_CAP
 from bot.store.api import RoundRow, period_key
+from bot.store.postgres import deliveries
 from bot.store.postgres.rows import ROUND_COLUMNS, Conn, round_row
 
 
@@ -48,6 +49,7 @@ async def close_open_round(
     if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM answers WHERE round_id = $1)", closed.id):
         await score_round(conn, closed)
         await feed_practice(conn, closed.id, at)
+    await deliveries.after_close(conn, closed, at)
     return closed
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import asyncpg
 
@@ -21,6 +21,8 @@ from bot.practice import MASTERED_BOX, due_after, next_box
 from bot.store.api import (
     AnswerOutcome,
     AnswerRequest,
+    Delivery,
+    DeliveryKind,
     MemberRow,
     NewRound,
     PracticeMark,
@@ -31,6 +33,7 @@ from bot.store.api import (
     StartedRound,
     StoreError,
 )
+from bot.store.postgres import deliveries
 from bot.store.postgres.connection import connect, create_pool, guarded, redact
 from bot.store.postgres.migrations import migrate
 from bot.store.postgres.rows import (
@@ -158,9 +161,12 @@ class PostgresStore:
                 row = await conn.fetchrow(
                     "INSERT INTO rounds (server, channel, question_id, topic, difficulty,"
                     " choice_count, answer, base_points, cycle, prev_round_id, day, posted_at,"
-                    " reveal_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-                    " (SELECT max(id) FROM rounds WHERE server = $1 AND channel = $2),"
-                    " $10, $11, $12) ON CONFLICT DO NOTHING"
+                    " reveal_at, token, question) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+                    # A streak runs over the rounds members saw: one that never reached the
+                    # channel is skipped.
+                    " (SELECT max(id) FROM rounds WHERE server = $1 AND channel = $2"
+                    "  AND message_ref IS NOT NULL AND message_ref != ''),"
+                    " $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING"
                     f" RETURNING {ROUND_COLUMNS}",
                     channel.server,
                     channel.channel,
@@ -174,11 +180,15 @@ class PostgresStore:
                     day.isoformat() if day else None,
                     posted_at,
                     reveal_at,
+                    new.token,
+                    clean(new.snapshot),
                 )
                 if row is None:
                     # Only a writer that skipped the channel lock could get here: undo the close.
                     raise _DayTaken
-                return StartedRound(round=round_row(row), closed=closed)
+                started = round_row(row)
+                await deliveries.queue(conn, started, DeliveryKind.QUESTION, posted_at)
+                return StartedRound(round=started, closed=closed)
         except _DayTaken:
             return None
 
@@ -187,21 +197,6 @@ class PostgresStore:
         async with self._transaction() as conn:
             await conn.execute(*_channel_lock(channel))
             return await close_open_round(conn, channel, at)
-
-    async def mark_delivered(self, round_id: int, message_ref: str) -> None:
-        """Record the question's message, and clear the channel's last posting error: one
-        statement, as a daily fan-out records thousands."""
-        await self._execute(
-            "WITH delivered AS (UPDATE rounds SET message_ref = $1 WHERE id = $2"
-            " RETURNING server, channel)"
-            " UPDATE schedules s SET last_error = NULL, last_error_at = NULL FROM delivered d"
-            " WHERE s.server = d.server AND s.channel = d.channel AND s.last_error IS NOT NULL",
-            message_ref,
-            round_id,
-        )
-
-    async def mark_reveal_posted(self, round_id: int) -> None:
-        await self._execute("UPDATE rounds SET reveal_posted = true WHERE id = $1", round_id)
 
     async def round_by_id(self, round_id: int) -> RoundRow | None:
         row = await self._fetchrow(f"SELECT {ROUND_COLUMNS} FROM rounds WHERE id = $1", round_id)
@@ -216,23 +211,76 @@ class PostgresStore:
         )
         return round_row(row) if row else None
 
-    async def undelivered_rounds(
-        self, channel: ChannelRef | None = None, *, platform: str | None = None
-    ) -> list[RoundRow]:
-        """Rounds whose question or reveal was committed but not (yet) posted, oldest first:
-        of one channel, of one platform's servers, or all."""
-        where = "(message_ref IS NULL OR NOT reveal_posted)"
-        params: tuple[str, ...] = ()
-        if channel is not None:
-            where += " AND server = $1 AND channel = $2"
-            params = (channel.server, channel.channel)
-        elif platform is not None:
-            where += " AND starts_with(server, $1)"
-            params = (f"{platform}:",)
+    async def open_rounds(self, *, platform: str | None = None) -> list[RoundRow]:
+        where, params = "", tuple[str, ...]()
+        if platform is not None:
+            where, params = " AND starts_with(server, $1)", (f"{platform}:",)
         rows = await self._fetch(
-            f"SELECT {ROUND_COLUMNS} FROM rounds WHERE {where} ORDER BY id", *params
+            f"SELECT {ROUND_COLUMNS} FROM rounds WHERE closed_at IS NULL{where} ORDER BY id",
+            *params,
         )
-        return [round_ for round_ in map(round_row, rows) if round_.undelivered]
+        return [round_row(row) for row in rows]
+
+    # --- deliveries ---------------------------------------------------------------------------
+
+    async def claim_delivery(
+        self, channel: ChannelRef, *, worker: str, now: datetime, lease: timedelta
+    ) -> Delivery | None:
+        async with self._connection() as conn:
+            return await deliveries.claim(conn, channel, worker, now, lease)
+
+    async def finish_delivery(
+        self, delivery_id: int, *, message_ref: str | None, at: datetime
+    ) -> None:
+        async with self._transaction() as conn:
+            await deliveries.finish(conn, delivery_id, message_ref, at)
+
+    async def fail_delivery(
+        self, delivery_id: int, *, error: str, retry_at: datetime, give_up: bool, at: datetime
+    ) -> None:
+        async with self._connection() as conn:
+            await deliveries.fail(
+                conn, delivery_id, error=error, retry_at=retry_at, give_up=give_up, at=at
+            )
+
+    async def release_deliveries(self, *, worker: str) -> int:
+        status = await self._execute(
+            "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL"
+            " WHERE claimed_by = $1 AND done_at IS NULL",
+            worker,
+        )
+        return int(status.split()[-1])
+
+    async def retry_deliveries_now(self, channel: ChannelRef, *, now: datetime) -> None:
+        await self._execute(
+            "UPDATE deliveries SET due_at = $1 WHERE server = $2 AND channel = $3"
+            " AND done_at IS NULL AND due_at > $1",
+            now,
+            channel.server,
+            channel.channel,
+        )
+
+    async def due_delivery_channels(
+        self, *, platform: str | None, now: datetime, limit: int = 100
+    ) -> list[ChannelRef]:
+        where, params = "", tuple[str, ...]()
+        if platform is not None:
+            where, params = " AND starts_with(server, $3)", (f"{platform}:",)
+        rows = await self._fetch(
+            "SELECT server, channel FROM deliveries WHERE done_at IS NULL AND due_at <= $1"
+            f" AND (claimed_until IS NULL OR claimed_until < $1){where}"
+            " GROUP BY server, channel ORDER BY min(id) LIMIT $2",
+            now,
+            limit,
+            *params,
+        )
+        return [ChannelRef(row[0], row[1]) for row in rows]
+
+    async def deliveries_of(self, round_id: int) -> dict[DeliveryKind, tuple[str | None, int]]:
+        rows = await self._fetch(
+            "SELECT kind, outcome, attempts FROM deliveries WHERE round_id = $1", round_id
+        )
+        return {DeliveryKind(row[0]): (row[1], row[2]) for row in rows}
 
     async def posted_questions(self, channel: ChannelRef) -> tuple[int, set[str], str | None]:
         """The channel's current cycle, the questions posted in it, and the last one posted."""

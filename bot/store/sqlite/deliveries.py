@@ -40,11 +40,11 @@ async def claim(
     db: aiosqlite.Connection, channel: ChannelRef, worker: str, now: datetime, lease: timedelta
 ) -> Delivery | None:
     rows = await db.execute_fetchall(
-        "UPDATE deliveries SET claimed_by = :worker, claimed_until = :until"
+        "UPDATE deliveries SET claimed_by = :worker, claimed_until = :until, claims = claims + 1"
         " WHERE id = (SELECT id FROM deliveries WHERE server = :server AND channel = :channel"
         "             AND done_at IS NULL ORDER BY id LIMIT 1)"
         " AND due_at <= :now AND (claimed_until IS NULL OR claimed_until < :now)"
-        " RETURNING id, round_id, server, channel, kind, attempts",
+        " RETURNING id, round_id, server, channel, kind, attempts, claims",
         {
             "worker": worker,
             "until": to_text(now + lease),
@@ -63,6 +63,7 @@ async def claim(
         channel=row[3],
         kind=DeliveryKind(row[4]),
         attempts=row[5],
+        in_doubt=row[6] - 1 > row[5],
     )
 
 
