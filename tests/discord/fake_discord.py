@@ -80,6 +80,10 @@ class FakeDiscord:
         self.originals: dict[str, dict[str, Any]] = {}  # interaction token -> its message
         self.channel_of_token: dict[str, str] = {}
         self.failing: dict[str, tuple[int, int, str]] = {}
+        # channel -> the answers of its next message posts: (HTTP status, whether Discord kept
+        # the message anyway, as when a 500 comes after the write)
+        self.post_faults: dict[str, list[tuple[int, bool]]] = {}
+        self.nonces: dict[str, str] = {}  # nonce -> message id, as Discord keeps for a while
         self.gateway: Gateway | None = None
         self._held: asyncio.Event | None = None
         self._changed = asyncio.Condition()
@@ -185,7 +189,7 @@ class FakeDiscord:
             status, code, message = self.failing[channel_id]
             return _json({"message": message, "code": code}, status=status)
         if entry.method == "POST" and len(parts) == 3:
-            return _json(self._new_message(channel_id, entry.body))
+            return self._post_message(channel_id, entry.body or {})
         if entry.method == "PATCH" and len(parts) == 4:
             stored = self.messages.get(parts[3])
             if stored is None:
@@ -193,6 +197,33 @@ class FakeDiscord:
             stored.update(message_fields(entry.body))
             return _json(stored)
         return _json({"message": "405: Method Not Allowed", "code": 0}, status=405)
+
+    def _post_message(self, channel_id: str, body: dict[str, Any]) -> web.Response:
+        nonce = body.get("nonce")
+        if nonce and body.get("enforce_nonce") and nonce in self.nonces:
+            # Discord answers a nonce it has seen with the message it made then.
+            return _json(self.messages[self.nonces[nonce]])
+        faults = self.post_faults.get(channel_id)
+        if faults:
+            status, kept = faults.pop(0)
+            if kept:
+                message = self._new_message(channel_id, body)
+                if nonce:
+                    self.nonces[nonce] = message["id"]
+            if status == 429:
+                # discord.py takes a 429 without Via for a Cloudflare ban.
+                return web.Response(
+                    body=json.dumps(
+                        {"message": "rate limited", "retry_after": 0.05, "global": False}
+                    ).encode(),
+                    status=429,
+                    headers={"Content-Type": "application/json", "Via": "1.1 google"},
+                )
+            return _json({"message": f"{status}: Server Error", "code": 0}, status=status)
+        message = self._new_message(channel_id, body)
+        if nonce:
+            self.nonces[nonce] = message["id"]
+        return _json(message)
 
     async def _interaction_route(self, entry: Request, parts: list[str]) -> web.Response:
         if parts[0] == "interactions":  # POST /interactions/{id}/{token}/callback
