@@ -17,6 +17,7 @@ to show how each choice was picked by those who know and those who do not.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
 from collections import Counter
@@ -29,8 +30,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bot import snapshot
-from bot.models import LETTERS
-from bot.store.api import ItemAnswer, ItemRound
+from bot.models import LETTERS, InsightsCard, ItemCard, Notice, Reply, Tone
+from bot.store.api import ItemAnswer, ItemRound, Store
 
 MIN_ANSWERS = 20  # below this no flag is raised: a handful of answers proves nothing
 GROUP_SHARE = 0.27
@@ -292,3 +293,129 @@ def answers_per_day(answers: Iterable[ItemAnswer]) -> list[tuple[date, int]]:
     """How many daily answers each UTC day received, oldest first."""
     days = Counter(a.answered_at.date() for a in answers)
     return sorted(days.items())
+
+
+# --- what an admin sees ----------------------------------------------------------------------
+
+SHOWN = 5  # questions per list in the overview: it must fit one chat message
+
+
+async def insights_reply(store: Store, server: str, question_id: str | None) -> Reply:
+    """`/dlquiz insights [question id]` for one server."""
+    rows = await store.item_answers(server)
+    # Thousands of answers at most per server: quick, but arrays and sorting stay off the loop.
+    stats = await asyncio.to_thread(analyse, rows.rounds, rows.answers, per_server=True)
+    if question_id is not None:
+        wanted = question_id.strip().casefold()
+        for item in stats:
+            if item.question_id.casefold() == wanted:
+                return ItemCard(item)
+        shown = question_id if len(question_id) <= 40 else question_id[:39] + "…"
+        return Notice(
+            f"No daily question '{shown}' has been answered in this server: use"
+            " `/dlquiz insights` for the list, then `/dlquiz insights [question id]`.",
+            Tone.ERROR,
+        )
+    if not stats:
+        return Notice("No daily question of this server has been answered and revealed yet.")
+    order = ranked(stats)
+    return InsightsCard(
+        attention=tuple(needs_attention(stats)[:SHOWN]),
+        best=tuple(order[:3]),
+        worst=tuple(reversed(order[3:][-3:])),
+        questions=len(stats),
+        answers=sum(s.answers for s in stats),
+        min_answers=MIN_ANSWERS,
+    )
+
+
+def discrimination_text(item: ItemStats) -> str:
+    return "-" if item.discrimination is None else f"{item.discrimination:+.2f}"
+
+
+def item_summary(item: ItemStats) -> str:
+    """`q-001: 40 answers, 55% right, discrimination +0.31`"""
+    return (
+        f"{item.question_id}: {item.answers} answers, {item.share_right:.0%} right,"
+        f" discrimination {discrimination_text(item)}"
+    )
+
+
+def flag_lines(item: ItemStats) -> list[str]:
+    if not item.enough:
+        return [f"{NOT_ENOUGH} ({item.answers} of {item.min_answers})"]
+    return [f"{note.flag.value}: {note.reason}" for note in item.flags] or ["no flags"]
+
+
+def choice_rows(item: ItemStats) -> list[tuple[str, str, str, str, str]]:
+    """(letter, choice, all, top group, bottom group) per choice; the key's letter ticked."""
+    top, bottom = sum(item.top), sum(item.bottom)
+
+    def share(count: int, whole: int) -> str:
+        return f"{count / whole:.0%}" if whole else "-"
+
+    return [
+        (
+            LETTERS[c] + ("✓" if c == item.answer else ""),
+            text,
+            share(item.counts[c], item.answers),
+            share(item.top[c], top),
+            share(item.bottom[c], bottom),
+        )
+        for c, text in enumerate(item.choices)
+    ]
+
+
+def overview_lines(card: InsightsCard) -> list[str]:
+    lines = [
+        f"{card.questions} answered questions, {card.answers} daily answers"
+        f" (flags need {card.min_answers} answers)."
+    ]
+    lines.append("Needs attention:" if card.attention else "Nothing needs attention.")
+    for item in card.attention:
+        lines.append(f"• {item_summary(item)}")
+        lines.extend(f"    {line}" for line in flag_lines(item))
+    if card.best:
+        lines.append("Best discriminating:")
+        lines.extend(f"• {item_summary(item)}" for item in card.best)
+    if card.worst:
+        lines.append("Worst discriminating:")
+        lines.extend(f"• {item_summary(item)}" for item in card.worst)
+    lines.append("`/dlquiz insights [question id]` shows one question in full.")
+    return lines
+
+
+def choice_table(item: ItemStats) -> list[str]:
+    """The choices as aligned text columns: the share of all answers, of the top group and of
+    the bottom group."""
+    rows = choice_rows(item)
+    width = min(max((len(r[1]) for r in rows), default=0), 40)
+    table = [f"{'':3} {'choice':<{width}}  {'all':>4} {'top':>4} {'low':>4}"]
+    for letter, text, every, top, bottom in rows:
+        shown = text if len(text) <= width else text[: width - 1] + "…"
+        table.append(f"{letter:<3} {shown:<{width}}  {every:>4} {top:>4} {bottom:>4}")
+    return table
+
+
+def item_headline(item: ItemStats) -> str:
+    return (
+        f"{item.answers} answers, {item.share_right:.0%} right,"
+        f" discrimination {discrimination_text(item)}"
+    )
+
+
+def item_lines(item: ItemStats) -> list[str]:
+    return [
+        f"{item.question_id} ({item.topic}, labelled {item.difficulty})",
+        *([item.prompt] if item.prompt else []),
+        item_headline(item),
+        *choice_table(item),
+        *flag_lines(item),
+    ]
+
+
+def card_text(card: InsightsCard | ItemCard) -> str:
+    """The reply as plain text (the terminal)."""
+    if isinstance(card, ItemCard):
+        return "\n".join(item_lines(card.item))
+    return "Question insights\n" + "\n".join(overview_lines(card))

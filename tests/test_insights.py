@@ -8,8 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot import snapshot
-from bot.insights import Flag, ItemStats, analyse, answers_per_day, needs_attention, ranked
-from bot.models import Difficulty, Question
+from bot.insights import (
+    Flag,
+    ItemStats,
+    analyse,
+    answers_per_day,
+    card_text,
+    needs_attention,
+    ranked,
+)
+from bot.models import Difficulty, ItemCard, Question
 from bot.store import ItemAnswer, ItemRound
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -163,4 +171,21 @@ def test_answers_per_day() -> None:
         (date(2026, 3, 4), 8),
         (date(2026, 3, 5), 8),
         (date(2026, 3, 6), 8),
+    ]
+
+
+def test_one_question_as_text() -> None:
+    rounds, answers = table_rows()
+    q3 = by_id(analyse(rounds, answers, per_server=True, min_answers=8))["q3"]
+    assert card_text(ItemCard(q3)).splitlines() == [
+        "q3 (alpha, labelled hard)",
+        "Prompt of q3?",
+        "8 answers, 50% right, discrimination -0.41",
+        "    choice   all  top  low",
+        "A   one     12%   0%   0%",
+        "B   two      0%   0%   0%",
+        "C✓  three   50%   0% 100%",
+        "D   four    38% 100%   0%",
+        "likely miskeyed or ambiguous: the top group chose D (2) more than the key C (0)",
+        "a choice almost nobody picks: picked by under 5%: B (0%)",
     ]
