@@ -76,6 +76,7 @@ The answer, explanation and tally come at the reveal.
   /dlquiz schedule off                  stop the daily question
   /dlquiz post                          reveal the open question and post a new one
   /dlquiz reveal                        close the open question and post its reveal
+  /dlquiz insights [question id]        how the questions performed (item analysis)
   /as NAME                              play as someone else
   /quit                                 leave"""
 

@@ -22,7 +22,7 @@ from bot.logs import release_held_logs, setup_logging
 from bot.models import LETTERS, Difficulty, Question, Topic
 from bot.render import counted
 from bot.runtime import tune_gc
-from bot.store import StoreError
+from bot.store import ItemAnswers, StoreError, open_store
 
 log = logging.getLogger("dlquiz")
 
@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     backup = db_actions.add_parser("backup", help="copy the live database (online backup)")
     backup.add_argument("path", type=Path, help="the new backup file")
 
+    report = sub.add_parser("report", help="item analysis of every server's questions (HTML, CSV)")
+    report.add_argument(
+        "--out", type=Path, help="the HTML page (default: dlquiz-report.html without --csv)"
+    )
+    report.add_argument("--csv", type=Path, help="also (or only) write the table as CSV")
+
     content = sub.add_parser("content", help="work with question files")
     actions = content.add_subparsers(dest="action", required=True, parser_class=_Parser)
     check = actions.add_parser("check", help="validate question files")
@@ -80,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         level = settings.log_level
-        if args.command in ("console", "content", "health", "db") and not os.environ.get(
+        if args.command in ("console", "content", "health", "db", "report") and not os.environ.get(
             "DLQUIZ_LOG_LEVEL"
         ):
             # Log lines would interleave with the game in the terminal: only problems by default.
@@ -114,6 +120,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db":
         print(maintenance.backup(settings, args.path))
         return 0
+    if args.command == "report":
+        return operator_report(settings, html_path=args.out, csv_path=args.csv)
     if args.command == "console":
         from adapters.console import run_console
 
@@ -134,6 +142,35 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         serve = partial(run_slack, settings, port=args.port)
     tune_gc()  # after the imports, which are start-up too
     return serve()
+
+
+def operator_report(settings: Settings, *, html_path: Path | None, csv_path: Path | None) -> int:
+    from bot import report
+
+    if html_path is None and csv_path is None:
+        html_path = Path("dlquiz-report.html")
+    for path in (html_path, csv_path):
+        # Checked before the analysis, which may take a while on a large database.
+        if path is not None and not path.resolve().parent.is_dir():
+            raise ConfigError(f"cannot write {path}: folder {path.parent} does not exist")
+
+    async def read() -> ItemAnswers:
+        store = await open_store(settings.db)
+        try:
+            return await store.item_answers(None)
+        finally:
+            await store.close()
+
+    built = report.build(asyncio.run(read()))
+    try:
+        written = report.write(built, html_path=html_path, csv_path=csv_path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report: {exc.strerror} ({exc.filename})") from None
+    print(
+        f"{len(built.stats)} questions, {built.answers} answers, {built.servers} servers:"
+        f" wrote {', '.join(str(p) for p in written)}"
+    )
+    return 0
 
 
 def content_check(paths: list[Path], *, strict: bool = False) -> int:

@@ -78,6 +78,11 @@ class RevealNow:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class ShowInsights:
+    question_id: str | None = None
+
+
 Command = (
     Help
     | ShowQuestion
@@ -90,9 +95,10 @@ Command = (
     | ScheduleOff
     | PostNow
     | RevealNow
+    | ShowInsights
 )
 
-ADMIN_COMMANDS = (SetSchedule, ScheduleOff, PostNow, RevealNow)
+ADMIN_COMMANDS = (SetSchedule, ScheduleOff, PostNow, RevealNow, ShowInsights)
 
 USAGE = {
     "help": "help",
@@ -104,6 +110,7 @@ USAGE = {
     "schedule": "schedule | schedule HH:MM [Area/City] | schedule off",
     "post": "post",
     "reveal": "reveal",
+    "insights": "insights [question id]",
 }
 
 # Slack writes a mention as <@U123> or <@U123|name>; Discord as <@123> or <@!123>.
@@ -185,5 +192,9 @@ def parse_command(text: str) -> Command:
     if sub == "reveal":
         _no_more(sub, rest)
         return RevealNow()
+    if sub == "insights":
+        if len(rest) > 1:
+            raise CommandError(f"too many arguments: use `/dlquiz {USAGE[sub]}`")
+        return ShowInsights(rest[0] if rest else None)
     known = ", ".join(USAGE)
     raise CommandError(f"unknown subcommand '{_shown(sub)}': use one of {known}")

@@ -19,6 +19,7 @@ from bot import commands as cmd
 from bot import snapshot
 from bot.content import Bank
 from bot.delivery import Deliverer, question_post
+from bot.insights import insights_reply
 from bot.logs import context
 from bot.models import (
     LETTERS,
@@ -72,7 +73,8 @@ Press a button to answer; the answer, explanation and tally come at the reveal.
 `/dlquiz topics`: the topics of the question bank, and how many you have mastered
 `/dlquiz schedule`: when the daily question is posted here
 Admins: `/dlquiz schedule HH:MM [Area/City]`, `/dlquiz schedule off`, `/dlquiz post`,\
- `/dlquiz reveal`"""
+ `/dlquiz reveal`,\
+ `/dlquiz insights [question id]`"""
 
 
 class QuizEngine:
@@ -244,6 +246,8 @@ class QuizEngine:
 
     async def handle(self, command: cmd.Command, *, invocation: Invocation) -> Reply:
         """Answer one subcommand for one member; the reply is shown only to them."""
+        if isinstance(command, cmd.ShowInsights) and not invocation.member.is_admin:
+            return Notice("Only admins can see how the questions performed.", Tone.ERROR)
         if isinstance(command, cmd.ADMIN_COMMANDS) and not invocation.member.is_admin:
             return Notice(
                 "Only admins can change the schedule, post or reveal; nothing was changed.",
@@ -285,6 +289,8 @@ class QuizEngine:
                         f"Closed, but the reveal could not be posted: {error}", Tone.ERROR
                     )
                 return Notice("Closed the question and posted its reveal.", Tone.OK)
+            case cmd.ShowInsights(question_id=question_id):
+                return await insights_reply(self.store, member.server, question_id)
         raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
 
     async def _show_question(self, channel: ChannelRef, member: Member) -> Reply:

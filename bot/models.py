@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.insights import ItemStats
 
 LETTERS = "ABCDE"
 
@@ -254,6 +258,26 @@ class PracticeResult:
         return LETTERS[self.choice]
 
 
+@dataclass(frozen=True, slots=True)
+class InsightsCard:
+    """How a server's questions performed, for an admin: what needs attention, then the best
+    and worst discriminating questions."""
+
+    attention: tuple[ItemStats, ...]
+    best: tuple[ItemStats, ...]
+    worst: tuple[ItemStats, ...]
+    questions: int  # answered questions analysed
+    answers: int
+    min_answers: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCard:
+    """One question's full analysis in one server."""
+
+    item: ItemStats
+
+
 Reply = (
     Notice
     | QuestionCard
@@ -263,4 +287,6 @@ Reply = (
     | TopicsCard
     | PracticeCard
     | PracticeResult
+    | InsightsCard
+    | ItemCard
 )

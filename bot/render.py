@@ -7,9 +7,12 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
+from bot import insights
 from bot.models import (
     LETTERS,
     CodeSnippet,
+    InsightsCard,
+    ItemCard,
     LeaderboardCard,
     Notice,
     Period,
@@ -255,4 +258,6 @@ def reply_text(reply: Reply) -> str:
             return practice_text(reply)
         case PracticeResult():
             return practice_result_text(reply)
+        case InsightsCard() | ItemCard():
+            return insights.card_text(reply)
     raise AssertionError(f"unhandled reply {reply!r}")  # pragma: no cover

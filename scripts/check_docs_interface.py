@@ -30,13 +30,11 @@ PENDING = frozenset(
         "dlquiz db copy",
         "dlquiz questions import",
         "dlquiz questions export",
-        "dlquiz report",
         "dlquiz --version",
         # /dlquiz subcommands
         "suggest",
         "review",
         "settings",
-        "insights",
     }
 )
 

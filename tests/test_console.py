@@ -56,3 +56,13 @@ def test_no_confirmation_when_the_daily_question_is_already_answered(tmp_path: P
     assert result.returncode == 0, result.stderr
     assert "[y/N]" not in result.stdout
     assert "you: You already answered B; the first answer is final." in result.stdout
+
+
+def test_insights_in_the_terminal(tmp_path: Path) -> None:
+    script = "/dlquiz post\nB\n/as Bob\nA\n/dlquiz reveal\n/dlquiz insights\n"
+    result = dlquiz("console", "--db", str(tmp_path / "q.db"), stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Question insights\n1 answered questions, 2 daily answers" in out
+    assert "Nothing needs attention." in out
+    assert "`/dlquiz insights [question id]` shows one question in full." in out

@@ -125,6 +125,15 @@ class DlquizGroup(app_commands.Group):
     async def reveal(self, interaction: discord.Interaction[QuizClient]) -> None:
         await self.client.run_command(interaction, cmd.RevealNow, posts=True)
 
+    @app_commands.command(description="Admins: how this server's questions performed")
+    @app_commands.describe(question="A question id for its full analysis (default: overview)")
+    async def insights(
+        self, interaction: discord.Interaction[QuizClient], question: str | None = None
+    ) -> None:
+        await self.client.run_command(
+            interaction, lambda: cmd.ShowInsights(question.strip() if question else None)
+        )
+
 
 @cache
 def _zones() -> tuple[str, ...]:

@@ -20,9 +20,12 @@ from adapters.discord.convert import (
     practice_custom_id,
     practice_next_custom_id,
 )
+from bot import insights
 from bot.models import (
     LETTERS,
     CodeSnippet,
+    InsightsCard,
+    ItemCard,
     LeaderboardCard,
     Notice,
     PracticeCard,
@@ -187,8 +190,47 @@ def reply_message(reply: Reply) -> DiscordMessage:
             return _practice_card(reply)
         case PracticeResult():
             return _practice_result(reply)
+        case InsightsCard():
+            return DiscordMessage(embeds=(_insights_embed(reply),))
+        case ItemCard():
+            return DiscordMessage(embeds=(_item_embed(reply),))
         case _:  # pragma: no cover - mypy reports a reply type added to the engine but not here
             assert_never(reply)
+
+
+def _insights_embed(card: InsightsCard) -> discord.Embed:
+    # Question ids and flag reasons are the bank's and the engine's text, never a member's.
+    text = "\n".join(plain(line) for line in insights.overview_lines(card))
+    return discord.Embed(
+        title="Question insights",
+        description=_clip(text, DESCRIPTION_LIMIT),
+        colour=INFO_COLOUR,
+    )
+
+
+def _item_embed(card: ItemCard) -> discord.Embed:
+    item = card.item
+    embed = discord.Embed(
+        title=_clip(f"Insights: {item.question_id}", TITLE_LIMIT),
+        description=_clip(plain(item.prompt), DESCRIPTION_LIMIT) if item.prompt else None,
+        colour=INFO_COLOUR,
+    )
+    embed.add_field(name="Answers", value=str(item.answers))
+    embed.add_field(name="Right", value=f"{item.share_right:.0%}")
+    embed.add_field(name="Discrimination", value=insights.discrimination_text(item))
+    # A code block keeps the columns aligned; a backquote in a choice cannot close it.
+    table = "\n".join(insights.choice_table(item)).replace("`", "'")
+    embed.add_field(
+        name="Choices (all, top group, bottom group)",
+        value=_clip(f"```\n{table}\n```", FIELD_LIMIT),
+        inline=False,
+    )
+    embed.add_field(
+        name="Flags",
+        value=_clip("\n".join(plain(line) for line in insights.flag_lines(item)), FIELD_LIMIT),
+        inline=False,
+    )
+    return embed
 
 
 def notice_message(notice: Notice) -> DiscordMessage:

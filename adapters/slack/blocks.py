@@ -23,9 +23,12 @@ from adapters.slack.convert import (
     practice_action_id,
     practice_value,
 )
+from bot import insights
 from bot.models import (
     LETTERS,
     CodeSnippet,
+    InsightsCard,
+    ItemCard,
     LeaderboardCard,
     Notice,
     PracticeCard,
@@ -367,6 +370,30 @@ def practice_result_message(result: PracticeResult) -> Message:
     return Message(text=_fallback(text), blocks=blocks)
 
 
+def insights_message(card: InsightsCard) -> Message:
+    """How the server's questions performed, for an admin."""
+    lines = [escape(line) for line in insights.overview_lines(card)]
+    return Message(
+        text=_fallback("Question insights"), blocks=sections(["*Question insights*", *lines])
+    )
+
+
+def item_message(card: ItemCard) -> Message:
+    item = card.item
+    table = "\n".join(insights.choice_table(item)).replace("`", "'")
+    blocks = [
+        section(
+            f"*Insights: {escape(item.question_id)}* ({escape(item.topic)},"
+            f" labelled {escape(item.difficulty)})"
+        ),
+        *([section(escape(item.prompt))] if item.prompt else []),
+        section(escape(insights.item_headline(item))),
+        section(clip(f"```{escape(table)}```", MAX_SECTION_TEXT)),
+        *sections([escape(line) for line in insights.flag_lines(item)]),
+    ]
+    return Message(text=_fallback(f"Insights: {item.question_id}"), blocks=blocks)
+
+
 def reply_message(reply: Reply) -> Message:
     """Any reply of the engine, rendered for one member."""
     match reply:
@@ -386,4 +413,8 @@ def reply_message(reply: Reply) -> Message:
             return practice_card_message(reply)
         case PracticeResult():
             return practice_result_message(reply)
+        case InsightsCard():
+            return insights_message(reply)
+        case ItemCard():
+            return item_message(reply)
     raise AssertionError(f"unhandled reply {reply!r}")  # pragma: no cover

@@ -177,6 +177,40 @@ class PracticeMark:
     filter: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class ItemRound:
+    """A closed daily round as item analysis needs it: which question, keyed how, kept how."""
+
+    id: int
+    server: str
+    question_id: str
+    topic: str
+    difficulty: str
+    choice_count: int
+    answer: int
+    posted_at: datetime
+    question: str | None  # the question as asked (bot.snapshot), None before schema 4
+
+
+class ItemAnswer(NamedTuple):
+    """One daily answer (a tuple: there may be millions of them)."""
+
+    round_id: int
+    user_id: str
+    choice: int
+    correct: bool
+    answered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ItemAnswers:
+    """The closed rounds and their answers; a round's question text is kept once, not per
+    answer, since it may be a kilobyte and a round may have thousands of answers."""
+
+    rounds: list[ItemRound]
+    answers: list[ItemAnswer]
+
+
 class Store(Protocol):
     """What the engine asks of a database. Every method is a coroutine and safe to call from
     many tasks at once; writes are atomic, and the rules hold across processes."""
@@ -351,3 +385,11 @@ class Store(Protocol):
         ...
 
     async def mastery(self, *, server: str, user_id: str) -> dict[str, int]: ...
+
+    # --- item analysis ---
+
+    async def item_answers(self, server: str | None) -> ItemAnswers:
+        """Every closed round of one server (of every server when None) and its answers.
+        Open rounds are left out: their answers must not tell anyone what is right before the
+        reveal."""
+        ...

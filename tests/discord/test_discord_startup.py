@@ -18,6 +18,7 @@ from bot.config import ConfigError, Settings
 
 SUBCOMMANDS = {
     "help",
+    "insights",
     "question",
     "leaderboard",
     "stats",

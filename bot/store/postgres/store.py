@@ -23,6 +23,7 @@ from bot.store.api import (
     AnswerRequest,
     Delivery,
     DeliveryKind,
+    ItemAnswers,
     MemberRow,
     NewRound,
     PracticeMark,
@@ -33,7 +34,7 @@ from bot.store.api import (
     StartedRound,
     StoreError,
 )
-from bot.store.postgres import deliveries
+from bot.store.postgres import deliveries, items
 from bot.store.postgres.connection import connect, create_pool, guarded, redact
 from bot.store.postgres.migrations import migrate
 from bot.store.postgres.rows import (
@@ -551,6 +552,12 @@ class PostgresStore:
             MASTERED_BOX,
         )
         return {r[0]: r[1] for r in rows}
+
+    # --- item analysis ------------------------------------------------------------------------
+
+    async def item_answers(self, server: str | None) -> ItemAnswers:
+        async with self._connection() as conn:
+            return await items.item_answers(conn, server)
 
 
 def _channel_lock(channel: ChannelRef) -> tuple[str, str, str]:

@@ -18,6 +18,7 @@ from bot.store.api import (
     AnswerRequest,
     Delivery,
     DeliveryKind,
+    ItemAnswers,
     MemberRow,
     NewRound,
     PracticeMark,
@@ -28,7 +29,7 @@ from bot.store.api import (
     StartedRound,
     StoreError,
 )
-from bot.store.sqlite import deliveries
+from bot.store.sqlite import deliveries, items
 from bot.store.sqlite.connection import connect, migrate, one, to_text
 from bot.store.sqlite.rows import (
     ROUND_COLUMNS,
@@ -507,3 +508,8 @@ class SqliteStore:
             (server, user_id, MASTERED_BOX),
         )
         return {r[0]: r[1] for r in rows}
+
+    # --- item analysis ------------------------------------------------------------------------
+
+    async def item_answers(self, server: str | None) -> ItemAnswers:
+        return await items.item_answers(self._reader, server)

@@ -1,0 +1,42 @@
+"""`item_answers`: closed daily rounds and their answers, per server or across every server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.models import ChannelRef
+from bot.store import Store
+from tests.conftest import START
+from tests.store.test_conformance import RIGHT, play, post, press
+
+
+async def test_closed_rounds_of_one_server_or_all(store: Store) -> None:
+    one, other = ChannelRef("test:a", "c1"), ChannelRef("test:b", "c9")
+    first = await play(store, one, 1, {"u1": RIGHT, "u2": 0})
+    second = await play(store, other, 2, {"u1": 3})
+    # An open round's answers would tell whether they are right before the reveal.
+    still_open = await post(store, one, 3)
+    await store.submit_answer(press(still_open, one, "u3", RIGHT))
+
+    mine = await store.item_answers("test:a")
+    assert [(r.id, r.server, r.question_id, r.answer, r.choice_count) for r in mine.rounds] == [
+        (first, "test:a", "q-001", RIGHT, 4)
+    ]
+    assert mine.rounds[0].difficulty == "easy"
+    assert mine.rounds[0].topic == "alpha"
+    assert mine.rounds[0].question == "{}"
+    assert mine.rounds[0].posted_at == START + timedelta(days=1)
+    assert sorted((a.round_id, a.user_id, a.choice, a.correct) for a in mine.answers) == [
+        (first, "u1", RIGHT, True),
+        (first, "u2", 0, False),
+    ]
+    assert all(a.answered_at == START for a in mine.answers)
+
+    every = await store.item_answers(None)
+    assert [r.id for r in every.rounds] == [first, second]
+    assert sorted((a.round_id, a.user_id) for a in every.answers) == [
+        (first, "u1"),
+        (first, "u2"),
+        (second, "u1"),
+    ]
+    assert (await store.item_answers("test:none")).answers == []
