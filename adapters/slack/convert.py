@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.models import LETTERS, ChannelRef, Invocation, Member
+from bot.names import clean_name
 
 SERVER_PREFIX = "slack:"
 ANSWER_ACTION_PREFIX = "dlq_answer_"
@@ -38,7 +39,6 @@ _PRACTICE_VALUE = re.compile(r"^([a-z0-9][a-z0-9-]{2,63}):([0-9])$")
 _PRACTICE_ACTION = re.compile(rf"^{PRACTICE_ACTION_PREFIX}([0-9])$")
 _NEXT_VALUE = re.compile(r"^topic:([a-z0-9-]{0,64})$")
 _MAX_ROWID = 2**63 - 1
-MAX_NAME = 80
 
 
 def server_key(team_id: str) -> str:
@@ -157,11 +157,6 @@ def _field(payload: Mapping[str, Any], key: str, inner: str) -> str | None:
     return _text(part.get(inner)) if isinstance(part, Mapping) else None
 
 
-def _name(*candidates: str | None) -> str:
-    name = next((c for c in candidates if c), "someone")
-    return name[:MAX_NAME]
-
-
 def command_invocation(form: Mapping[str, Any]) -> Invocation | None:
     """Who ran the slash command, and where; None when a field Slack always sends is missing.
 
@@ -172,7 +167,9 @@ def command_invocation(form: Mapping[str, Any]) -> Invocation | None:
     if team is None or channel is None or user is None:
         return None
     server = server_key(team)
-    member = Member(server=server, user_id=user, name=_name(_text(form.get("user_name")), user))
+    member = Member(
+        server=server, user_id=user, name=clean_name(_text(form.get("user_name")), fallback=user)
+    )
     return Invocation(channel=ChannelRef(server, channel), member=member)
 
 
@@ -190,7 +187,9 @@ def interaction_invocation(payload: Mapping[str, Any]) -> Invocation | None:
     if team is None or user is None or channel is None:
         return None
     server = server_key(team)
-    name = _name(_field(payload, "user", "username"), _field(payload, "user", "name"), user)
+    name = clean_name(
+        _field(payload, "user", "username"), _field(payload, "user", "name"), fallback=user
+    )
     member = Member(server=server, user_id=user, name=name)
     return Invocation(channel=ChannelRef(server, channel), member=member)
 
