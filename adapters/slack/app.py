@@ -130,14 +130,40 @@ async def verify_token(client: AsyncWebClient) -> str:
     try:
         response = await client.auth_test()
     except SlackApiError as exc:
-        code = exc.response.get("error") if exc.response is not None else None
-        raise ConfigError(f"Slack refused SLACK_BOT_TOKEN: {code or 'unknown error'}") from None
+        code = _error_code(exc)
+        if code is None:
+            raise ConfigError(_not_slack(client, _status_of(exc))) from None
+        raise ConfigError(f"Slack refused SLACK_BOT_TOKEN: {code}") from None
+    except AttributeError:
+        # slack_sdk reads a text/plain answer as a string, then calls .get on it: a proxy's or
+        # an outage's page served with status 200.
+        raise ConfigError(_not_slack(client, 200)) from None
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise ConfigError(
             f"cannot reach the Slack Web API at {client.base_url}: {reason}"
         ) from None
     return f"{response.get('user', '?')} in workspace {response.get('team', '?')}"
+
+
+def _error_code(exc: SlackApiError) -> str | None:
+    """Slack's error code, or None when the answer was not Slack's JSON (an HTML page...)."""
+    data = getattr(exc.response, "data", None)  # the SDK's response, or aiohttp's own
+    code = data.get("error") if isinstance(data, dict) else None
+    return code if isinstance(code, str) and code else None
+
+
+def _status_of(exc: SlackApiError) -> int | None:
+    status = getattr(exc.response, "status_code", None) or getattr(exc.response, "status", None)
+    return status if isinstance(status, int) else None
+
+
+def _not_slack(client: AsyncWebClient, status: int | None) -> str:
+    answered = f"HTTP {status}" if status else "an unreadable answer"
+    return (
+        f"the Slack Web API at {client.base_url} answered auth.test with {answered} and a body"
+        " that is not Slack's JSON: check SLACK_API_URL, or try again if Slack is down"
+    )
 
 
 class _TokenFromClient(logging.Filter):
