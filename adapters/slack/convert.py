@@ -277,12 +277,17 @@ def body_problem(text: str, *, content_type: str) -> str | None:
     if problem is not None:
         return problem
     payload = json.loads(form["payload"])
+    # bolt matches listeners on these ids with string comparisons and regular expressions.
+    if not isinstance(payload.get("callback_id", ""), str):
+        return "payload has a callback_id that is not a string"
     if payload.get("type") == "block_actions":
         actions = payload.get("actions")
         if not isinstance(actions, list) or not actions:
             return "a block_actions payload has no actions"
         if not all(isinstance(a, Mapping) for a in actions):
             return "a block_actions payload has an action that is not an object"
+        if not all(isinstance(a.get("action_id"), str) for a in actions):
+            return "a block_actions payload has an action without a string action_id"
     return None
 
 
