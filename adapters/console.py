@@ -40,6 +40,7 @@ from bot.models import (
     Reply,
     RevealPost,
 )
+from bot.names import clean_text
 from bot.ports import Clock
 from bot.render import question_text, reply_text, reveal_text
 from bot.runtime import running
@@ -53,6 +54,7 @@ INTRO = (
 )
 HINT = "Type a letter to answer, /dlquiz help for the commands, /as NAME or /quit."
 YES = ("y", "yes")
+MAX_PLAYER_NAME = 32
 
 
 def plain(text: str) -> str:
@@ -177,9 +179,13 @@ class ConsoleSession:
         self.platform.write(HINT)
         return True
 
-    def switch_player(self, name: str) -> None:
-        if not name or len(name) > 32 or not name.isprintable():
-            self.platform.write("Usage: /as NAME (a name of at most 32 characters)")
+    def switch_player(self, typed: str) -> None:
+        # Cleaned like a Discord or Slack display name; what is left must still be a name.
+        name = clean_text(typed)
+        if not name or len(name) > MAX_PLAYER_NAME:
+            self.platform.write(
+                f"Usage: /as NAME (a name of at most {MAX_PLAYER_NAME} visible characters)"
+            )
             return
         self.user = name
         self.practising = None

@@ -16,6 +16,7 @@ import discord
 
 from bot import commands as cmd
 from bot.models import LETTERS, ChannelRef, Invocation, Member, Topic
+from bot.names import clean_name
 
 # Discord's limits for components and autocomplete (discord.py does not check all of them).
 CUSTOM_ID_LIMIT = 100
@@ -161,7 +162,7 @@ def to_member(
     return Member(
         server=server_key(guild_id),
         user_id=str(user_id),
-        name=display_name,
+        name=clean_name(display_name, fallback=str(user_id)),
         is_admin=is_admin(permissions),
     )
 

@@ -14,7 +14,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,7 +23,7 @@ from urllib.parse import parse_qsl, urlparse
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -34,6 +35,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import convert
 from adapters.slack.admins import AdminDirectory
 from adapters.slack.handlers import Handlers, register
 from adapters.slack.platform import SlackPlatform
@@ -52,6 +54,8 @@ HEALTH_PATH = "/healthz"
 DEFAULT_PORT = 3000
 RATE_LIMIT_RETRIES = 3
 SHUTDOWN_GRACE = 30.0  # seconds running handlers get to finish at shutdown
+# Slack's largest requests (a click carries the clicked message's blocks) are tens of kilobytes.
+MAX_BODY = 256 * 1024
 
 
 class Mode(StrEnum):
@@ -126,14 +130,40 @@ async def verify_token(client: AsyncWebClient) -> str:
     try:
         response = await client.auth_test()
     except SlackApiError as exc:
-        code = exc.response.get("error") if exc.response is not None else None
-        raise ConfigError(f"Slack refused SLACK_BOT_TOKEN: {code or 'unknown error'}") from None
+        code = _error_code(exc)
+        if code is None:
+            raise ConfigError(_not_slack(client, _status_of(exc))) from None
+        raise ConfigError(f"Slack refused SLACK_BOT_TOKEN: {code}") from None
+    except AttributeError:
+        # slack_sdk reads a text/plain answer as a string, then calls .get on it: a proxy's or
+        # an outage's page served with status 200.
+        raise ConfigError(_not_slack(client, 200)) from None
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise ConfigError(
             f"cannot reach the Slack Web API at {client.base_url}: {reason}"
         ) from None
     return f"{response.get('user', '?')} in workspace {response.get('team', '?')}"
+
+
+def _error_code(exc: SlackApiError) -> str | None:
+    """Slack's error code, or None when the answer was not Slack's JSON (an HTML page...)."""
+    data = getattr(exc.response, "data", None)  # the SDK's response, or aiohttp's own
+    code = data.get("error") if isinstance(data, dict) else None
+    return code if isinstance(code, str) and code else None
+
+
+def _status_of(exc: SlackApiError) -> int | None:
+    status = getattr(exc.response, "status_code", None) or getattr(exc.response, "status", None)
+    return status if isinstance(status, int) else None
+
+
+def _not_slack(client: AsyncWebClient, status: int | None) -> str:
+    answered = f"HTTP {status}" if status else "an unreadable answer"
+    return (
+        f"the Slack Web API at {client.base_url} answered auth.test with {answered} and a body"
+        " that is not Slack's JSON: check SLACK_API_URL, or try again if Slack is down"
+    )
 
 
 class _TokenFromClient(logging.Filter):
@@ -173,15 +203,19 @@ def build_app(
     return app
 
 
-async def bolt_request(request: web.Request) -> AsyncBoltRequest:
-    """The bolt request for an HTTP request from Slack.
+async def bolt_request(request: web.Request, text: str) -> AsyncBoltRequest:
+    """The bolt request for an HTTP request from Slack whose body, decoded, is `text`.
 
     bolt 1.30 reads every form body containing the substring "payload" as an interaction
     (`payload=<json>`), so a slash command run in a channel named #payload-team, or
     `/dlquiz stats payload`, would be dropped as unhandled. Such a body is re-read here as the
     plain form it is; the raw body, which the signature covers, is left untouched.
     """
-    converted = await to_bolt_request(request)
+    converted = AsyncBoltRequest(
+        body=text,
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]  # bolt copies them into lists
+    )
     raw = converted.raw_body
     if not converted.body and raw and not raw.startswith("{"):
         form = dict(parse_qsl(raw, keep_blank_values=True))
@@ -191,17 +225,81 @@ async def bolt_request(request: web.Request) -> AsyncBoltRequest:
     return converted
 
 
-def http_app(app: AsyncApp) -> web.Application:
-    """The aiohttp application of HTTP mode: Slack's requests, and a health check."""
+def _refusal(status: int, reason: str) -> web.Response:
+    return web.Response(status=status, text=f"{reason}\n")
+
+
+class _QuietProtocol(logging.Filter):
+    """Drops aiohttp's traceback for a client that went away in the middle of its request.
+
+    Anyone can open a connection to HTTP mode, send half a request and leave; aiohttp then logs
+    "Error handling request" with a traceback for each, which buries real errors. A peer gone
+    is not our error: it is shown at DEBUG, in one line. (aiohttp's own "connection lost"
+    while a handler reads the body is a ConnectionResetError.)
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, _PEER_GONE):
+            log.debug("a client went away mid-request: %s", type(error).__name__)
+            return False
+        return True
+
+
+_PEER_GONE = (ConnectionResetError,)
+logging.getLogger("aiohttp.server").addFilter(_QuietProtocol())
+
+
+def http_app(app: AsyncApp, *, now: Callable[[], float] = time.time) -> web.Application:
+    """The aiohttp application of HTTP mode: Slack's requests, and a health check.
+
+    Every request to EVENTS_PATH is checked here before bolt sees it: its size, its signature
+    (on the raw bytes), that it is UTF-8, and that its JSON has the shape bolt reads. What fails
+    gets 413, 401 or 400 and one log line that names what was wrong, never the body: an unsigned
+    body is anyone's text, and a stale one still carries a live `response_url` and Slack's
+    legacy verification `token`.
+    """
+    # bolt keeps the secret the app was built with: the same one, not a second copy to keep equal.
+    secret = app._signing_secret
 
     async def events(request: web.Request) -> web.Response:
-        response = await app.async_dispatch(await bolt_request(request))
+        size = request.content_length
+        if size is not None and size > MAX_BODY:
+            log.info("refused a request of %d bytes: more than %d", size, MAX_BODY)
+            return _refusal(413, f"request body too large: at most {MAX_BODY} bytes")
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            log.info("refused a request of more than %d bytes", MAX_BODY)
+            return _refusal(413, f"request body too large: at most {MAX_BODY} bytes")
+        headers = request.headers
+        unsigned = convert.signature_problem(
+            secret=secret,
+            timestamp=headers.get("X-Slack-Request-Timestamp"),
+            signature=headers.get("X-Slack-Signature"),
+            body=raw,
+            now=now(),
+        )
+        if unsigned is not None:
+            log.info("refused a request of %d bytes: %s", len(raw), unsigned)
+            return _refusal(401, f"invalid request: {unsigned}")
+        try:
+            # Slack sends UTF-8 whatever charset a header claims; only UTF-8 is read.
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            problem: str | None = "the body is not UTF-8"
+        else:
+            problem = convert.body_problem(text, content_type=request.content_type)
+        if problem is not None:
+            log.warning("refused a signed request of %d bytes: %s", len(raw), problem)
+            return _refusal(400, f"malformed request: {problem}")
+        response = await app.async_dispatch(await bolt_request(request, text))
         return await to_aiohttp_response(response)
 
     async def health(_: web.Request) -> web.Response:
         return web.Response(text="ok")
 
-    web_app = web.Application()
+    web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post(EVENTS_PATH, events)
     web_app.router.add_get(HEALTH_PATH, health)
     return web_app

@@ -10,12 +10,17 @@ so the tests can feed it recorded payloads and arbitrary junk alike.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from bot.models import LETTERS, ChannelRef, Invocation, Member
+from bot.names import clean_name
 
 SERVER_PREFIX = "slack:"
 ANSWER_ACTION_PREFIX = "dlq_answer_"
@@ -38,7 +43,6 @@ _PRACTICE_VALUE = re.compile(r"^([a-z0-9][a-z0-9-]{2,63}):([0-9])$")
 _PRACTICE_ACTION = re.compile(rf"^{PRACTICE_ACTION_PREFIX}([0-9])$")
 _NEXT_VALUE = re.compile(r"^topic:([a-z0-9-]{0,64})$")
 _MAX_ROWID = 2**63 - 1
-MAX_NAME = 80
 
 
 def server_key(team_id: str) -> str:
@@ -157,11 +161,6 @@ def _field(payload: Mapping[str, Any], key: str, inner: str) -> str | None:
     return _text(part.get(inner)) if isinstance(part, Mapping) else None
 
 
-def _name(*candidates: str | None) -> str:
-    name = next((c for c in candidates if c), "someone")
-    return name[:MAX_NAME]
-
-
 def command_invocation(form: Mapping[str, Any]) -> Invocation | None:
     """Who ran the slash command, and where; None when a field Slack always sends is missing.
 
@@ -172,7 +171,9 @@ def command_invocation(form: Mapping[str, Any]) -> Invocation | None:
     if team is None or channel is None or user is None:
         return None
     server = server_key(team)
-    member = Member(server=server, user_id=user, name=_name(_text(form.get("user_name")), user))
+    member = Member(
+        server=server, user_id=user, name=clean_name(_text(form.get("user_name")), fallback=user)
+    )
     return Invocation(channel=ChannelRef(server, channel), member=member)
 
 
@@ -190,7 +191,9 @@ def interaction_invocation(payload: Mapping[str, Any]) -> Invocation | None:
     if team is None or user is None or channel is None:
         return None
     server = server_key(team)
-    name = _name(_field(payload, "user", "username"), _field(payload, "user", "name"), user)
+    name = clean_name(
+        _field(payload, "user", "username"), _field(payload, "user", "name"), fallback=user
+    )
     member = Member(server=server, user_id=user, name=name)
     return Invocation(channel=ChannelRef(server, channel), member=member)
 
@@ -224,3 +227,86 @@ def event_id(body: Mapping[str, Any]) -> str | None:
     if body.get("type") != "event_callback":
         return None
     return _text(body.get("event_id"))
+
+
+# --- inbound: is this a request from Slack, and one we can read? ------------------------------
+
+SIGNATURE_VERSION = "v0"
+MAX_CLOCK_SKEW = 5 * 60  # seconds; Slack's own window for a signed request
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds: ten digits until the year 2286
+_SIGNATURE = re.compile(rf"{SIGNATURE_VERSION}=[0-9a-f]{{64}}")
+
+
+def signature_problem(
+    *, secret: str, timestamp: str | None, signature: str | None, body: bytes, now: float
+) -> str | None:
+    """Why a request is not signed by Slack with `secret` (None when it is), in a few words.
+
+    Checked on the raw bytes, before anything decodes them: what fails here is answered 401
+    whatever else is wrong with it. The reason names headers, never their values or the body.
+    """
+    if not timestamp:
+        return "no X-Slack-Request-Timestamp header"
+    if not _TIMESTAMP.fullmatch(timestamp):
+        return "X-Slack-Request-Timestamp is not a Unix time in seconds"
+    if abs(now - int(timestamp)) > MAX_CLOCK_SKEW:
+        return "X-Slack-Request-Timestamp is more than 5 minutes away from now (stale or replayed)"
+    if not signature:
+        return "no X-Slack-Signature header"
+    if not _SIGNATURE.fullmatch(signature):
+        return "X-Slack-Signature is not of the form v0=<64 hex digits>"
+    base = f"{SIGNATURE_VERSION}:{timestamp}:".encode() + body
+    expected = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(f"{SIGNATURE_VERSION}={expected}", signature):
+        return "X-Slack-Signature does not match the body (wrong signing secret, or altered)"
+    return None
+
+
+def body_problem(text: str, *, content_type: str) -> str | None:
+    """Why a signed body cannot be one of Slack's requests (None when it can be), in a few words.
+
+    Mirrors how bolt reads a body (a JSON object; a form with `payload=<JSON object>`; a plain
+    form) so that whatever passes here, bolt can read without failing.
+    """
+    if content_type == "application/json" or text.startswith("{"):
+        return _object_problem(text, "the JSON body")
+    form = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" not in form:
+        return None
+    problem = _object_problem(form["payload"], "payload")
+    if problem is not None:
+        return problem
+    payload = json.loads(form["payload"])
+    # bolt matches listeners on these ids with string comparisons and regular expressions.
+    if not isinstance(payload.get("callback_id", ""), str):
+        return "payload has a callback_id that is not a string"
+    if payload.get("type") == "block_actions":
+        actions = payload.get("actions")
+        if not isinstance(actions, list) or not actions:
+            return "a block_actions payload has no actions"
+        if not all(isinstance(a, Mapping) for a in actions):
+            return "a block_actions payload has an action that is not an object"
+        if not all(isinstance(a.get("action_id"), str) for a in actions):
+            return "a block_actions payload has an action without a string action_id"
+    return None
+
+
+_JSON_KINDS = {
+    list: "a JSON list",
+    type(None): "JSON null",
+    str: "a JSON string",
+    bool: "a JSON boolean",
+}
+
+
+def _object_problem(text: str, what: str) -> str | None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return f"{what} is not JSON"
+    if not isinstance(value, dict):
+        return f"{what} is {_JSON_KINDS.get(type(value), 'a JSON value')}, not a JSON object"
+    for key in ("team", "user", "channel", "enterprise", "container"):
+        if key in value and not isinstance(value[key], (dict, type(None))):
+            return f"{what} has a {key} that is not an object"
+    return None

@@ -47,6 +47,10 @@ SEEN_EVENTS = 10_000
 NOT_OURS = Notice("That button is not an answer to a dlquiz question.", Tone.ERROR)
 NOT_SAVED = Notice("Your answer could not be saved; please press the button again.", Tone.ERROR)
 FAILED = Notice("Something went wrong on our side; nothing was changed. Try again.", Tone.ERROR)
+ALREADY_DONE = Notice(
+    "Already done: this exact request was received before, and it is acted on once only.",
+    Tone.INFO,
+)
 
 
 def ephemeral(message: Message) -> dict[str, Any]:
@@ -92,8 +96,19 @@ class Handlers:
         self.admins = admins
         self.inflight = inflight
 
-    async def command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        """`/dlquiz …`: parse, then answer in the ack or through the response_url."""
+    async def command(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        *,
+        request_key: str | None = None,
+    ) -> None:
+        """`/dlquiz …`: parse, then answer in the ack or through the response_url.
+
+        `request_key` names this very request (see `request_key`): an admin subcommand runs
+        for the first request with a key only, so a replay of a signed request changes nothing.
+        """
         invocation = convert.command_invocation(body)
         if invocation is None:
             await ack(**ephemeral(reply_message(FAILED)))
@@ -108,6 +123,15 @@ class Handlers:
             return
         if isinstance(command, ADMIN_COMMANDS):
             await ack()  # posting in the channel and users.info may outlast Slack's 3 seconds
+            try:
+                first = await self._first_time(request_key, invocation)
+            except Exception:
+                log.exception("could not check whether a request is a replay")
+                await self._respond(respond, FAILED)
+                return
+            if not first:
+                await self._respond(respond, ALREADY_DONE)
+                return
             reply = await self._as_admin(command, invocation)
             await self._respond(respond, reply)
             return
@@ -187,6 +211,16 @@ class Handlers:
         reply = await self._reply(Practice(topic or None), invocation)
         await self._respond(respond, reply)
 
+    async def _first_time(self, key: str | None, invocation: Invocation) -> bool:
+        # The database decides, so a replay sent to another replica is caught as well.
+        if key is None:
+            return True  # nothing names the request (no signature, no trigger_id): run it
+        if await self.engine.store.first_time(key, self.engine.clock.now()):
+            return True
+        where = invocation.channel
+        log.info("ignored a replayed request", extra=context(where.server, where.channel))
+        return False
+
     async def _as_admin(self, command: Command, invocation: Invocation) -> Reply:
         member = invocation.member
         team = member.server.removeprefix(convert.SERVER_PREFIX)
@@ -246,11 +280,30 @@ def _tracked(inflight: InFlight, handle: Handler) -> Handler:
     return listener
 
 
+def request_key(request: AsyncBoltRequest, body: dict[str, Any]) -> str | None:
+    """What names one request from Slack however often it is delivered: its signature (over
+    its timestamp and body) in HTTP mode, else its trigger_id (Socket Mode, which is not signed).
+    """
+    signature = request.headers.get("x-slack-signature", [""])[0]
+    if signature:
+        return f"slack:{signature}"
+    trigger = body.get("trigger_id")
+    return f"slack-trigger:{trigger}" if isinstance(trigger, str) and trigger else None
+
+
 def register(app: AsyncApp, handlers: Handlers) -> None:
     """Attach the listeners to the app."""
     inflight = handlers.inflight
+
+    # Bolt passes a listener's arguments by parameter name, `request` included.
+    async def dlquiz_command(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, request: AsyncBoltRequest
+    ) -> None:
+        async with inflight.track():
+            await handlers.command(ack, body, respond, request_key=request_key(request, body))
+
     app.middleware(EventDeduper())
-    app.command(COMMAND)(_tracked(inflight, handlers.command))
+    app.command(COMMAND)(dlquiz_command)
     app.action(ANSWER_ACTION)(_tracked(inflight, handlers.answer))
     app.action(PRACTICE_ACTION)(_tracked(inflight, handlers.practice_answer))
     app.action(convert.PRACTICE_NEXT_ACTION)(_tracked(inflight, handlers.practice_next))

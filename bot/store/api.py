@@ -16,6 +16,8 @@ from typing import NamedTuple, Protocol
 
 from bot.models import ChannelRef, Period
 
+HANDLED_REQUESTS_KEPT = timedelta(days=1)
+
 
 class StoreError(Exception):
     """The database cannot be used; the message says why in one line."""
@@ -337,6 +339,17 @@ class Store(Protocol):
 
     async def topic_accuracy(self, *, server: str, user_id: str) -> list[tuple[str, int, int]]:
         """(topic, answered, correct) over the member's answers to closed rounds."""
+        ...
+
+    # --- requests ---
+
+    async def first_time(self, key: str, at: datetime) -> bool:
+        """True for the first call with `key`, False for every later one, in any process.
+
+        For requests a platform may deliver twice (a replayed signed request): the caller
+        acts only on True. Keys are kept a day (HANDLED_REQUESTS_KEPT), longer than any platform
+        accepts a replay, then forgotten.
+        """
         ...
 
     # --- schedules ---

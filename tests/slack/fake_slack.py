@@ -67,6 +67,8 @@ class FakeSlack:
         self.errors: dict[str, str] = {}  # method -> error code it answers with
         self.errors_once: dict[str, list[str]] = {}  # method -> codes for its next calls
         self.rate_limits: dict[str, int] = {}  # method -> how many 429s to send first
+        # method -> (status, content type, body): a proxy's or an outage's page instead of Slack
+        self.pages: dict[str, tuple[int, str, str]] = {}
         self.gates: dict[str, asyncio.Event] = {}  # method -> held until the event is set
         # method -> (which calls, event): such a call is carried out, then its answer is held
         # until the event is set (Slack accepted the message; the bot has not heard yet).
@@ -141,6 +143,10 @@ class FakeSlack:
             call.done = True
             call.response = {"ok": False, "error": "ratelimited"}
             return web.json_response(call.response, status=429, headers={"Retry-After": "0"})
+        if method in self.pages:
+            status, content_type, page = self.pages[method]
+            call.done = True
+            return web.Response(status=status, body=page.encode(), content_type=content_type)
         gate = self.gates.get(method)
         if gate is not None:
             await gate.wait()

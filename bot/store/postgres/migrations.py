@@ -139,6 +139,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX practice_by_due ON practice (server, user_id, due_at);
     """,
+    # 2: requests acted on once (SQLite's migration 5).
+    """
+    CREATE TABLE handled_requests (
+        key TEXT COLLATE "C" PRIMARY KEY,
+        at TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX handled_requests_by_age ON handled_requests (at);
+    """,
 )
 
 # Every process that opens the database takes this lock before it looks at the schema, so

@@ -19,6 +19,7 @@ import asyncpg
 from bot.models import ChannelRef
 from bot.practice import MASTERED_BOX, due_after, next_box
 from bot.store.api import (
+    HANDLED_REQUESTS_KEPT,
     AnswerOutcome,
     AnswerRequest,
     Delivery,
@@ -439,6 +440,20 @@ class PostgresStore:
             channel.server,
             channel.channel,
         )
+        return row is not None
+
+    async def first_time(self, key: str, at: datetime) -> bool:
+        async with self._connection() as conn, conn.transaction():
+            await conn.execute(
+                "DELETE FROM handled_requests WHERE at < $1", at - HANDLED_REQUESTS_KEPT
+            )
+            # A second process inserting the same key waits for this one and gets no row.
+            row = await conn.fetchrow(
+                "INSERT INTO handled_requests (key, at) VALUES ($1, $2)"
+                " ON CONFLICT (key) DO NOTHING RETURNING 1",
+                clean(key),
+                at,
+            )
         return row is not None
 
     async def record_post_error(self, channel: ChannelRef, *, error: str, at: datetime) -> None:

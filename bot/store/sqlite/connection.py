@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+import random
 import sqlite3
-from collections.abc import Iterable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -17,6 +21,8 @@ from bot.store.sqlite.migrations import MIGRATIONS
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+
+T = TypeVar("T")
 
 
 def to_text(moment: datetime) -> str:
@@ -37,7 +43,7 @@ async def connect(path: Path, *, verify: bool = False) -> aiosqlite.Connection:
         if verify:
             # Before anything writes to the file: a database we must refuse stays as it was.
             await check_version(db, path)
-        await db.execute("PRAGMA journal_mode = WAL")
+        await when_not_busy(lambda: db.execute("PRAGMA journal_mode = WAL"))
         # NORMAL in WAL mode never corrupts the file; a power cut may lose the last commits but
         # never a process crash, which is what a bot on a VPS meets.
         await db.execute("PRAGMA synchronous = NORMAL")
@@ -49,6 +55,30 @@ async def connect(path: Path, *, verify: bool = False) -> aiosqlite.Connection:
         await db.close()
         raise
     return db
+
+
+async def when_not_busy(action: Callable[[], Awaitable[T]]) -> T:
+    """`action`, tried again while the database is busy, for as long as busy_timeout allows.
+
+    SQLite waits out a lock held by another connection (busy_timeout) except when waiting could
+    deadlock: a statement that read first and then needs to write, such as the switch to WAL,
+    gets SQLITE_BUSY at once when another process holds the write lock. Two processes opening
+    a new file together meet exactly that; the one that lost tries again once the other is done.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return await action()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() > deadline:
+                raise
+        # Jittered, so that two processes that lost together do not collide again.
+        await asyncio.sleep(random.uniform(0.005, 0.05))
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    # The primary code: SQLITE_BUSY_RECOVERY and SQLITE_BUSY_SNAPSHOT are busy too.
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
 
 
 async def schema_version(db: aiosqlite.Connection) -> int:
@@ -74,19 +104,27 @@ async def migrate(db: aiosqlite.Connection, path: Path) -> None:
     try:
         version = await schema_version(db)
         for number in range(version + 1, len(MIGRATIONS) + 1):
-            await db.execute("BEGIN IMMEDIATE")
-            # Another process may have run it while this one waited for the write lock.
-            if await schema_version(db) >= number:
-                await db.commit()
-                continue
-            for statement in statements(MIGRATIONS[number - 1]):
-                await db.execute(statement)
-            await db.execute(f"PRAGMA user_version = {number}")
-            await db.commit()
-            log.info("database %s migrated to schema version %d", path, number)
+            await when_not_busy(functools.partial(_migrate_to, db, path, number))
     except sqlite3.DatabaseError as exc:
         await rollback(db)
         raise StoreError(f"cannot use database {path}: {exc}") from exc
+
+
+async def _migrate_to(db: aiosqlite.Connection, path: Path, number: int) -> None:
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have run it while this one waited for the write lock.
+        needed = await schema_version(db) < number
+        if needed:
+            for statement in statements(MIGRATIONS[number - 1]):
+                await db.execute(statement)
+            await db.execute(f"PRAGMA user_version = {number}")
+        await db.commit()
+    except sqlite3.OperationalError:
+        await rollback(db)  # so a retry starts its own transaction
+        raise
+    if needed:
+        log.info("database %s migrated to schema version %d", path, number)
 
 
 def statements(script: str) -> Iterable[str]:

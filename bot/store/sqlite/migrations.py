@@ -216,4 +216,13 @@ MIGRATIONS: tuple[str, ...] = (
         FROM rounds WHERE closed_at IS NOT NULL AND reveal_posted = 0
     ) ORDER BY id, step;
     """,
+    # 5: requests acted on once. A signed request replayed within its validity window must not
+    # post or reschedule again; the key is the request's own identity, kept a day.
+    """
+    CREATE TABLE handled_requests (
+        key TEXT PRIMARY KEY,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX handled_requests_by_age ON handled_requests (at);
+    """,
 )

@@ -14,6 +14,7 @@ import aiosqlite
 from bot.models import ChannelRef
 from bot.practice import MASTERED_BOX, due_after, next_box
 from bot.store.api import (
+    HANDLED_REQUESTS_KEPT,
     AnswerOutcome,
     AnswerRequest,
     Delivery,
@@ -402,6 +403,19 @@ class SqliteStore:
                 (channel.server, channel.channel),
             )
             return cursor.rowcount > 0
+
+        return await self._writer.write(work)
+
+    async def first_time(self, key: str, at: datetime) -> bool:
+        async def work(db: aiosqlite.Connection) -> bool:
+            await db.execute(
+                "DELETE FROM handled_requests WHERE at < ?", (to_text(at - HANDLED_REQUESTS_KEPT),)
+            )
+            cursor = await db.execute(
+                "INSERT INTO handled_requests (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, to_text(at)),
+            )
+            return cursor.rowcount == 1
 
         return await self._writer.write(work)
 
