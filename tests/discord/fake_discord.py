@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,7 +81,11 @@ class FakeDiscord:
         self.originals: dict[str, dict[str, Any]] = {}  # interaction token -> its message
         self.channel_of_token: dict[str, str] = {}
         self.failing: dict[str, tuple[int, int, str]] = {}
-        self.gateway: Gateway | None = None
+        self.gateway: Gateway | None = None  # the latest connection
+        self.gateways: dict[int, Gateway] = {}  # shard id -> its connection
+        self.identifies: list[tuple[float, int, int]] = []  # (monotonic time, shard, count)
+        self.shard_count = 1  # what `GET /gateway/bot` recommends
+        self._by_nonce: dict[tuple[str, str], dict[str, Any]] = {}
         self._held: asyncio.Event | None = None
         self._changed = asyncio.Condition()
         self._seq = count(1)
@@ -170,7 +175,9 @@ class FakeDiscord:
             return _json(_application())
         if path == "/gateway/bot":
             limits = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-            return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limits})
+            return _json(
+                {"url": self.gateway_url, "shards": self.shard_count, "session_start_limit": limits}
+            )
         if parts[0] == "applications" and parts[-1] == "commands" and entry.method == "PUT":
             return _json([_registered(c, parts) for c in entry.body])
         if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
@@ -185,6 +192,14 @@ class FakeDiscord:
             status, code, message = self.failing[channel_id]
             return _json({"message": message, "code": code}, status=status)
         if entry.method == "POST" and len(parts) == 3:
+            nonce = (entry.body or {}).get("nonce")
+            if nonce and (entry.body or {}).get("enforce_nonce"):
+                earlier = self._by_nonce.get((channel_id, str(nonce)))
+                if earlier is not None:
+                    return _json(earlier)
+                message = self._new_message(channel_id, entry.body)
+                self._by_nonce[(channel_id, str(nonce))] = message
+                return _json(message)
             return _json(self._new_message(channel_id, entry.body))
         if entry.method == "PATCH" and len(parts) == 4:
             stored = self.messages.get(parts[3])
@@ -267,8 +282,16 @@ class FakeDiscord:
             if payload["op"] == 1:
                 await gateway.send({"op": 11, "d": None, "s": None, "t": None})
             elif payload["op"] == 2:
+                shard, total = payload["d"].get("shard", [0, 1])
+                self.identifies.append((time.monotonic(), shard, total))
+                self.gateways[shard] = gateway
                 await gateway.dispatch("READY", self._ready(payload["d"]))
         return ws
+
+    def gateway_of(self, guild_id: int) -> Gateway:
+        """The connection of the shard the guild is on, as Discord routes its events."""
+        count = next((total for _, _, total in reversed(self.identifies)), 1)
+        return self.gateways[(guild_id >> 22) % count]
 
     def _ready(self, identify: dict[str, Any]) -> dict[str, Any]:
         return {
