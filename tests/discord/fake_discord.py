@@ -85,6 +85,7 @@ class FakeDiscord:
         self.gateways: dict[int, Gateway] = {}  # shard id -> its connection
         self.identifies: list[tuple[float, int, int]] = []  # (monotonic time, shard, count)
         self.shard_count = 1  # what `GET /gateway/bot` recommends
+        self.max_concurrency = 1  # logins allowed per 5 s, per bucket `shard % max_concurrency`
         self._by_nonce: dict[tuple[str, str], dict[str, Any]] = {}
         self._held: asyncio.Event | None = None
         self._changed = asyncio.Condition()
@@ -174,7 +175,8 @@ class FakeDiscord:
         if path == "/oauth2/applications/@me":
             return _json(_application())
         if path == "/gateway/bot":
-            limits = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+            limits = {"total": 1000, "remaining": 999, "reset_after": 0}
+            limits["max_concurrency"] = self.max_concurrency
             return _json(
                 {"url": self.gateway_url, "shards": self.shard_count, "session_start_limit": limits}
             )
@@ -316,7 +318,7 @@ def _json(data: Any, *, status: int = 200) -> web.Response:
 
 def message_fields(body: dict[str, Any] | None) -> dict[str, Any]:
     body = body or {}
-    keep = ("content", "embeds", "components", "message_reference", "flags")
+    keep = ("content", "embeds", "components", "message_reference", "flags", "nonce")
     fields = {k: body[k] for k in keep if k in body}
     if fields.get("content") is None and "content" in fields:
         fields["content"] = ""
