@@ -32,6 +32,9 @@ class Settings:
     discord_token: str | None = field(default=None, repr=False)
     discord_api_base: str = DEFAULT_DISCORD_API
     discord_guild_id: int | None = None
+    # Total shards across every Discord process, and the ones this process serves (None: all).
+    discord_shard_count: int | None = None
+    discord_shard_ids: tuple[int, ...] | None = None
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
@@ -66,6 +69,7 @@ class Settings:
         guild = get("DISCORD_GUILD_ID")
         if guild is not None and not guild.isdigit():
             raise ConfigError(f"DISCORD_GUILD_ID={guild} is not a server id (digits only)")
+        shard_count, shard_ids = _shards(get("DISCORD_SHARD_COUNT"), get("DISCORD_SHARD_IDS"))
         content = get("DLQUIZ_CONTENT")
         return cls(
             db=get("DLQUIZ_DB") or "dlquiz.db",
@@ -77,6 +81,8 @@ class Settings:
             discord_token=get("DISCORD_TOKEN"),
             discord_api_base=(get("DISCORD_API_BASE") or DEFAULT_DISCORD_API).rstrip("/"),
             discord_guild_id=int(guild) if guild else None,
+            discord_shard_count=shard_count,
+            discord_shard_ids=shard_ids,
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
             slack_app_token=get("SLACK_APP_TOKEN"),
@@ -92,6 +98,45 @@ class Settings:
             self.slack_app_token,
         )
         return [v for v in values if v]
+
+
+SHARD_IDS_FORM = "a range 0-3, a list 0,2,5, or both 0-3,8"
+
+
+def _shards(
+    count_text: str | None, ids_text: str | None
+) -> tuple[int | None, tuple[int, ...] | None]:
+    """DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS, checked against each other."""
+    count = None
+    if count_text is not None:
+        if not count_text.isdigit() or int(count_text) < 1:
+            raise ConfigError(
+                f"DISCORD_SHARD_COUNT={count_text} is not a number of shards:"
+                " use a whole number of 1 or more (such as 4)"
+            )
+        count = int(count_text)
+    if ids_text is None:
+        return count, None
+    ids: set[int] = set()
+    for part in ids_text.split(","):
+        low, dash, high = part.strip().partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()) or (dash and int(high) < int(low)):
+            raise ConfigError(
+                f"DISCORD_SHARD_IDS={ids_text} is not a set of shards: use {SHARD_IDS_FORM}"
+            )
+        ids.update(range(int(low), int(high if dash else low) + 1))
+    if count is None:
+        raise ConfigError(
+            f"DISCORD_SHARD_IDS={ids_text} needs DISCORD_SHARD_COUNT: set it to the total number"
+            " of shards across every process of the bot (such as DISCORD_SHARD_COUNT=4)"
+        )
+    beyond = max(ids)
+    if beyond >= count:
+        raise ConfigError(
+            f"DISCORD_SHARD_IDS={ids_text} names shard {beyond}, but DISCORD_SHARD_COUNT={count}"
+            f" has shards 0 to {count - 1}"
+        )
+    return count, tuple(sorted(ids))
 
 
 def _with_slash(url: str) -> str:

@@ -23,7 +23,7 @@ from bot.inflight import InFlight
 from bot.logs import context
 from bot.models import ChannelRef, Question, QuestionPost, RevealPost, post_key
 from bot.ports import ChatPlatform, Clock, PostFinder
-from bot.store import Delivery, DeliveryKind, RoundRow, Store
+from bot.store import Delivery, DeliveryKind, RoundRow, Shards, Store
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,8 @@ class Deliverer:
         self.platform_name = platform_name
         self.worker = worker or worker_id()
         self.lease = lease
+        # On Discord, the shards this process serves: other shards' channels are not its own.
+        self.shards: Shards | None = None
         self.inflight = InFlight()
         self._sweeper: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -89,7 +91,7 @@ class Deliverer:
     async def sweep(self) -> None:
         """Deliver whatever is due in this platform's channels."""
         channels = await self.store.due_delivery_channels(
-            platform=self.platform_name, now=self.clock.now()
+            platform=self.platform_name, now=self.clock.now(), shards=self.shards
         )
         for channel in channels:
             if self._stopping.is_set():

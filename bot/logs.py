@@ -95,6 +95,9 @@ def setup_logging(*, level: str, fmt: str, secrets: Iterable[str] = (), hold: bo
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # APScheduler announces every run of the schedule's poll job at INFO, every few seconds:
+    # its problems still show, its heartbeat only when debugging.
+    logging.getLogger("apscheduler").setLevel(level if level == "DEBUG" else "WARNING")
 
 
 def release_held_logs(*, discard: bool = False) -> None:

@@ -14,8 +14,8 @@ from bot.content import Bank, default_bank_dir, load_bank
 from bot.delivery import SWEEP_INTERVAL
 from bot.engine import QuizEngine
 from bot.ports import ChatPlatform, Clock, SystemClock
-from bot.scheduler import DailyScheduler
-from bot.store import open_store
+from bot.scheduler import POLL_INTERVAL, DailyScheduler
+from bot.store import Shards, open_store
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,11 @@ async def running(
     clock: Clock | None = None,
     bank: Bank | None = None,
     platform_name: str | None = None,
+    shards: Shards | None = None,
 ) -> AsyncIterator[Runtime]:
     """The running engine for one platform; `platform_name` is the prefix of its server keys
-    (`discord`, `slack`, `console`): only those servers' schedules and pending posts are its."""
+    (`discord`, `slack`, `console`): only those servers' schedules and pending posts are its,
+    and of those only the servers on `shards` when given (one of several Discord processes)."""
     bank = bank or configured_bank(settings)
     store = await open_store(settings.db)
     engine = QuizEngine(
@@ -66,13 +68,23 @@ async def running(
         platform_name=platform_name,
     )
     engine.deliverer.lease = settings.delivery_lease
-    scheduler = DailyScheduler(engine, grace=settings.grace, platform=platform_name)
+    engine.deliverer.shards = shards
+    # Schedules are claimed for the same lease as posts: a process that dies holding either
+    # loses it as soon.
+    scheduler = DailyScheduler(
+        engine,
+        grace=settings.grace,
+        platform=platform_name,
+        shards=shards,
+        lease=settings.delivery_lease,
+    )
+    poll = min(POLL_INTERVAL, settings.delivery_lease.total_seconds())
     try:
         await _report_changed_questions(engine, platform_name)
         # What an earlier run recorded but did not post goes out first, then every so often.
         await engine.deliverer.sweep()
         engine.deliverer.start(min(SWEEP_INTERVAL, settings.delivery_lease.total_seconds()))
-        await scheduler.start()
+        await scheduler.start(interval=poll)
         yield Runtime(engine=engine, scheduler=scheduler)
     finally:
         # Daily posts under way finish, then posts in flight; what is left is handed back.

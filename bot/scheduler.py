@@ -1,57 +1,56 @@
-"""Daily questions on APScheduler 3: one job per scheduled channel, in the channel's zone.
+"""Daily questions, claimed from the database by whichever process looks first.
 
-Exactly once per channel per local day is the database's job, not the scheduler's: every daily
-post names its local day and the store refuses a second round for the same (channel, day). So a
-restart, a trigger that fires twice (a fall-back hour) or a catch-up racing a trigger can only
-ever produce one post. APScheduler only decides when to try.
+Every process polls the store for schedules that are due and claims them for a lease (so two
+replicas never work on one schedule at once, and a replica that dies holding a claim loses it
+when the lease ends), posts the question of the local day, and hands the schedule back with its
+next due time. Nothing lives only in one process's memory: a schedule changed on one replica is
+due for a fresh look on all of them.
+
+Exactly once per channel per local day is still the database's job, not the scheduler's: every
+daily post names its local day and the store refuses a second round for the same (channel, day).
+So a restart, a claim taken over after a lease, or two processes racing can only ever produce
+one post. The poll only decides when to try.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.delivery import LEASE
 from bot.engine import PostOutcome, QuizEngine
 from bot.logs import context
 from bot.models import ChannelRef
-from bot.schedule import DailyTime, last_post_time, next_post_time, parse_time, parse_zone
+from bot.schedule import (
+    DailyTime,
+    ScheduleError,
+    last_post_time,
+    next_post_time,
+    parse_time,
+    parse_zone,
+)
+from bot.store import ScheduleRow, Shards
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 20
-
-
-class DailyTrigger(CronTrigger):  # type: ignore[misc]
-    """A CronTrigger at one local time a day that follows the documented DST rules.
-
-    APScheduler 3.11's CronTrigger fires twice on a fall-back day when the time falls in the
-    repeated hour, and shifts a time inside a spring-forward gap by the gap's length; this one
-    fires once, and at the first minute after the gap.
-    """
-
-    def __init__(self, daily: DailyTime) -> None:
-        super().__init__(hour=daily.at.hour, minute=daily.at.minute, timezone=daily.zone)
-        self.daily = daily
-
-    def get_next_fire_time(
-        self, previous_fire_time: datetime | None, now: datetime
-    ) -> datetime | None:
-        after = previous_fire_time or (now - timedelta(microseconds=1))
-        return next_post_time(self.daily, after=after).astimezone(self.daily.zone)
-
-
-def job_id(channel: ChannelRef) -> str:
-    return f"daily:{channel.server}:{channel.channel}"
+POLL_INTERVAL = 5.0  # seconds: how late after its minute a question may go out
+POLL_JOB = "dlquiz: due daily questions"
+CLAIM_BATCH = 50
+# A question posted this long after its time is logged as late.
+LATE = timedelta(minutes=1)
+# A schedule whose zone can no longer be loaded is looked at again this much later.
+BROKEN_RETRY = timedelta(hours=1)
 
 
 class DailyScheduler:
-    """Daily jobs for the schedules of one platform's servers (all of them when `platform` is
-    None), so two bots sharing a database never post in each other's channels."""
+    """Daily questions of one platform's servers (all of them when `platform` is None; of
+    `shards` only on Discord), so bots sharing a database never post in each other's channels."""
 
     def __init__(
         self,
@@ -60,76 +59,150 @@ class DailyScheduler:
         grace: timedelta,
         concurrency: int = DEFAULT_CONCURRENCY,
         platform: str | None = None,
+        shards: Shards | None = None,
+        lease: timedelta = LEASE,
+        worker: str | None = None,
     ) -> None:
         self.engine = engine
         self.platform = platform
+        self.shards = shards
         self.grace = grace
+        self.lease = lease
+        self.worker = worker or engine.deliverer.worker
         self._slots = asyncio.Semaphore(concurrency)
-        self._scheduler = AsyncIOScheduler(
-            job_defaults={
-                "coalesce": True,
-                "max_instances": 1,
-                "misfire_grace_time": int(grace.total_seconds()) or 1,
-            }
+        # APScheduler only keeps the time: one interval job that looks in the database. Which
+        # channel is due, and who posts it, the database decides (see the module's docstring).
+        self._timer = AsyncIOScheduler(
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         )
-        self._catch_up: list[asyncio.Task[PostOutcome | None]] = []
+        self._stopping = asyncio.Event()
+        self._polls: set[asyncio.Task[Any]] = set()
         self._running: set[asyncio.Task[Any]] = set()
 
     @property
     def apscheduler(self) -> AsyncIOScheduler:
-        return self._scheduler
+        return self._timer
 
-    async def start(self) -> None:
-        """Load every schedule, post any question missed within the grace period, start."""
-        self._scheduler.start()
+    async def start(self, *, interval: float = POLL_INTERVAL) -> None:
+        """Post whatever is due (within the grace period) now, then keep looking."""
         self.engine.schedule_listeners.append(self.update)
-        now = self.engine.clock.now()
-        for row in await self.engine.store.schedules(platform=self.platform):
-            channel = ChannelRef(row.server, row.channel)
-            daily = DailyTime(at=parse_time(row.time), zone=parse_zone(row.zone))
-            self._add_job(channel, daily)
-            await self._catch_up_missed(channel, daily, now, since=row.updated_at)
+        await self.poll()
+        self._timer.add_job(
+            self._poll_job, IntervalTrigger(seconds=interval), id=POLL_JOB, name=POLL_JOB
+        )
+        self._timer.start()
 
     async def shutdown(self) -> None:
-        """Stop firing, let the daily posts under way finish, then stop.
+        """Stop claiming, let the daily posts under way finish, hand back what was not begun.
 
         APScheduler's own shutdown cancels running jobs whatever `wait` says, which would cut a
-        post in the middle of its platform call: they are awaited here first.
+        post in the middle of its platform call: the timer is paused and its job awaited first.
         """
-        if self._scheduler.running:
-            self._scheduler.pause()
-        while self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-        for task in self._catch_up:
-            await asyncio.gather(task, return_exceptions=True)
+        self._stopping.set()
+        if self._timer.running:
+            self._timer.pause()
+        while self._polls or self._running:
+            await asyncio.gather(*self._polls, *self._running, return_exceptions=True)
+        if self._timer.running:
+            self._timer.shutdown(wait=False)
         if self.update in self.engine.schedule_listeners:
             self.engine.schedule_listeners.remove(self.update)
 
     async def update(self, channel: ChannelRef, daily: DailyTime | None) -> None:
-        """Follow a schedule change at once."""
+        """A schedule changed here: look at once rather than at the next poll. (The store has
+        made it due for a fresh look already; another replica may well be the one to take it.)"""
+        if self._serves(channel) and self._timer.running and not self._stopping.is_set():
+            self._timer.modify_job(POLL_JOB, next_run_time=datetime.now(UTC))
+
+    def _serves(self, channel: ChannelRef) -> bool:
         if self.platform is not None and not channel.server.startswith(f"{self.platform}:"):
-            return
-        if daily is None:
-            if self._scheduler.get_job(job_id(channel)) is not None:
-                self._scheduler.remove_job(job_id(channel))
-            return
-        self._add_job(channel, daily)
+            return False
+        return self.shards is None or self.shards.owns(channel.server)
 
-    def _add_job(self, channel: ChannelRef, daily: DailyTime) -> None:
-        self._scheduler.add_job(
-            self.post_due,
-            trigger=DailyTrigger(daily),
-            id=job_id(channel),
-            replace_existing=True,
-            kwargs={"channel": channel},
-            name=f"daily question for {channel.server}/{channel.channel} at {daily.text}",
-        )
+    async def next_due(self, channel: ChannelRef) -> datetime | None:
+        """When some process will next look at the channel's schedule (None: not worked out
+        yet, or no schedule)."""
+        row = await self.engine.store.schedule(channel)
+        return row.next_due_at if row is not None else None
 
-    def next_run_time(self, channel: ChannelRef) -> datetime | None:
-        job: Any = self._scheduler.get_job(job_id(channel))
-        return job.next_run_time if job is not None else None
+    async def poll(self) -> list[PostOutcome | None]:
+        """Claim every due schedule, post what each owes, hand each back with its next time."""
+        outcomes: list[PostOutcome | None] = []
+        while not self._stopping.is_set():
+            now = self.engine.clock.now()
+            rows = await self.engine.store.claim_due_schedules(
+                platform=self.platform,
+                now=now,
+                worker=self.worker,
+                lease=self.lease,
+                limit=CLAIM_BATCH,
+                shards=self.shards,
+            )
+            if not rows:
+                break
+            outcomes.extend(await asyncio.gather(*(self._look(row, now) for row in rows)))
+        return outcomes
+
+    async def _poll_job(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._polls.add(task)
+        try:
+            if not self._stopping.is_set():
+                await self.poll()
+        except Exception:  # a database hiccup must not end the daily questions for good
+            log.exception("looking for due daily questions failed")
+        finally:
+            if task is not None:
+                self._polls.discard(task)
+
+    async def _look(self, row: ScheduleRow, now: datetime) -> PostOutcome | None:
+        """Post the question a claimed schedule owes, if any; hand the schedule back."""
+        channel = ChannelRef(row.server, row.channel)
+        try:
+            daily = DailyTime(at=parse_time(row.time), zone=parse_zone(row.zone))
+        except ScheduleError as exc:
+            log.warning("cannot use the schedule: %s", exc, extra=_ctx(channel))
+            await self._hand_back(channel, now + BROKEN_RETRY)
+            return None
+        day, due = last_post_time(daily, at_or_before=now)
+        following = next_post_time(daily, after=now)
+        # A schedule seen for the first time since it was set owes only what fell due after.
+        if row.next_due_at is None and row.updated_at is not None and due <= row.updated_at:
+            await self._hand_back(channel, following)
+            return None
+        if self._stopping.is_set():
+            await self._hand_back(channel, due)  # still owed: whoever looks next posts it
+            return None
+        outcome = None
+        if await self.engine.store.daily_round_exists(channel, day):
+            pass
+        elif now - due > self.grace:
+            log.warning(
+                "missed the %s question (due at %s, grace %s); the next one is at %s",
+                day,
+                due.isoformat(),
+                self.grace,
+                following.isoformat(),
+                extra=_ctx(channel),
+            )
+        else:
+            if now - due > LATE:
+                log.info(
+                    "posting the missed %s question late (due at %s)",
+                    day,
+                    due.isoformat(),
+                    extra=_ctx(channel),
+                )
+            outcome = await self.post_due(channel=channel)
+        await self._hand_back(channel, following)
+        return outcome
+
+    async def _hand_back(self, channel: ChannelRef, next_due_at: datetime) -> None:
+        if not await self.engine.store.finish_schedule(
+            channel, worker=self.worker, next_due_at=next_due_at
+        ):
+            log.info("the schedule changed while it was being posted", extra=_ctx(channel))
 
     async def post_due(self, *, channel: ChannelRef) -> PostOutcome | None:
         """Post the question due now (or at most `grace` ago) for its local day."""
@@ -154,41 +227,15 @@ class DailyScheduler:
                 day,
                 due.isoformat(),
                 self.grace,
-                extra=context(channel.server, channel.channel),
+                extra=_ctx(channel),
             )
             return None
         async with self._slots:
             outcome = await self.engine.post(channel, day=day, daily=daily)
         if outcome.error:
-            log.warning(
-                "daily question failed: %s",
-                outcome.error,
-                extra=context(channel.server, channel.channel),
-            )
+            log.warning("daily question failed: %s", outcome.error, extra=_ctx(channel))
         return outcome
 
-    async def _catch_up_missed(
-        self, channel: ChannelRef, daily: DailyTime, now: datetime, *, since: datetime | None
-    ) -> None:
-        day, due = last_post_time(daily, at_or_before=now)
-        if since is not None and due < since:
-            return  # the schedule did not exist yet when that question was due
-        if await self.engine.store.daily_round_exists(channel, day):
-            return
-        if now - due <= self.grace:
-            log.info(
-                "posting the missed %s question late (due at %s)",
-                day,
-                due.isoformat(),
-                extra=context(channel.server, channel.channel),
-            )
-            self._catch_up.append(asyncio.create_task(self.post_due(channel=channel)))
-        else:
-            log.warning(
-                "missed the %s question (due at %s, grace %s); the next one is at %s",
-                day,
-                due.isoformat(),
-                self.grace,
-                next_post_time(daily, after=now).isoformat(),
-                extra=context(channel.server, channel.channel),
-            )
+
+def _ctx(channel: ChannelRef) -> dict[str, str]:
+    return context(channel.server, channel.channel)

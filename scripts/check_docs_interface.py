@@ -20,9 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # as working. Each leaves this set in the change that builds its feature and documents it.
 PENDING = frozenset(
     {
-        # several processes: shards across processes, one Slack app for many workspaces
-        "DISCORD_SHARD_COUNT",
-        "DISCORD_SHARD_IDS",
+        # several processes: one Slack app for many workspaces
         "SLACK_CLIENT_ID",
         "SLACK_CLIENT_SECRET",
         # operator commands

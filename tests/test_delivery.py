@@ -21,8 +21,7 @@ from bot.delivery import CLOSE_ATTEMPTS, Deliverer, backoff
 from bot.engine import QuizEngine
 from bot.models import ChannelRef, Notice
 from bot.runtime import running
-from bot.schedule import parse_time, parse_zone
-from bot.scheduler import job_id
+from bot.scheduler import POLL_JOB
 from bot.store import DeliveryKind, Store, open_store
 from tests.conftest import answer_round, invocation, member
 
@@ -285,26 +284,25 @@ def restore(backup: Path, path: Path) -> None:
 async def test_a_stop_during_the_daily_post_finishes_it_and_posts_no_reveal_twice(
     tmp_path: Path, bank: Bank, platform: MemoryPlatform
 ) -> None:
-    """The graceful stop arrives while the scheduled job's post is in its platform call: the post
-    is finished (not cancelled half-way), and after a restart nothing is posted again."""
+    """The graceful stop arrives while the scheduled post is in its platform call: the post is
+    finished (not cancelled half-way), and after a restart nothing is posted again."""
     settings = Settings(db=tmp_path / "quiz.db")
-    clock = ManualClock(datetime(2026, 3, 2, 9, 0, 3, tzinfo=UTC))  # just after 09:00
+    clock = ManualClock(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
     async with running(settings, platform, clock=clock, bank=bank) as runtime:
         engine = runtime.engine
+        await engine.store.set_schedule(CHANNEL, time="09:00", zone="UTC", at=clock.now())
         await engine.post(CHANNEL)  # an earlier question, answered
         earlier = await open_row_id(engine)
         await answer_round(
             engine, channel=CHANNEL, member=member("ada"), round_id=earlier, choice=RIGHT
         )
-        await engine.handle(
-            cmd.SetSchedule(at=parse_time("09:00"), zone=parse_zone("UTC")),
-            invocation=invocation("ad", admin=True),
-        )
+    clock.set(datetime(2026, 3, 2, 8, 59, tzinfo=UTC))
+    async with running(settings, platform, clock=clock, bank=bank) as runtime:
         platform.delay = 0.1
-        job = runtime.scheduler.apscheduler.get_job(job_id(CHANNEL))
-        job.modify(next_run_time=datetime.now(UTC))  # the daily job fires now
-        await platform.in_flight.wait()
-    # The stop waited for the job: the earlier reveal and today's question are out, once.
+        clock.set(datetime(2026, 3, 2, 9, 0, 3, tzinfo=UTC))
+        runtime.scheduler.apscheduler.modify_job(POLL_JOB, next_run_time=datetime.now(UTC))
+        await platform.in_flight.wait()  # the daily post is in its platform call
+    # The stop waited for it: the earlier reveal and today's question are out, once.
     assert [r.round_id for r in platform.reveals] == [earlier]
     assert len(platform.questions) == 2
     platform.delay = 0

@@ -17,7 +17,6 @@ from bot.schedule import (
     parse_zone,
     post_time_on,
 )
-from bot.scheduler import DailyTrigger
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -73,18 +72,16 @@ def test_next_and_last_post_time() -> None:
     assert last_post_time(nine, at_or_before=exactly) == (date(2026, 6, 1), exactly)
 
 
-def test_trigger_follows_the_same_rules() -> None:
-    trigger = DailyTrigger(daily(2, 30, BERLIN))
-    now = datetime(2026, 10, 24, 12, 0, tzinfo=BERLIN)
+def test_successive_post_times_follow_the_same_rules() -> None:
+    half_past_two = daily(2, 30, BERLIN)
+    moment = datetime(2026, 10, 24, 12, 0, tzinfo=BERLIN)
     fires = []
-    previous = None
     for _ in range(3):
-        previous = trigger.get_next_fire_time(previous, now)
-        fires.append(previous.astimezone(BERLIN).strftime("%m-%d %H:%M %Z"))
-    # One fire on the fall-back day, where APScheduler's CronTrigger fires twice.
+        moment = next_post_time(half_past_two, after=moment)
+        fires.append(moment.astimezone(BERLIN).strftime("%m-%d %H:%M %Z"))
+    # One post on the fall-back day, where a plain cron rule fires twice.
     assert fires == ["10-25 02:30 CEST", "10-26 02:30 CET", "10-27 02:30 CET"]
-    spring = DailyTrigger(daily(2, 30, BERLIN))
-    fire = spring.get_next_fire_time(None, datetime(2026, 3, 28, 12, 0, tzinfo=BERLIN))
+    fire = next_post_time(half_past_two, after=datetime(2026, 3, 28, 12, 0, tzinfo=BERLIN))
     assert fire.astimezone(BERLIN).strftime("%m-%d %H:%M") == "03-29 03:00"
 
 

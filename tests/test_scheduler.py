@@ -1,4 +1,4 @@
-"""The daily schedule on APScheduler: wiring, restarts, the grace period, and fan-out."""
+"""The daily schedule claimed from the database: wiring, restarts, the grace period, fan-out."""
 
 from __future__ import annotations
 
@@ -9,18 +9,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 
-from adapters.console import CHANNEL as CONSOLE_CHANNEL
 from adapters.console import ConsolePlatform, ConsoleSession
 from adapters.memory import ManualClock, MemoryPlatform
 from bot import commands as cmd
 from bot.config import Settings
 from bot.content import Bank
 from bot.engine import QuizEngine
-from bot.models import ChannelRef, Notice, Tone
+from bot.models import ChannelRef, Notice, QuestionPost, Tone
 from bot.runtime import running
-from bot.scheduler import DailyScheduler, job_id
+from bot.scheduler import DailyScheduler
 from bot.store import Store
 from tests.conftest import invocation
 
@@ -44,47 +42,51 @@ async def days_posted(store: Store) -> list[str | None]:
     return [r[0] for r in rows]
 
 
-async def test_job_moved_to_now_runs_and_posts(
+async def test_a_due_schedule_is_posted_by_the_poll(
     engine: QuizEngine, platform: MemoryPlatform, clock: ManualClock
 ) -> None:
+    clock.set(DUE - timedelta(minutes=1))
+    posted = asyncio.Event()
+    post_question = platform.post_question
+
+    async def noted(channel: ChannelRef, post: QuestionPost) -> str:
+        ref = await post_question(channel, post)
+        posted.set()
+        return ref
+
+    platform.post_question = noted  # type: ignore[method-assign]
     scheduler = DailyScheduler(engine, grace=GRACE)
-    await scheduler.start()
+    await scheduler.start(interval=0.02)
     try:
         await set_schedule(engine, CHANNEL)
-        job = scheduler.apscheduler.get_job(job_id(CHANNEL))
-        assert job is not None
-        done: asyncio.Future[JobExecutionEvent] = asyncio.get_running_loop().create_future()
-
-        def listener(event: JobExecutionEvent) -> None:
-            if not done.done():
-                done.set_result(event)
-
-        scheduler.apscheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         clock.set(DUE + timedelta(seconds=1))
-        job.modify(next_run_time=datetime.now(UTC))
-        event = await asyncio.wait_for(done, timeout=10)
-        assert event.exception is None
+        await asyncio.wait_for(posted.wait(), timeout=10)
+        await scheduler.shutdown()  # the poll under way hands the schedule back first
         assert len(platform.questions) == 1
         assert await days_posted(engine.store) == ["2026-03-02"]
+        assert await scheduler.next_due(CHANNEL) == DUE + timedelta(days=1)
     finally:
         await scheduler.shutdown()
 
 
-async def test_schedule_changes_update_the_job_at_once(engine: QuizEngine) -> None:
+async def test_schedule_changes_take_effect_at_the_next_look(
+    engine: QuizEngine, clock: ManualClock
+) -> None:
+    clock.set(DUE - timedelta(hours=1))
     scheduler = DailyScheduler(engine, grace=GRACE)
-    await scheduler.start()
-    try:
-        await set_schedule(engine, CHANNEL, "schedule 09:00 UTC")
-        first = scheduler.next_run_time(CHANNEL)
-        await set_schedule(engine, CHANNEL, "schedule 18:30 Europe/Berlin")
-        moved = scheduler.next_run_time(CHANNEL)
-        assert first is not None
-        assert moved is not None
-        assert moved.astimezone(UTC).strftime("%H:%M") == "17:30"
-        await set_schedule(engine, CHANNEL, "schedule off")
-        assert scheduler.apscheduler.get_job(job_id(CHANNEL)) is None
-    finally:
-        await scheduler.shutdown()
+    await set_schedule(engine, CHANNEL, "schedule 09:00 UTC")
+    await scheduler.poll()
+    assert await scheduler.next_due(CHANNEL) == DUE
+    # Changed anywhere (here, or on another replica): due for a fresh look by any process.
+    await set_schedule(engine, CHANNEL, "schedule 18:30 Europe/Berlin")
+    assert await scheduler.next_due(CHANNEL) is None
+    await scheduler.poll()
+    moved = await scheduler.next_due(CHANNEL)
+    assert moved is not None
+    assert moved.astimezone(UTC).strftime("%H:%M") == "17:30"
+    await set_schedule(engine, CHANNEL, "schedule off")
+    assert await engine.store.schedule(CHANNEL) is None
+    assert await scheduler.poll() == []
 
 
 async def test_trigger_firing_twice_posts_once(
@@ -215,32 +217,27 @@ async def test_a_platform_loads_only_its_own_schedules_and_pending_posts(
     scheduler = DailyScheduler(engine, grace=GRACE, platform="slack")
     await scheduler.start()
     try:
-        assert scheduler.apscheduler.get_job(job_id(mine)) is not None
-        assert scheduler.apscheduler.get_job(job_id(theirs)) is None
-        await scheduler.update(theirs, None)
+        assert await scheduler.next_due(mine) is not None
+        assert await scheduler.next_due(theirs) is None
     finally:
         await scheduler.shutdown()
 
 
 async def test_console_honours_its_schedule(tmp_path: Path) -> None:
-    """The terminal channel runs the same scheduler: a due job posts into the terminal."""
+    """The terminal channel runs the same scheduler: a due schedule posts into the terminal."""
     out = io.StringIO()
     platform = ConsolePlatform(out)
     settings = Settings(db=tmp_path / "console.db")
     async with running(settings, platform, platform_name="console") as runtime:
+        # A July day, 07:00 in Paris (summer time); the question is due at 07:30.
+        clock = ManualClock(datetime(2026, 7, 1, 5, 0, tzinfo=UTC))
+        runtime.engine.clock = clock
         session = ConsoleSession(runtime.engine, platform, user="ada")
         await session.handle_line("/dlquiz schedule 07:30 Europe/Paris")
-        job = runtime.scheduler.apscheduler.get_job(job_id(CONSOLE_CHANNEL))
-        assert job is not None
-        done: asyncio.Future[JobExecutionEvent] = asyncio.get_running_loop().create_future()
-        runtime.scheduler.apscheduler.add_listener(
-            lambda event: done.done() or done.set_result(event),
-            EVENT_JOB_EXECUTED | EVENT_JOB_ERROR,
-        )
-        # As if the job ran five seconds after 07:30 Paris summer time on a July day.
-        runtime.engine.clock = ManualClock(datetime(2026, 7, 1, 5, 30, 5, tzinfo=UTC))
-        job.modify(next_run_time=datetime.now(UTC))
-        event = await asyncio.wait_for(done, timeout=10)
-        assert event.exception is None
+        await runtime.scheduler.poll()
+        assert "Question #1" not in out.getvalue()
+        clock.set(datetime(2026, 7, 1, 5, 30, 5, tzinfo=UTC))
+        outcomes = await runtime.scheduler.poll()
+        assert [o.round_id for o in outcomes if o is not None] == [1]
     assert "Question #1" in out.getvalue()
     assert "Daily question at 07:30 Europe/Paris." in out.getvalue()

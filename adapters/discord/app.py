@@ -26,6 +26,7 @@ from bot.config import ConfigError, Settings
 from bot.content import Bank
 from bot.ports import Clock
 from bot.runtime import running
+from bot.store import Shards
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,13 @@ async def login(client: QuizClient, token: str) -> None:
         ) from None
 
 
+def served_shards(settings: Settings) -> Shards | None:
+    """The shards whose guilds this process posts in, when it serves only some of them."""
+    if settings.discord_shard_ids is None or settings.discord_shard_count is None:
+        return None
+    return Shards(count=settings.discord_shard_count, ids=frozenset(settings.discord_shard_ids))
+
+
 @asynccontextmanager
 async def started(
     settings: Settings,
@@ -115,7 +123,12 @@ async def started(
     try:
         await login(client, token)
         async with running(
-            settings, DiscordPlatform(client), clock=clock, bank=bank, platform_name="discord"
+            settings,
+            DiscordPlatform(client),
+            clock=clock,
+            bank=bank,
+            platform_name="discord",
+            shards=served_shards(settings),
         ) as runtime:
             client.attach(runtime.engine)
             yield client

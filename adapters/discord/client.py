@@ -7,9 +7,11 @@ needs the client to post, the client needs the engine to answer). Interactions o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 UNKNOWN_INTERACTION = 10062
 SORRY = "Something went wrong on our side; nothing was changed. Please try again in a moment."
 BAD_OPTION = "One of the options is not valid here; `/dlquiz help` shows the usage."
+# Discord's identify window: one login per bucket in it.
+IDENTIFY_SPACING = timedelta(seconds=5)
 STALE_COMMAND = "This command is out of date; Discord will show the current one in a minute."
 
 Show = Callable[[Reply], DiscordMessage]
@@ -66,10 +70,24 @@ class QuizClient(discord.AutoShardedClient):
     def __init__(self, settings: Settings, *, reply_budget: float = replies.DEFAULT_BUDGET) -> None:
         # Slash commands and button presses arrive without any intent. `guilds` (not privileged)
         # only keeps discord.py's server cache sound; no member, presence or message events.
-        super().__init__(
-            intents=discord.Intents(guilds=True), allowed_mentions=discord.AllowedMentions.none()
-        )
+        # With DISCORD_SHARD_IDS the process connects those shards only: Discord sends it the
+        # interactions of their guilds, and no other.
+        if settings.discord_shard_ids is not None:
+            super().__init__(
+                intents=discord.Intents(guilds=True),
+                allowed_mentions=discord.AllowedMentions.none(),
+                shard_count=settings.discord_shard_count,
+                shard_ids=list(settings.discord_shard_ids),
+            )
+        else:
+            super().__init__(
+                intents=discord.Intents(guilds=True),
+                allowed_mentions=discord.AllowedMentions.none(),
+                shard_count=settings.discord_shard_count,
+            )
         self.settings = settings
+        # Logins Discord allows at once (per 5 s), from `GET /gateway/bot`; 1 for most bots.
+        self.max_concurrency = 1
         self.reply_budget = reply_budget
         self.tree = QuizTree(self)
         self.inflight = InFlight()
@@ -98,9 +116,27 @@ class QuizClient(discord.AutoShardedClient):
         The sharded client asks for it too when it connects, but falls back to discord.py's
         hard-wired default gateway after an invalidated session; this keeps a proxy in the path.
         """
-        _shards, url, _limits = await self.http.get_bot_gateway()
+        _shards, url, limits = await self.http.get_bot_gateway()
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        self.max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
         log.info("gateway: %s", url)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for this shard's login slot, shared through the database with every process of
+        the bot: Discord allows one IDENTIFY per bucket (`shard_id % max_concurrency`) every 5 s,
+        and processes started together would otherwise all log in at once."""
+        if self._engine is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        bucket = (shard_id or 0) % self.max_concurrency
+        now = datetime.now(UTC)
+        slot = await self._engine.store.reserve_identify(
+            bucket=bucket, now=now, spacing=IDENTIFY_SPACING
+        )
+        wait = (slot - now).total_seconds()
+        if wait > 0:
+            log.info("shard %s waits %.1fs for its login slot", shard_id, wait)
+            await asyncio.sleep(wait)
 
     async def sync_commands(self) -> list[app_commands.AppCommand]:
         """Register `/dlquiz` globally, or only in DISCORD_GUILD_ID (instant, for development)."""
@@ -117,7 +153,13 @@ class QuizClient(discord.AutoShardedClient):
 
     async def on_ready(self) -> None:
         release_held_logs()  # started: what start-up logged can be shown now
-        log.info("connected to Discord as %s (%d shard(s))", self.user, self.shard_count or 1)
+        ids = self.shard_ids if self.shard_ids is not None else range(self.shard_count or 1)
+        log.info(
+            "connected to Discord as %s (shards %s of %d)",
+            self.user,
+            ",".join(str(i) for i in ids),
+            self.shard_count or 1,
+        )
 
     # --- interactions -------------------------------------------------------------------------
 

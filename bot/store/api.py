@@ -163,6 +163,28 @@ class ScheduleRow:
     last_error: str | None
     last_error_at: datetime | None
     updated_at: datetime | None
+    # When a process should next look at it; None for a schedule set or changed since the last
+    # look (the process that claims it works out the time from the schedule itself).
+    next_due_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shards:
+    """The Discord shards one process serves, of `count` in all: a guild is on shard
+    `(guild_id >> 22) % count`, and only the process serving that shard posts in its channels."""
+
+    count: int
+    ids: frozenset[int]
+
+    def shard_of(self, server: str) -> int | None:
+        """The shard of a `discord:<guild id>` server key; None for any other key."""
+        platform, _, guild = server.partition(":")
+        if platform != "discord" or not guild.isdigit():
+            return None
+        return (int(guild) >> 22) % self.count
+
+    def owns(self, server: str) -> bool:
+        return self.shard_of(server) in self.ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,9 +320,10 @@ class Store(Protocol):
         ...
 
     async def due_delivery_channels(
-        self, *, platform: str | None, now: datetime, limit: int = 100
+        self, *, platform: str | None, now: datetime, limit: int = 100, shards: Shards | None = None
     ) -> list[ChannelRef]:
-        """Channels with an undone delivery that is due and unclaimed."""
+        """Channels with an undone delivery that is due and unclaimed (of `shards` only, when
+        given: a Discord process leaves other shards' channels to the processes serving them)."""
         ...
 
     async def deliveries_of(self, round_id: int) -> dict[DeliveryKind, tuple[str | None, int]]:
@@ -368,6 +391,35 @@ class Store(Protocol):
 
     async def schedules(self, *, platform: str | None = None) -> list[ScheduleRow]:
         """Every schedule, or those of one platform's servers."""
+        ...
+
+    async def claim_due_schedules(
+        self,
+        *,
+        platform: str | None,
+        now: datetime,
+        worker: str,
+        lease: timedelta,
+        limit: int = 50,
+        shards: Shards | None = None,
+    ) -> list[ScheduleRow]:
+        """Claim for `lease` the schedules that are due (`next_due_at` reached, or not worked out
+        yet) and that no other process holds; earliest first. Two processes never get the same
+        schedule while its lease runs."""
+        ...
+
+    async def finish_schedule(
+        self, channel: ChannelRef, *, worker: str, next_due_at: datetime
+    ) -> bool:
+        """Hand back a claimed schedule with its next due time; False (changing nothing) when
+        `worker` no longer holds it: it was changed, removed or taken over meanwhile."""
+        ...
+
+    # --- Discord logins ---
+
+    async def reserve_identify(self, *, bucket: int, now: datetime, spacing: timedelta) -> datetime:
+        """Reserve the next login slot of an identify bucket, across every process on the
+        database: the moment this login may start, at least `spacing` after the one before."""
         ...
 
     # --- practice ---

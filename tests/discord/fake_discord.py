@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,7 +85,11 @@ class FakeDiscord:
         # the message anyway, as when a 500 comes after the write)
         self.post_faults: dict[str, list[tuple[int, bool]]] = {}
         self.nonces: dict[str, str] = {}  # nonce -> message id, as Discord keeps for a while
-        self.gateway: Gateway | None = None
+        self.gateway: Gateway | None = None  # the latest connection
+        self.gateways: dict[int, Gateway] = {}  # shard id -> its connection
+        self.identifies: list[tuple[float, int, int]] = []  # (monotonic time, shard, count)
+        self.shard_count = 1  # what `GET /gateway/bot` recommends
+        self.max_concurrency = 1  # logins allowed per 5 s, per bucket `shard % max_concurrency`
         self._held: asyncio.Event | None = None
         self._changed = asyncio.Condition()
         self._seq = count(1)
@@ -173,8 +178,11 @@ class FakeDiscord:
         if path == "/oauth2/applications/@me":
             return _json(_application())
         if path == "/gateway/bot":
-            limits = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-            return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limits})
+            limits = {"total": 1000, "remaining": 999, "reset_after": 0}
+            limits["max_concurrency"] = self.max_concurrency
+            return _json(
+                {"url": self.gateway_url, "shards": self.shard_count, "session_start_limit": limits}
+            )
         if parts[0] == "applications" and parts[-1] == "commands" and entry.method == "PUT":
             return _json([_registered(c, parts) for c in entry.body])
         if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
@@ -298,8 +306,16 @@ class FakeDiscord:
             if payload["op"] == 1:
                 await gateway.send({"op": 11, "d": None, "s": None, "t": None})
             elif payload["op"] == 2:
+                shard, total = payload["d"].get("shard", [0, 1])
+                self.identifies.append((time.monotonic(), shard, total))
+                self.gateways[shard] = gateway
                 await gateway.dispatch("READY", self._ready(payload["d"]))
         return ws
+
+    def gateway_of(self, guild_id: int) -> Gateway:
+        """The connection of the shard the guild is on, as Discord routes its events."""
+        count = next((total for _, _, total in reversed(self.identifies)), 1)
+        return self.gateways[(guild_id >> 22) % count]
 
     def _ready(self, identify: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -324,7 +340,7 @@ def _json(data: Any, *, status: int = 200) -> web.Response:
 
 def message_fields(body: dict[str, Any] | None) -> dict[str, Any]:
     body = body or {}
-    keep = ("content", "embeds", "components", "message_reference", "flags")
+    keep = ("content", "embeds", "components", "message_reference", "flags", "nonce")
     fields = {k: body[k] for k in keep if k in body}
     if fields.get("content") is None and "content" in fields:
         fields["content"] = ""

@@ -53,4 +53,5 @@ async def test_half_open_connections_leave_no_tracebacks(
                 await asyncio.sleep(0.05)
         err = bot.stderr
     assert "Traceback" not in err, err[-3000:]
-    assert err.count("\n") < 10, err[-3000:]
+    # Start-up lines only: nothing per connection.
+    assert err.count("\n") < 15, err[-3000:]

@@ -50,6 +50,7 @@ async def test_new_database_is_migrated_to_the_latest_schema(pg_databases: PgDat
         "practice",
         "deliveries",
         "handled_requests",
+        "identify_slots",
     }
     assert expected | {"schema_migrations"} == tables
     # Reopening runs nothing again.

@@ -12,7 +12,7 @@ from bot.store.api import RoundRow, ScheduleRow
 # A connection of its own (the writer's) or one lent by the pool: the queries take either.
 Conn: TypeAlias = asyncpg.Connection | PoolConnectionProxy
 
-SCHEDULE_COLUMNS = "server, channel, time, zone, last_error, last_error_at, updated_at"
+SCHEDULE_COLUMNS = "server, channel, time, zone, last_error, last_error_at, updated_at, next_due_at"
 ROUND_COLUMNS = (
     "id, server, channel, question_id, choice_count, answer, day, posted_at, reveal_at, "
     "closed_at, message_ref, reveal_posted, token, question"
@@ -47,6 +47,7 @@ def schedule_row(row: asyncpg.Record) -> ScheduleRow:
         last_error=row[4],
         last_error_at=row[5],
         updated_at=row[6],
+        next_due_at=row[7],
     )
 
 

@@ -32,10 +32,11 @@ from bot.store.api import (
     RoundRow,
     ScheduleRow,
     ScoreRow,
+    Shards,
     StartedRound,
     StoreError,
 )
-from bot.store.postgres import deliveries, items
+from bot.store.postgres import claims, deliveries, items
 from bot.store.postgres.connection import connect, create_pool, guarded, redact
 from bot.store.postgres.migrations import migrate
 from bot.store.postgres.rows import (
@@ -263,11 +264,12 @@ class PostgresStore:
         )
 
     async def due_delivery_channels(
-        self, *, platform: str | None, now: datetime, limit: int = 100
+        self, *, platform: str | None, now: datetime, limit: int = 100, shards: Shards | None = None
     ) -> list[ChannelRef]:
-        where, params = "", tuple[str, ...]()
+        where, params = claims.shard_filter(shards, 3)
         if platform is not None:
-            where, params = " AND starts_with(server, $3)", (f"{platform}:",)
+            where += f" AND starts_with(server, ${3 + len(params)})"
+            params.append(f"{platform}:")
         rows = await self._fetch(
             "SELECT server, channel FROM deliveries WHERE done_at IS NULL AND due_at <= $1"
             f" AND (claimed_until IS NULL OR claimed_until < $1){where}"
@@ -426,7 +428,9 @@ class PostgresStore:
             " VALUES ($1, $2, $3, $4, $5)"
             " ON CONFLICT (server, channel) DO UPDATE SET time = excluded.time,"
             " zone = excluded.zone, updated_at = excluded.updated_at,"
-            " last_error = NULL, last_error_at = NULL",
+            " last_error = NULL, last_error_at = NULL,"
+            # Whichever process looks next works out the new time; a claim on the old one ends.
+            " next_due_at = NULL, claimed_by = NULL, claimed_until = NULL",
             channel.server,
             channel.channel,
             time,
@@ -485,6 +489,37 @@ class PostgresStore:
             f"SELECT {SCHEDULE_COLUMNS} FROM schedules {where} ORDER BY server, channel", *params
         )
         return [schedule_row(row) for row in rows]
+
+    async def claim_due_schedules(
+        self,
+        *,
+        platform: str | None,
+        now: datetime,
+        worker: str,
+        lease: timedelta,
+        limit: int = 50,
+        shards: Shards | None = None,
+    ) -> list[ScheduleRow]:
+        async with self._transaction() as conn:
+            return await claims.claim_due(
+                conn,
+                platform=platform,
+                now=now,
+                worker=worker,
+                lease=lease,
+                limit=limit,
+                shards=shards,
+            )
+
+    async def finish_schedule(
+        self, channel: ChannelRef, *, worker: str, next_due_at: datetime
+    ) -> bool:
+        async with self._connection() as conn:
+            return await claims.finish(conn, channel, worker, next_due_at)
+
+    async def reserve_identify(self, *, bucket: int, now: datetime, spacing: timedelta) -> datetime:
+        async with self._connection() as conn:
+            return await claims.reserve_identify(conn, bucket, now, spacing)
 
     # --- practice -----------------------------------------------------------------------------
 

@@ -225,4 +225,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX handled_requests_by_age ON handled_requests (at);
     """,
+    # 6: several processes on one database. A schedule is claimed by one process at a time:
+    # `next_due_at` says when a process should next look at it (NULL: set or changed since,
+    # work it out), `claimed_by`/`claimed_until` hold it for a lease. Discord's login slots per
+    # identify bucket are shared by every process of the bot.
+    """
+    ALTER TABLE schedules ADD COLUMN next_due_at TEXT;
+    ALTER TABLE schedules ADD COLUMN claimed_by TEXT;
+    ALTER TABLE schedules ADD COLUMN claimed_until TEXT;
+    CREATE INDEX schedules_due ON schedules (next_due_at);
+
+    CREATE TABLE identify_slots (
+        bucket INTEGER PRIMARY KEY,
+        next_at TEXT NOT NULL
+    );
+    """,
 )

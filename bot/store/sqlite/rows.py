@@ -8,7 +8,7 @@ from typing import Any
 from bot.store.api import RoundRow, ScheduleRow
 from bot.store.sqlite.connection import from_text
 
-SCHEDULE_COLUMNS = "server, channel, time, zone, last_error, last_error_at, updated_at"
+SCHEDULE_COLUMNS = "server, channel, time, zone, last_error, last_error_at, updated_at, next_due_at"
 ROUND_COLUMNS = (
     "id, server, channel, question_id, choice_count, answer, day, posted_at, reveal_at, "
     "closed_at, message_ref, reveal_posted, token, question"
@@ -45,6 +45,7 @@ def schedule_row(row: sqlite3.Row | tuple[Any, ...]) -> ScheduleRow:
         last_error=row[4],
         last_error_at=from_text(row[5]),
         updated_at=from_text(row[6]),
+        next_due_at=from_text(row[7]),
     )
 
 

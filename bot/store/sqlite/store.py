@@ -27,10 +27,11 @@ from bot.store.api import (
     RoundRow,
     ScheduleRow,
     ScoreRow,
+    Shards,
     StartedRound,
     StoreError,
 )
-from bot.store.sqlite import deliveries, items
+from bot.store.sqlite import claims, deliveries, items
 from bot.store.sqlite.connection import connect, migrate, one, to_text
 from bot.store.sqlite.rows import (
     ROUND_COLUMNS,
@@ -233,18 +234,18 @@ class SqliteStore:
         )
 
     async def due_delivery_channels(
-        self, *, platform: str | None, now: datetime, limit: int = 100
+        self, *, platform: str | None, now: datetime, limit: int = 100, shards: Shards | None = None
     ) -> list[ChannelRef]:
-        where, params = "", tuple[str, ...]()
+        where, params = claims.shard_filter(shards)
         if platform is not None:
-            where = " AND server >= ? AND server < ?"
-            params = platform_range(platform)
+            where += " AND server >= :low AND server < :high"
+            params["low"], params["high"] = platform_range(platform)
         moment = to_text(now)
         rows = await self._reader.execute_fetchall(
-            "SELECT server, channel FROM deliveries WHERE done_at IS NULL AND due_at <= ?"
-            f" AND (claimed_until IS NULL OR claimed_until < ?){where}"
-            " GROUP BY server, channel ORDER BY min(id) LIMIT ?",
-            (moment, moment, *params, limit),
+            "SELECT server, channel FROM deliveries WHERE done_at IS NULL AND due_at <= :now"
+            f" AND (claimed_until IS NULL OR claimed_until < :now){where}"
+            " GROUP BY server, channel ORDER BY min(id) LIMIT :limit",
+            {"now": moment, "limit": limit, **params},
         )
         return [ChannelRef(row[0], row[1]) for row in rows]
 
@@ -392,7 +393,9 @@ class SqliteStore:
             "INSERT INTO schedules (server, channel, time, zone, updated_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (server, channel) DO UPDATE SET time = excluded.time,"
             " zone = excluded.zone, updated_at = excluded.updated_at,"
-            " last_error = NULL, last_error_at = NULL",
+            " last_error = NULL, last_error_at = NULL,"
+            # Whichever process looks next works out the new time; a claim on the old one ends.
+            " next_due_at = NULL, claimed_by = NULL, claimed_until = NULL",
             (channel.server, channel.channel, time, zone, to_text(at)),
         )
 
@@ -445,6 +448,38 @@ class SqliteStore:
             f"SELECT {SCHEDULE_COLUMNS} FROM schedules {where} ORDER BY server, channel", params
         )
         return [schedule_row(row) for row in rows]
+
+    async def claim_due_schedules(
+        self,
+        *,
+        platform: str | None,
+        now: datetime,
+        worker: str,
+        lease: timedelta,
+        limit: int = 50,
+        shards: Shards | None = None,
+    ) -> list[ScheduleRow]:
+        return await self._writer.write(
+            lambda db: claims.claim_due(
+                db,
+                platform=platform,
+                now=now,
+                worker=worker,
+                lease=lease,
+                limit=limit,
+                shards=shards,
+            )
+        )
+
+    async def finish_schedule(
+        self, channel: ChannelRef, *, worker: str, next_due_at: datetime
+    ) -> bool:
+        return await self._writer.write(lambda db: claims.finish(db, channel, worker, next_due_at))
+
+    async def reserve_identify(self, *, bucket: int, now: datetime, spacing: timedelta) -> datetime:
+        return await self._writer.write(
+            lambda db: claims.reserve_identify(db, bucket, now, spacing)
+        )
 
     async def daily_round_exists(self, channel: ChannelRef, day: date) -> bool:
         row = await one(
