@@ -19,8 +19,12 @@ from bot.models import (
     QuestionPost,
     Reply,
     RevealPost,
+    ReviewCard,
     ScheduleCard,
+    ServerQuestionList,
+    SettingsCard,
     StatsCard,
+    SuggestForm,
     TopicsCard,
 )
 
@@ -255,4 +259,8 @@ def reply_text(reply: Reply) -> str:
             return practice_text(reply)
         case PracticeResult():
             return practice_result_text(reply)
+        case ReviewCard() | ServerQuestionList() | SettingsCard() | SuggestForm():
+            from bot.community_render import community_text
+
+            return community_text(reply, lambda text: text)
     raise AssertionError(f"unhandled reply {reply!r}")  # pragma: no cover

@@ -28,14 +28,9 @@ PENDING = frozenset(
         # operator commands
         "dlquiz db forget",
         "dlquiz db copy",
-        "dlquiz questions import",
-        "dlquiz questions export",
         "dlquiz report",
         "dlquiz --version",
         # /dlquiz subcommands
-        "suggest",
-        "review",
-        "settings",
         "insights",
     }
 )

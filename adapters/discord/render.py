@@ -20,6 +20,7 @@ from adapters.discord.convert import (
     practice_custom_id,
     practice_next_custom_id,
 )
+from bot.community_render import community_text
 from bot.models import (
     LETTERS,
     CodeSnippet,
@@ -32,8 +33,12 @@ from bot.models import (
     QuestionPost,
     Reply,
     RevealPost,
+    ReviewCard,
     ScheduleCard,
+    ServerQuestionList,
+    SettingsCard,
     StatsCard,
+    SuggestForm,
     Tone,
     TopicsCard,
 )
@@ -187,6 +192,8 @@ def reply_message(reply: Reply) -> DiscordMessage:
             return _practice_card(reply)
         case PracticeResult():
             return _practice_result(reply)
+        case ReviewCard() | ServerQuestionList() | SettingsCard() | SuggestForm():
+            return DiscordMessage(content=_clip(community_text(reply, plain), CONTENT_LIMIT))
         case _:  # pragma: no cover - mypy reports a reply type added to the engine but not here
             assert_never(reply)
 

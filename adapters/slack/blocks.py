@@ -23,6 +23,7 @@ from adapters.slack.convert import (
     practice_action_id,
     practice_value,
 )
+from bot.community_render import community_text
 from bot.models import (
     LETTERS,
     CodeSnippet,
@@ -35,9 +36,13 @@ from bot.models import (
     QuestionPost,
     Reply,
     RevealPost,
+    ReviewCard,
     ScheduleCard,
+    ServerQuestionList,
+    SettingsCard,
     Standing,
     StatsCard,
+    SuggestForm,
     Tone,
     TopicsCard,
 )
@@ -386,4 +391,7 @@ def reply_message(reply: Reply) -> Message:
             return practice_card_message(reply)
         case PracticeResult():
             return practice_result_message(reply)
+        case ReviewCard() | ServerQuestionList() | SettingsCard() | SuggestForm():
+            text = community_text(reply, escape)
+            return Message(text=_fallback(text), blocks=sections(text.split("\n")))
     raise AssertionError(f"unhandled reply {reply!r}")  # pragma: no cover
