@@ -140,7 +140,7 @@ USAGE = {
     "post": "post",
     "reveal": "reveal",
     "suggest": "suggest",
-    "review": "review [list | show ID | approve ID | edit ID | reject ID [REASON] | remove ID]",
+    "review": "review [list|show ID|approve ID|edit ID|reject ID [REASON]|remove ID]",
     "settings": "settings [source bank|server|both] [topics LIST|all]"
     " [difficulty easy|medium|hard|any] [thread on|off] [ping ROLE|off]",
 }
