@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from bot import commands as cmd
@@ -61,11 +62,18 @@ class EmptyPool(Exception):
 
 
 class Community:
-    def __init__(self, *, store: Store, bank: Bank, clock: Clock, platform: object) -> None:
+    def __init__(
+        self, *, store: Store, bank: Callable[[], Bank], clock: Clock, platform: object
+    ) -> None:
         self.store = store
-        self.bank = bank
+        # Asked each time: the engine's bank may be replaced while it runs (a reload, a test).
+        self._bank = bank
         self.clock = clock
         self.platform = platform
+
+    @property
+    def bank(self) -> Bank:
+        return self._bank()
 
     # --- the draw ---------------------------------------------------------------------------
 

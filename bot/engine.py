@@ -94,7 +94,9 @@ class QuizEngine:
         self.rng = rng or random.Random()
         self.schedule_listeners: list[ScheduleListener] = []
         self._channel_locks: defaultdict[ChannelRef, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self.community = Community(store=store, bank=bank, clock=clock, platform=platform)
+        self.community = Community(
+            store=store, bank=lambda: self.bank, clock=clock, platform=platform
+        )
         self.deliverer = Deliverer(
             store=store,
             platform=platform,
