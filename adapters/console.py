@@ -79,8 +79,13 @@ The answer, explanation and tally come at the reveal.
   /dlquiz post                          reveal the open question and post a new one
   /dlquiz reveal                        close the open question and post its reveal
   /dlquiz insights [question id]        how the questions performed (item analysis)
+  /dlquiz suggest                       propose a question for this server
+  /dlquiz review [list|show ID|approve ID|edit ID|reject ID [REASON]|remove ID]
+                                        review suggestions and this server's questions
+  /dlquiz SETTINGS_USAGE
+                                        what this channel's daily questions are drawn from
   /as NAME                              play as someone else
-  /quit                                 leave"""
+  /quit                                 leave""".replace("SETTINGS_USAGE", cmd.USAGE["settings"])
 
 
 def choice_range(count: int) -> str:

@@ -27,6 +27,9 @@ class MemoryPlatform:
     delay: float = 0.0
     # Set while a post is in flight, cleared when it returns: tests stop or race it there.
     in_flight: asyncio.Event = field(default_factory=asyncio.Event)
+    # Private messages to members (server, user id, text); members in `unreachable` refuse them.
+    notes: list[tuple[str, str, str]] = field(default_factory=list)
+    unreachable: set[str] = field(default_factory=set)
     _next_ref: int = 0
 
     async def post_question(self, channel: ChannelRef, post: QuestionPost) -> str:
@@ -43,6 +46,12 @@ class MemoryPlatform:
         await self._act(channel, "close")
         if reveal.message_ref:
             self.closed_messages.append(reveal.message_ref)
+
+    async def notify_member(self, *, server: str, user_id: str, channel: str, text: str) -> bool:
+        if user_id in self.unreachable:
+            return False
+        self.notes.append((server, user_id, text))
+        return True
 
     async def _act(self, channel: ChannelRef, step: str) -> None:
         self.in_flight.set()

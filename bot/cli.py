@@ -14,7 +14,7 @@ from functools import partial
 from importlib import metadata
 from pathlib import Path
 
-from bot import maintenance
+from bot import maintenance, questions_cli
 from bot.config import ConfigError, Settings
 from bot.content import BankError, check_bank, default_bank_dir
 from bot.lint import lint
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="treat giveaway warnings as errors (exit 1); a question accepts one with lint_ok",
     )
+    questions_cli.add_parser(sub)
     return parser
 
 
@@ -86,9 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         level = settings.log_level
-        if args.command in ("console", "content", "health", "db", "report") and not os.environ.get(
-            "DLQUIZ_LOG_LEVEL"
-        ):
+        if args.command in (
+            "console",
+            "content",
+            "health",
+            "db",
+            "questions",
+            "report",
+        ) and not os.environ.get("DLQUIZ_LOG_LEVEL"):
             # Log lines would interleave with the game in the terminal: only problems by default.
             level = "WARNING"
         # A bot's start-up lines wait until it is serving: a start that fails on its
@@ -114,6 +120,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "content":
         paths = args.paths or [settings.content_dir or default_bank_dir()]
         return content_check(paths, strict=args.strict)
+    if args.command == "questions":
+        return questions_cli.run(args, settings)
     if args.command == "health":
         print(maintenance.health(settings))
         return 0

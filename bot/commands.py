@@ -83,6 +83,37 @@ class ShowInsights:
     question_id: str | None = None
 
 
+class Suggest:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """`review` alone: the oldest pending suggestion; else one action on question `id`."""
+
+    action: str = "next"  # next | list | show | approve | edit | reject | remove
+    id: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Bare `settings` shows them; each given field changes, the others stay."""
+
+    source: str | None = None
+    topics: tuple[str, ...] | None = None  # () is all
+    difficulty: str | None = None  # "any" clears it
+    thread: bool | None = None
+    ping: str | None = None  # "off" clears it
+
+    @property
+    def changes(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.source, self.topics, self.difficulty, self.thread, self.ping)
+        )
+
+
 Command = (
     Help
     | ShowQuestion
@@ -96,6 +127,9 @@ Command = (
     | PostNow
     | RevealNow
     | ShowInsights
+    | Suggest
+    | Review
+    | Settings
 )
 
 ADMIN_COMMANDS = (SetSchedule, ScheduleOff, PostNow, RevealNow, ShowInsights)
@@ -111,6 +145,10 @@ USAGE = {
     "post": "post",
     "reveal": "reveal",
     "insights": "insights [question id]",
+    "suggest": "suggest",
+    "review": "review [list|show ID|approve ID|edit ID|reject ID [REASON]|remove ID]",
+    "settings": "settings [source bank|server|both] [topics LIST|all]"
+    " [difficulty easy|medium|hard|any] [thread on|off] [ping ROLE|off]",
 }
 
 # Slack writes a mention as <@U123> or <@U123|name>; Discord as <@123> or <@!123>.
@@ -196,5 +234,83 @@ def parse_command(text: str) -> Command:
         if len(rest) > 1:
             raise CommandError(f"too many arguments: use `/dlquiz {USAGE[sub]}`")
         return ShowInsights(rest[0] if rest else None)
+    if sub == "suggest":
+        _no_more(sub, rest)
+        return Suggest()
+    if sub == "review":
+        return parse_review(rest)
+    if sub == "settings":
+        return parse_settings(rest)
     known = ", ".join(USAGE)
     raise CommandError(f"unknown subcommand '{_shown(sub)}': use one of {known}")
+
+
+REVIEW_ACTIONS = ("list", "show", "approve", "edit", "reject", "remove")
+
+
+def parse_review(words: list[str]) -> Review:
+    if not words:
+        return Review()
+    action = words[0].lower()
+    usage = f"use `/dlquiz {USAGE['review']}`"
+    if action not in REVIEW_ACTIONS:
+        raise CommandError(f"unknown review action '{_shown(words[0])}': {usage}")
+    if action == "list":
+        _no_more("review", words[1:])
+        return Review("list")
+    if len(words) < 2 or not words[1].lstrip("#").isdigit():
+        raise CommandError(f"`review {action}` needs the number of a question: {usage}")
+    reason = " ".join(words[2:])
+    if reason and action != "reject":
+        raise CommandError(f"only `review reject` takes a reason: {usage}")
+    return Review(action, int(words[1].lstrip("#")), reason)
+
+
+SOURCES = ("bank", "server", "both")
+DIFFICULTY_WORDS = ("easy", "medium", "hard", "any")
+ON_OFF = {"on": True, "off": False}
+
+
+def parse_settings(words: list[str]) -> Settings:
+    usage = f"use `/dlquiz {USAGE['settings']}`"
+    found: dict[str, object] = {}
+    i = 0
+    while i < len(words):
+        name = words[i].lower()
+        if name not in ("source", "topics", "difficulty", "thread", "ping"):
+            raise CommandError(f"unknown setting '{_shown(words[i])}': {usage}")
+        if name in found:
+            raise CommandError(f"`{name}` is given twice: {usage}")
+        if i + 1 >= len(words):
+            raise CommandError(f"`{name}` needs a value: {usage}")
+        value = words[i + 1]
+        lower = value.lower()
+        if name == "source" and lower not in SOURCES:
+            raise CommandError(f"unknown source '{_shown(value)}': write bank, server or both")
+        if name == "difficulty" and lower not in DIFFICULTY_WORDS:
+            raise CommandError(
+                f"unknown difficulty '{_shown(value)}': write easy, medium, hard or any"
+            )
+        if name == "thread" and lower not in ON_OFF:
+            raise CommandError(f"`thread` is on or off, not '{_shown(value)}'")
+        if name == "topics":
+            found[name] = (
+                () if lower == "all" else tuple(t for t in lower.replace(",", " ").split() if t)
+            )
+        elif name == "thread":
+            found[name] = ON_OFF[lower]
+        elif name == "ping":
+            found[name] = "off" if lower == "off" else parse_role(value)
+        else:
+            found[name] = lower
+        i += 2
+    return Settings(**found)  # type: ignore[arg-type]
+
+
+# Discord writes a role as <@&123>; Slack a user group as <!subteam^S123> or <!subteam^S123|@x>.
+_ROLE = re.compile(r"^<(?:@&|!subteam\^)([\w.-]+)(?:\|[^>]*)?>$")
+
+
+def parse_role(text: str) -> str:
+    role = _ROLE.match(text.strip())
+    return role[1] if role else text.strip().lstrip("@")

@@ -227,6 +227,10 @@ class _Parsed:
 
 
 class _FileChecker:
+    min_choices = MIN_CHOICES
+    required_fields = QUESTION_FIELDS
+    optional_fields = OPTIONAL_QUESTION_FIELDS
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.problems: list[Problem] = []
@@ -317,7 +321,7 @@ class _FileChecker:
         return text
 
     def question(self, node: yaml.Node, topic: str, topic_title: str) -> Entry | None:
-        fields = self.mapping(node, "a question", QUESTION_FIELDS, OPTIONAL_QUESTION_FIELDS)
+        fields = self.mapping(node, "a question", self.required_fields, self.optional_fields)
         if fields is None:
             return None
         before = len(self.problems)
@@ -371,9 +375,10 @@ class _FileChecker:
             self.problem(node, f"choices of {label} must be a list of texts")
             return None
         count = len(node.value)
-        if not MIN_CHOICES <= count <= MAX_CHOICES:
+        if not self.min_choices <= count <= MAX_CHOICES:
             self.problem(
-                node, f"{label} has {count} choices; {MIN_CHOICES} to {MAX_CHOICES} are allowed"
+                node,
+                f"{label} has {count} choices; {self.min_choices} to {MAX_CHOICES} are allowed",
             )
             return None
         texts: list[str] = []

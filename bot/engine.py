@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from bot import commands as cmd
 from bot import snapshot
+from bot.community import Community, EmptyPool
 from bot.content import Bank
 from bot.delivery import Deliverer, question_post
 from bot.insights import insights_reply
@@ -95,6 +96,9 @@ class QuizEngine:
         self.rng = rng or random.Random()
         self.schedule_listeners: list[ScheduleListener] = []
         self._channel_locks: defaultdict[ChannelRef, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.community = Community(
+            store=store, bank=lambda: self.bank, clock=clock, platform=platform
+        )
         self.deliverer = Deliverer(
             store=store,
             platform=platform,
@@ -119,7 +123,13 @@ class QuizEngine:
         # outside it, claimed in the database, so a hung post holds nobody up.
         async with self._channel_locks[channel]:
             now = self.clock.now()
-            cycle, question = await self._pick_question(channel)
+            try:
+                cycle, question = await self._pick_question(channel)
+            except EmptyPool as exc:
+                log.warning("nothing to draw: %s", exc, extra=_ctx(channel))
+                if day is not None:
+                    await self.store.record_post_error(channel, error=str(exc), at=now)
+                return PostOutcome(round_id=None, error=str(exc))
             started = await self.store.start_round(
                 channel=channel,
                 new=NewRound(
@@ -214,12 +224,13 @@ class QuizEngine:
         return self.bank.get(row.question_id)
 
     async def _pick_question(self, channel: ChannelRef) -> tuple[int, Question]:
+        pool = await self.community.pool(channel)
         cycle, posted, last = await self.store.posted_questions(channel)
-        fresh = [q for q in self.bank.questions if q.id not in posted]
+        fresh = [q for q in pool if q.id not in posted]
         if not fresh:
             # Every question has been asked here: start over, but not with the one just asked.
             cycle += 1
-            fresh = [q for q in self.bank.questions if q.id != last] or list(self.bank.questions)
+            fresh = [q for q in pool if q.id != last] or pool
         return cycle, self.rng.choice(fresh)
 
     async def _next_post_time(self, channel: ChannelRef, now: datetime) -> datetime | None:
@@ -245,9 +256,21 @@ class QuizEngine:
     # --- /dlquiz ------------------------------------------------------------------------------
 
     async def handle(self, command: cmd.Command, *, invocation: Invocation) -> Reply:
-        """Answer one subcommand for one member; the reply is shown only to them."""
+        """Answer one subcommand for one member; the reply is shown only to them. A member
+        whose suggestion was decided while they could not be told hears it with a notice."""
         if isinstance(command, cmd.ShowInsights) and not invocation.member.is_admin:
             return Notice("Only admins can see how the questions performed.", Tone.ERROR)
+        if isinstance(command, cmd.Suggest | cmd.Review | cmd.Settings):
+            reply = await self.community.handle(command, invocation=invocation)
+        else:
+            reply = await self._answer(command, invocation=invocation)
+        if isinstance(reply, Notice):
+            news = await self.community.news(invocation.member)
+            if news:
+                return Notice(f"{news}\n\n{reply.text}", reply.tone)
+        return reply
+
+    async def _answer(self, command: cmd.Command, *, invocation: Invocation) -> Reply:
         if isinstance(command, cmd.ADMIN_COMMANDS) and not invocation.member.is_admin:
             return Notice(
                 "Only admins can change the schedule, post or reveal; nothing was changed.",

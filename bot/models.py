@@ -278,6 +278,67 @@ class ItemCard:
     item: ItemStats
 
 
+# --- a server's own questions ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A suggested question as typed into the form: five texts, which fit a Discord modal."""
+
+    prompt: str = ""
+    choices: str = ""  # one per line, the right one starting with `*`
+    explanation: str = ""
+    topic: str = ""  # "TOPIC DIFFICULTY", e.g. "optimisation medium"
+    code: str = ""  # optional Python
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestForm:
+    """Open the suggestion form for the caller: empty, or an admin's edit of question `edit_of`
+    (pre-filled), or a form sent back with what is wrong in each field (`problems`)."""
+
+    draft: Draft = Draft()
+    edit_of: int | None = None
+    problems: tuple[tuple[str, str], ...] = ()  # (field, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCard:
+    """One of the server's questions for an admin: a pending one with Approve, Edit and Reject;
+    an approved one with Edit and Remove."""
+
+    id: int
+    question: Question
+    author_name: str
+    status: str
+    pending: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServerQuestionItem:
+    id: int
+    status: str
+    topic: str
+    difficulty: str
+    prompt: str
+    author_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServerQuestionList:
+    items: tuple[ServerQuestionItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsCard:
+    source: str
+    topics: tuple[str, ...]
+    difficulty: str | None
+    thread: bool
+    ping: str | None
+    pool: int  # how many questions the draw can choose from now
+
+
 Reply = (
     Notice
     | QuestionCard
@@ -289,4 +350,8 @@ Reply = (
     | PracticeResult
     | InsightsCard
     | ItemCard
+    | SuggestForm
+    | ReviewCard
+    | ServerQuestionList
+    | SettingsCard
 )

@@ -22,8 +22,12 @@ from bot.models import (
     QuestionPost,
     Reply,
     RevealPost,
+    ReviewCard,
     ScheduleCard,
+    ServerQuestionList,
+    SettingsCard,
     StatsCard,
+    SuggestForm,
     TopicsCard,
 )
 
@@ -260,4 +264,8 @@ def reply_text(reply: Reply) -> str:
             return practice_result_text(reply)
         case InsightsCard() | ItemCard():
             return insights.card_text(reply)
+        case ReviewCard() | ServerQuestionList() | SettingsCard() | SuggestForm():
+            from bot.community_render import community_text
+
+            return community_text(reply, lambda text: text)
     raise AssertionError(f"unhandled reply {reply!r}")  # pragma: no cover

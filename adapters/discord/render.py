@@ -21,6 +21,7 @@ from adapters.discord.convert import (
     practice_next_custom_id,
 )
 from bot import insights
+from bot.community_render import community_text
 from bot.models import (
     LETTERS,
     CodeSnippet,
@@ -35,8 +36,12 @@ from bot.models import (
     QuestionPost,
     Reply,
     RevealPost,
+    ReviewCard,
     ScheduleCard,
+    ServerQuestionList,
+    SettingsCard,
     StatsCard,
+    SuggestForm,
     Tone,
     TopicsCard,
 )
@@ -194,6 +199,8 @@ def reply_message(reply: Reply) -> DiscordMessage:
             return DiscordMessage(embeds=(_insights_embed(reply),))
         case ItemCard():
             return DiscordMessage(embeds=(_item_embed(reply),))
+        case ReviewCard() | ServerQuestionList() | SettingsCard() | SuggestForm():
+            return DiscordMessage(content=_clip(community_text(reply, plain), CONTENT_LIMIT))
         case _:  # pragma: no cover - mypy reports a reply type added to the engine but not here
             assert_never(reply)
 

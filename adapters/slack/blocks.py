@@ -24,6 +24,7 @@ from adapters.slack.convert import (
     practice_value,
 )
 from bot import insights
+from bot.community_render import community_text
 from bot.models import (
     LETTERS,
     CodeSnippet,
@@ -38,9 +39,13 @@ from bot.models import (
     QuestionPost,
     Reply,
     RevealPost,
+    ReviewCard,
     ScheduleCard,
+    ServerQuestionList,
+    SettingsCard,
     Standing,
     StatsCard,
+    SuggestForm,
     Tone,
     TopicsCard,
 )
@@ -417,4 +422,7 @@ def reply_message(reply: Reply) -> Message:
             return insights_message(reply)
         case ItemCard():
             return item_message(reply)
+        case ReviewCard() | ServerQuestionList() | SettingsCard() | SuggestForm():
+            text = community_text(reply, escape)
+            return Message(text=_fallback(text), blocks=sections(text.split("\n")))
     raise AssertionError(f"unhandled reply {reply!r}")  # pragma: no cover

@@ -235,6 +235,53 @@ class ItemAnswers:
     answers: list[ItemAnswer]
 
 
+class SuggestionStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"  # in the server's own set, drawn by channels that use it
+    REJECTED = "rejected"
+    REMOVED = "removed"  # taken out of the set by an admin after it was approved
+
+
+@dataclass(frozen=True, slots=True)
+class NewServerQuestion:
+    """A question for one server's own set: `key` is its id inside the server, `question` the
+    question as `bot.snapshot` writes it."""
+
+    key: str
+    question: str
+    status: SuggestionStatus
+    author_id: str
+    author_name: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServerQuestionRow:
+    id: int
+    server: str
+    key: str
+    question: str
+    status: SuggestionStatus
+    author_id: str
+    author_name: str
+    channel: str
+    created_at: datetime
+    decided_at: datetime | None
+    reason: str | None
+    told: bool  # the author has been told the outcome
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSettings:
+    """What a channel's daily questions are drawn from, and how they are posted."""
+
+    source: str = "bank"  # bank | server | both
+    topics: tuple[str, ...] = ()  # empty: every topic
+    difficulty: str | None = None  # None: any
+    thread: bool = False
+    ping: str | None = None  # a platform role id
+
+
 class Store(Protocol):
     """What the engine asks of a database. Every method is a coroutine and safe to call from
     many tasks at once; writes are atomic, and the rules hold across processes."""
@@ -458,3 +505,46 @@ class Store(Protocol):
         Open rounds are left out: their answers must not tell anyone what is right before the
         reveal."""
         ...
+
+    # --- a server's own questions and channel settings ---
+
+    async def add_server_questions(
+        self, *, server: str, questions: list[NewServerQuestion], at: datetime
+    ) -> list[int]:
+        """Add every question in one transaction (all or none); a `key` the server already
+        uses replaces that question. Returns their ids."""
+        ...
+
+    async def server_questions(
+        self, *, server: str, status: SuggestionStatus | None = None
+    ) -> list[ServerQuestionRow]:
+        """The server's questions (of one status), oldest first."""
+        ...
+
+    async def server_question(self, *, server: str, id: int) -> ServerQuestionRow | None: ...
+
+    async def decide_server_question(
+        self,
+        *,
+        server: str,
+        id: int,
+        status: SuggestionStatus,
+        question: str | None,
+        reason: str | None,
+        at: datetime,
+    ) -> bool:
+        """Set the question's status (and its text, when given); its author has yet to be told.
+        False when the server has no such question."""
+        ...
+
+    async def untold_outcomes(self, *, server: str, author_id: str) -> list[ServerQuestionRow]:
+        """The author's approved or rejected suggestions they have not been told about."""
+        ...
+
+    async def mark_told(self, *, server: str, ids: list[int]) -> None: ...
+
+    async def channel_settings(self, channel: ChannelRef) -> ChannelSettings | None: ...
+
+    async def set_channel_settings(
+        self, channel: ChannelRef, settings: ChannelSettings, *, at: datetime
+    ) -> None: ...

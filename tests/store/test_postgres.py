@@ -51,6 +51,8 @@ async def test_new_database_is_migrated_to_the_latest_schema(pg_databases: PgDat
         "deliveries",
         "handled_requests",
         "identify_slots",
+        "server_questions",
+        "channel_settings",
     }
     assert expected | {"schema_migrations"} == tables
     # Reopening runs nothing again.

@@ -162,6 +162,38 @@ MIGRATIONS: tuple[str, ...] = (
         next_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 4: a server's own questions (suggested, reviewed, imported) and per-channel settings. A
+    # question is kept as `bot.snapshot` writes it, so the set has the bank's shape exactly.
+    """
+    CREATE TABLE server_questions (
+        id BIGSERIAL PRIMARY KEY,
+        server TEXT COLLATE "C" NOT NULL,
+        key TEXT COLLATE "C" NOT NULL,
+        question TEXT NOT NULL,
+        status TEXT NOT NULL,
+        author_id TEXT COLLATE "C" NOT NULL,
+        author_name TEXT NOT NULL,
+        channel TEXT COLLATE "C" NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        decided_at TIMESTAMPTZ,
+        reason TEXT,
+        told BOOLEAN NOT NULL DEFAULT true,
+        UNIQUE (server, key)
+    );
+    CREATE INDEX server_questions_by_status ON server_questions (server, status, id);
+
+    CREATE TABLE channel_settings (
+        server TEXT COLLATE "C" NOT NULL,
+        channel TEXT COLLATE "C" NOT NULL,
+        source TEXT NOT NULL,
+        topics TEXT NOT NULL,
+        difficulty TEXT,
+        thread BOOLEAN NOT NULL,
+        ping TEXT,
+        updated_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (server, channel)
+    );
+    """,
 )
 
 # Every process that opens the database takes this lock before it looks at the schema, so

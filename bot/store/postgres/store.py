@@ -22,21 +22,25 @@ from bot.store.api import (
     HANDLED_REQUESTS_KEPT,
     AnswerOutcome,
     AnswerRequest,
+    ChannelSettings,
     Delivery,
     DeliveryKind,
     ItemAnswers,
     MemberRow,
     NewRound,
+    NewServerQuestion,
     PracticeMark,
     PracticeRow,
     RoundRow,
     ScheduleRow,
     ScoreRow,
+    ServerQuestionRow,
     Shards,
     StartedRound,
     StoreError,
+    SuggestionStatus,
 )
-from bot.store.postgres import claims, deliveries, items
+from bot.store.postgres import claims, community, deliveries, items
 from bot.store.postgres.connection import connect, create_pool, guarded, redact
 from bot.store.postgres.migrations import migrate
 from bot.store.postgres.rows import (
@@ -608,6 +612,57 @@ class PostgresStore:
     async def item_answers(self, server: str | None) -> ItemAnswers:
         async with self._connection() as conn:
             return await items.item_answers(conn, server)
+
+    # --- a server's own questions and channel settings ----------------------------------------
+
+    async def add_server_questions(
+        self, *, server: str, questions: list[NewServerQuestion], at: datetime
+    ) -> list[int]:
+        async with self._transaction() as conn:
+            return await community.add(conn, server, questions, at)
+
+    async def server_questions(
+        self, *, server: str, status: SuggestionStatus | None = None
+    ) -> list[ServerQuestionRow]:
+        async with self._connection() as conn:
+            return await community.listed(conn, server, status)
+
+    async def server_question(self, *, server: str, id: int) -> ServerQuestionRow | None:
+        async with self._connection() as conn:
+            return await community.by_id(conn, server, id)
+
+    async def decide_server_question(
+        self,
+        *,
+        server: str,
+        id: int,
+        status: SuggestionStatus,
+        question: str | None,
+        reason: str | None,
+        at: datetime,
+    ) -> bool:
+        async with self._connection() as conn:
+            return await community.decide(
+                conn, server=server, id=id, status=status, question=question, reason=reason, at=at
+            )
+
+    async def untold_outcomes(self, *, server: str, author_id: str) -> list[ServerQuestionRow]:
+        async with self._connection() as conn:
+            return await community.untold(conn, server, author_id)
+
+    async def mark_told(self, *, server: str, ids: list[int]) -> None:
+        async with self._connection() as conn:
+            await community.mark_told(conn, server, ids)
+
+    async def channel_settings(self, channel: ChannelRef) -> ChannelSettings | None:
+        async with self._connection() as conn:
+            return await community.settings(conn, channel)
+
+    async def set_channel_settings(
+        self, channel: ChannelRef, settings: ChannelSettings, *, at: datetime
+    ) -> None:
+        async with self._connection() as conn:
+            await community.set_settings(conn, channel, settings, at)
 
 
 def _channel_lock(channel: ChannelRef) -> tuple[str, str, str]:

@@ -240,4 +240,36 @@ MIGRATIONS: tuple[str, ...] = (
         next_at TEXT NOT NULL
     );
     """,
+    # 7: a server's own questions (suggested, reviewed, imported) and per-channel settings. A
+    # question is kept as `bot.snapshot` writes it, so the set has the bank's shape exactly.
+    """
+    CREATE TABLE server_questions (
+        id INTEGER PRIMARY KEY,
+        server TEXT NOT NULL,
+        key TEXT NOT NULL,
+        question TEXT NOT NULL,
+        status TEXT NOT NULL,
+        author_id TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        decided_at TEXT,
+        reason TEXT,
+        told INTEGER NOT NULL DEFAULT 1,
+        UNIQUE (server, key)
+    );
+    CREATE INDEX server_questions_by_status ON server_questions (server, status, id);
+
+    CREATE TABLE channel_settings (
+        server TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        source TEXT NOT NULL,
+        topics TEXT NOT NULL,
+        difficulty TEXT,
+        thread INTEGER NOT NULL,
+        ping TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (server, channel)
+    );
+    """,
 )

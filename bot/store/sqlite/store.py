@@ -17,21 +17,25 @@ from bot.store.api import (
     HANDLED_REQUESTS_KEPT,
     AnswerOutcome,
     AnswerRequest,
+    ChannelSettings,
     Delivery,
     DeliveryKind,
     ItemAnswers,
     MemberRow,
     NewRound,
+    NewServerQuestion,
     PracticeMark,
     PracticeRow,
     RoundRow,
     ScheduleRow,
     ScoreRow,
+    ServerQuestionRow,
     Shards,
     StartedRound,
     StoreError,
+    SuggestionStatus,
 )
-from bot.store.sqlite import claims, deliveries, items
+from bot.store.sqlite import claims, community, deliveries, items
 from bot.store.sqlite.connection import connect, migrate, one, to_text
 from bot.store.sqlite.rows import (
     ROUND_COLUMNS,
@@ -562,3 +566,48 @@ class SqliteStore:
 
     async def item_answers(self, server: str | None) -> ItemAnswers:
         return await items.item_answers(self._reader, server)
+
+    # --- a server's own questions and channel settings ----------------------------------------
+
+    async def add_server_questions(
+        self, *, server: str, questions: list[NewServerQuestion], at: datetime
+    ) -> list[int]:
+        return await self._writer.write(lambda db: community.add(db, server, questions, at))
+
+    async def server_questions(
+        self, *, server: str, status: SuggestionStatus | None = None
+    ) -> list[ServerQuestionRow]:
+        return await community.listed(self._reader, server, status)
+
+    async def server_question(self, *, server: str, id: int) -> ServerQuestionRow | None:
+        return await community.by_id(self._reader, server, id)
+
+    async def decide_server_question(
+        self,
+        *,
+        server: str,
+        id: int,
+        status: SuggestionStatus,
+        question: str | None,
+        reason: str | None,
+        at: datetime,
+    ) -> bool:
+        return await self._writer.write(
+            lambda db: community.decide(
+                db, server=server, id=id, status=status, question=question, reason=reason, at=at
+            )
+        )
+
+    async def untold_outcomes(self, *, server: str, author_id: str) -> list[ServerQuestionRow]:
+        return await community.untold(self._reader, server, author_id)
+
+    async def mark_told(self, *, server: str, ids: list[int]) -> None:
+        await self._writer.write(lambda db: community.mark_told(db, server, ids))
+
+    async def channel_settings(self, channel: ChannelRef) -> ChannelSettings | None:
+        return await community.settings(self._reader, channel)
+
+    async def set_channel_settings(
+        self, channel: ChannelRef, settings: ChannelSettings, *, at: datetime
+    ) -> None:
+        await self._writer.write(lambda db: community.set_settings(db, channel, settings, at))
