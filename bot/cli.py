@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     db_actions = db.add_subparsers(dest="action", required=True, parser_class=_Parser)
     backup = db_actions.add_parser("backup", help="copy the live database (online backup)")
     backup.add_argument("path", type=Path, help="the new backup file")
+    copy = db_actions.add_parser(
+        "copy", help="copy every table into a new, empty database (SQLite or PostgreSQL)"
+    )
+    copy.add_argument("source", metavar="FROM", help="a SQLite file or a PostgreSQL URL")
+    copy.add_argument(
+        "target", metavar="TO", help="a new SQLite file or an empty PostgreSQL database"
+    )
 
     content = sub.add_parser("content", help="work with question files")
     actions = content.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -110,6 +117,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return content_check(paths, strict=args.strict)
     if args.command == "health":
         print(maintenance.health(settings))
+        return 0
+    if args.command == "db" and args.action == "copy":
+        print(maintenance.copy(args.source, args.target))
         return 0
     if args.command == "db":
         print(maintenance.backup(settings, args.path))
