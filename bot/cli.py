@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -100,6 +101,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, StoreError, BankError) as exc:
         release_held_logs(discard=True)
         print(f"dlquiz: error: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.DatabaseError as exc:
+        # Pages damaged after the file opened fine surface on the first query that reads them.
+        release_held_logs(discard=True)
+        where = getattr(args, "db", None) or os.environ.get("DLQUIZ_DB") or "dlquiz.db"
+        print(
+            f"dlquiz: error: database {where} is damaged ({exc}); restore it from a backup"
+            " (dlquiz health checks a database)",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130
