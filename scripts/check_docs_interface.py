@@ -27,7 +27,6 @@ PENDING = frozenset(
         "SLACK_CLIENT_SECRET",
         # operator commands
         "dlquiz db forget",
-        "dlquiz db copy",
         "dlquiz questions import",
         "dlquiz questions export",
         "dlquiz report",
