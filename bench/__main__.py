@@ -1,4 +1,5 @@
-"""`python -m bench [--quick] [--json FILE] [--check]`: run every scenario, print the table."""
+"""`python -m bench [--quick] [--db URL | --no-postgres] [--json FILE] [--check]`: run every
+scenario on SQLite and on PostgreSQL, print one table with both."""
 
 from __future__ import annotations
 
@@ -9,15 +10,23 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import fanout, ingest, leaderboard, startup
-from bench.common import FULL, QUICK
-from bench.report import Results, document, stderr, table, targets
+from bench import fanout, ingest, leaderboard, pg, startup
+from bench.common import FULL, QUICK, Sizes
+from bench.report import BackendResults, Results, stderr, table, targets
+from bench.report import document as json_document
 from bot.runtime import tune_gc
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="a PostgreSQL server to measure on (postgresql://user@host:port/db, a role that"
+        " may create databases); default: start a throwaway one here",
+    )
+    parser.add_argument("--no-postgres", action="store_true", help="measure SQLite only")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -28,25 +37,58 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         stderr("start-up: loading the bundled bank")
         bank = startup.run(sizes.bank_runs)
-        stderr(f"ingestion: {sizes.answers:,} answers, then {sizes.open_rate:,}/s open loop")
-        ingested = asyncio.run(ingest.run(sizes, folder))
-        stderr(f"fan-out: {sizes.channels:,} channels")
-        fanned = asyncio.run(fanout.run(sizes.channels, folder))
-        stderr(f"leaderboards: {sizes.lb_users:,} members (built once, then cached)")
-        boards = leaderboard.run(sizes, folder)
+        stderr("SQLite")
+        on_sqlite = _sqlite(sizes, folder)
+        postgres, copied, note, version = None, None, "PostgreSQL skipped (--no-postgres)", ""
+        if not args.no_postgres:
+            server, note = pg.start(args.db)
+            if server is None:
+                stderr(note)
+            else:
+                try:
+                    stderr(f"PostgreSQL: {note}")
+                    postgres, copied = _postgres(sizes, folder, server)
+                    version = server.version
+                finally:
+                    server.stop()
     results = Results(
         quick=args.quick,
-        ingest=ingested,
-        leaderboard=boards,
-        fanout=fanned,
+        sqlite=on_sqlite,
         bank=bank,
         elapsed_s=time.perf_counter() - started,
+        postgres=postgres,
+        copy=copied,
+        postgres_note=note,
+        postgres_version=version,
     )
     print(table(results))
     if args.json:
-        args.json.write_text(json.dumps(document(results), indent=2) + "\n")
+        args.json.write_text(json.dumps(json_document(results), indent=2) + "\n")
     missed = [t.name for t in targets(results) if not t.met]
     return 1 if args.check and missed and not args.quick else 0
+
+
+def _sqlite(sizes: Sizes, folder: Path) -> BackendResults:
+    stderr(f"  ingestion: {sizes.answers:,} answers, then {sizes.open_rate:,}/s open loop")
+    ingested = asyncio.run(ingest.run(sizes, ingest.sqlite_side(folder)))
+    stderr(f"  fan-out: {sizes.channels:,} channels")
+    fanned = asyncio.run(fanout.run(sizes.channels, folder / "fanout.db"))
+    stderr(f"  leaderboards: {sizes.lb_users:,} members (built once, then cached)")
+    boards = leaderboard.run(sizes, folder)
+    return BackendResults(ingested, boards, fanned)
+
+
+def _postgres(
+    sizes: Sizes, folder: Path, server: pg.Postgres
+) -> tuple[BackendResults, leaderboard.CopyResult]:
+    stderr(f"  ingestion: {sizes.answers:,} answers, then {sizes.open_rate:,}/s open loop")
+    ingested = asyncio.run(ingest.run(sizes, pg.side(server)))
+    stderr(f"  fan-out: {sizes.channels:,} channels")
+    fanned = asyncio.run(fanout.run(sizes.channels, asyncio.run(server.new("fanout"))))
+    stderr(f"  leaderboards: {sizes.lb_users:,} members, by dlquiz db copy there and back")
+    boards, copied = leaderboard.run_postgres(sizes, folder, server.new)
+    stderr(f"  {copied.summary_there}\n  {copied.summary_back}")
+    return BackendResults(ingested, boards, fanned), copied
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from bench.common import START, bench_bank
 from bot.engine import QuizEngine
 from bot.models import ChannelRef
 from bot.scheduler import DEFAULT_CONCURRENCY, DailyScheduler
-from bot.store import Store, open_store
+from bot.store import Store, is_postgres_url, open_store
 from bot.store.sqlite.connection import to_text
 
 CHANNELS_PER_SERVER = 10
@@ -30,8 +30,8 @@ class FanoutResult:
     concurrency: int
 
 
-async def run(channels: int, folder: Path) -> FanoutResult:
-    store = await open_store(folder / "fanout.db")
+async def run(channels: int, location: str | Path) -> FanoutResult:
+    store = await open_store(location)
     try:
         platform = MemoryPlatform()
         clock = ManualClock(START)  # exactly the minute every channel is due
@@ -39,7 +39,14 @@ async def run(channels: int, folder: Path) -> FanoutResult:
         refs = [
             ChannelRef(f"bench:fan{i // CHANNELS_PER_SERVER}", f"c{i}") for i in range(channels)
         ]
-        await _schedule_all(store, refs, at=f"{START:%H:%M}", since=to_text(START - timedelta(1)))
+        since = START - timedelta(1)
+        if is_postgres_url(location):
+            from bench import pg
+
+            pairs = [(ref.server, ref.channel) for ref in refs]
+            await pg.schedule_all(str(location), pairs, at=f"{START:%H:%M}", since=since)
+        else:
+            await _schedule_all(store, refs, at=f"{START:%H:%M}", since=to_text(since))
         scheduler = DailyScheduler(engine, grace=timedelta(minutes=5))
         started = time.perf_counter()
         outcomes = await asyncio.gather(*(scheduler.post_due(channel=ref) for ref in refs))
@@ -60,7 +67,7 @@ async def run(channels: int, folder: Path) -> FanoutResult:
 async def _schedule_all(store: Store, refs: list[ChannelRef], *, at: str, since: str) -> None:
     """Schedules made a day ago, in one transaction (the set-up is not what is measured)."""
 
-    async def work(db: aiosqlite.Connection) -> None:
+    async def work(db: aiosqlite.Connection) -> None:  # the SQLite store's own writer
         await db.executemany(
             "INSERT INTO schedules (server, channel, time, zone, updated_at)"
             " VALUES (?, ?, ?, 'UTC', ?)",

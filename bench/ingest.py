@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
@@ -35,9 +35,9 @@ class IngestResult:
     engine_per_s: float  # the median of the trials
     engine_trials: list[float]
     naive_per_s: float
-    raw_per_s: float  # the median of the trials
-    raw_trials: list[float]
-    engine_vs_raw: float  # the median of each trial's engine / raw
+    raw_per_s: float  # the naive baseline's rows in one transaction: the median of the trials
+    raw_trials: list[float]  # the paired raw runs
+    engine_vs_raw: float  # the median of each trial's engine / its paired raw run
     reveal_ms: float  # closing the closed loop's round: scoring every answer, then the reveal
     raw_answers_only_per_s: float
     raw_engine_rows_per_s: float
@@ -57,19 +57,65 @@ def choice_for(i: int, answer: int) -> int:
     return answer if i % 5 < 3 else (answer + 1 + i % 3) % 4
 
 
-async def run(sizes: Sizes, folder: Path) -> IngestResult:
-    engine = await _engine(sizes, folder)
+Location = str | Path
+Rate = Callable[[int, Location], Awaitable[float]]
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One backend's databases and baselines; every rate is answers per second."""
+
+    new: Callable[[str], Awaitable[Location]]  # a new, empty database named after its use
+    prepare: Callable[[str], Awaitable[Location]]  # a new database with the schema and round 1
+    naive: Rate
+    raw_same_rows: Rate
+    raw_answers_only: Rate
+    raw_engine_rows: Rate
+    # The raw run each engine run is paired with: the limit its target compares against.
+    paired: Rate
+
+
+def sqlite_side(folder: Path) -> Side:
+    async def new(name: str) -> Location:
+        return folder / f"{name}.db"
+
+    async def prep(name: str) -> Location:
+        return await prepare(folder / f"{name}.db")
+
+    async def same(count: int, path: Location) -> float:
+        return raw(count, Path(path), with_scores=True)
+
+    async def answers_only(count: int, path: Location) -> float:
+        return raw(count, Path(path), with_scores=False)
+
+    async def engine_rows(count: int, path: Location) -> float:
+        return raw_like_engine(count, Path(path))
+
+    async def naive_rate(count: int, path: Location) -> float:
+        return await naive(count, Path(path))
+
+    return Side(new, prep, naive_rate, same, answers_only, engine_rows, paired=same)
+
+
+async def run(sizes: Sizes, side: Side) -> IngestResult:
+    engine = await _engine(sizes, side)
     rate, done, latencies = engine.open_loop
-    naive_per_s = await naive(sizes.answers, await prepare(folder / "naive.db"))
+    naive_per_s = await side.naive(sizes.answers, await side.prepare("naive"))
     raw_answers_only = median(
         [
-            raw(sizes.answers, await prepare(folder / f"raw-answers-{n}.db"), with_scores=False)
+            await side.raw_answers_only(sizes.answers, await side.prepare(f"raw-answers-{n}"))
             for n in TRIALS
         ]
     )
     raw_engine_rows = median(
         [
-            raw_like_engine(sizes.answers, await prepare(folder / f"raw-engine-{n}.db"))
+            await side.raw_engine_rows(sizes.answers, await side.prepare(f"raw-engine-{n}"))
+            for n in TRIALS
+        ]
+    )
+    raw_same = median(
+        [
+            await side.raw_same_rows(sizes.answers, await side.prepare(f"raw-same-{n}"))
             for n in TRIALS
         ]
     )
@@ -78,7 +124,7 @@ async def run(sizes: Sizes, folder: Path) -> IngestResult:
         engine_per_s=median(engine.trials),
         engine_trials=engine.trials,
         naive_per_s=naive_per_s,
-        raw_per_s=median(engine.raw_trials),
+        raw_per_s=raw_same,
         raw_trials=engine.raw_trials,
         engine_vs_raw=median(e / r for e, r in zip(engine.trials, engine.raw_trials, strict=True)),
         reveal_ms=engine.reveal_s * 1000,
@@ -100,7 +146,7 @@ class _EngineRuns:
     open_loop: tuple[float, int, list[float]]
 
 
-async def _engine(sizes: Sizes, folder: Path) -> _EngineRuns:
+async def _engine(sizes: Sizes, side: Side) -> _EngineRuns:
     """The closed loop a few times, each on a new file and each followed by a raw run; then, on
     the last file, the reveal of that round and the open loop."""
     people = members(max(sizes.answers, int(sizes.open_rate * sizes.open_seconds)))
@@ -108,14 +154,13 @@ async def _engine(sizes: Sizes, folder: Path) -> _EngineRuns:
     trials: list[float] = []
     raw_trials: list[float] = []
     for trial in TRIALS:
-        store = await open_store(folder / f"engine-{trial}.db")
+        store = await open_store(await side.new(f"engine-{trial}"))
         try:
             engine = QuizEngine(
                 store=store, bank=bank, platform=MemoryPlatform(), clock=RunningClock()
             )
             trials.append(await closed_loop(engine, people[: sizes.answers]))
-            raw_path = await prepare(folder / f"raw-{trial}.db")
-            raw_trials.append(raw(sizes.answers, raw_path, with_scores=True))
+            raw_trials.append(await side.paired(sizes.answers, await side.prepare(f"raw-{trial}")))
             if trial == TRIALS[-1]:
                 started = time.perf_counter()
                 closed, error = await engine.reveal(CHANNEL)

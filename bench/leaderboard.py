@@ -3,11 +3,14 @@ latency and its peak RSS), and the naive query that sums answers at query time, 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +21,7 @@ from bench.common import Sizes, percentile, user_id
 from bench.lbdata import NOW, SERVER, Dataset, dataset
 from bot.models import Period
 from bot.store import period_key
+from bot.store.copy import copy_database
 from bot.store.sqlite.connection import to_text
 
 SERVE_TIMEOUT = 600
@@ -37,20 +41,60 @@ class LeaderboardResult:
     periods: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class CopyResult:
+    """`dlquiz db copy` of the leaderboard database: SQLite to PostgreSQL and back."""
+
+    rows: int
+    to_postgres_per_s: float
+    back_per_s: float
+    totals_equal: bool
+    summary_there: str
+    summary_back: str
+
+
 def run(sizes: Sizes, folder: Path) -> LeaderboardResult:
     data = dataset(sizes.lb_users, sizes.lb_rounds)
     callers = pick_callers(data.path, sizes.lb_callers, sizes.lb_users)
     callers_file = folder / "callers.json"
     callers_file.write_text(json.dumps(callers))
-    served = _serve(data, callers_file)
+    served = _serve(str(data.path), callers_file)
     naive = naive_times(data.path, callers, sizes.lb_naive_runs)
+    return _result(data, served, naive)
+
+
+def run_postgres(
+    sizes: Sizes, folder: Path, new_database: Callable[[str], Awaitable[str]]
+) -> tuple[LeaderboardResult, CopyResult]:
+    """The same database, copied into PostgreSQL by `dlquiz db copy` (timed), served from
+    there, then copied back into a new SQLite file with the same totals."""
+    data = dataset(sizes.lb_users, sizes.lb_rounds)
+    url = asyncio.run(new_database("lb"))
+    there = asyncio.run(copy_database(data.path, url))
+    back = asyncio.run(copy_database(url, folder / "lb-back.db"))
+    callers = pick_callers(data.path, sizes.lb_callers, sizes.lb_users)
+    callers_file = folder / "callers-pg.json"
+    callers_file.write_text(json.dumps(callers))
+    served = _serve(url, callers_file)
+    copied = CopyResult(
+        rows=there.rows,
+        to_postgres_per_s=there.rows / there.seconds,
+        back_per_s=back.rows / back.seconds,
+        totals_equal=there.totals == back.totals and there.tables == back.tables,
+        summary_there=there.summary(),
+        summary_back=back.summary(),
+    )
+    return _result(data, served, {}), copied
+
+
+def _result(data: Dataset, served: Served, naive: dict[str, list[float]]) -> LeaderboardResult:
     latencies = served["latencies_ms"]
     every = [ms for values in latencies.values() for ms in values]
     periods = {
         period: {
             "p50_ms": percentile(values, 50),
             "p99_ms": percentile(values, 99),
-            "naive_ms": median(naive[period]),
+            "naive_ms": median(naive[period]) if naive else math.nan,
             "calls": len(values),
         }
         for period, values in latencies.items()
@@ -60,7 +104,7 @@ def run(sizes: Sizes, folder: Path) -> LeaderboardResult:
         answers=data.answers,
         p50_ms=percentile(every, 50),
         p99_ms=percentile(every, 99),
-        naive_ms=median(ms for values in naive.values() for ms in values),
+        naive_ms=median(ms for values in naive.values() for ms in values) if naive else math.nan,
         rss_mb=served["rss_mb"],
         first_ms=served["first_ms"],
         build_seconds=data.build_seconds,
@@ -75,9 +119,9 @@ class Served(TypedDict):
     rss_mb: float
 
 
-def _serve(data: Dataset, callers_file: Path) -> Served:
+def _serve(location: str, callers_file: Path) -> Served:
     done = subprocess.run(
-        [sys.executable, "-m", "bench.serve", str(data.path), str(callers_file)],
+        [sys.executable, "-m", "bench.serve", location, str(callers_file)],
         capture_output=True,
         text=True,
         timeout=SERVE_TIMEOUT,

@@ -1,4 +1,4 @@
-"""The leaderboard-serving process: `python -m bench.serve DB CALLERS_JSON`.
+"""The leaderboard-serving process: `python -m bench.serve DB|URL CALLERS_JSON`.
 
 Run apart from the benchmark so its peak RSS is that of a bot serving leaderboards on the big
 database and nothing else: the engine, the bundled bank, both store connections. Prints one JSON
@@ -25,7 +25,7 @@ from bot.store import open_store
 REPEAT = 2  # every caller asks twice per period: enough samples for a p99
 
 
-async def serve(db: Path, callers: dict[str, list[str]]) -> dict[str, object]:
+async def serve(db: str, callers: dict[str, list[str]]) -> dict[str, object]:
     store = await open_store(db)
     try:
         engine = QuizEngine(
@@ -67,7 +67,8 @@ async def _timed(engine: QuizEngine, period: Period, user: str) -> float:
 
 
 def main() -> None:
-    db, callers_file = Path(sys.argv[1]), Path(sys.argv[2])
+    # A SQLite file or a PostgreSQL URL, as DLQUIZ_DB.
+    db, callers_file = sys.argv[1], Path(sys.argv[2])
     callers = json.loads(callers_file.read_text())
     tune_gc()  # as `dlquiz run` does once it has started
     print(json.dumps(asyncio.run(serve(db, callers))))

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -62,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     db_actions = db.add_subparsers(dest="action", required=True, parser_class=_Parser)
     backup = db_actions.add_parser("backup", help="copy the live database (online backup)")
     backup.add_argument("path", type=Path, help="the new backup file")
+    copy = db_actions.add_parser(
+        "copy", help="copy every table into a new, empty database (SQLite or PostgreSQL)"
+    )
+    copy.add_argument("source", metavar="FROM", help="a SQLite file or a PostgreSQL URL")
+    copy.add_argument(
+        "target", metavar="TO", help="a new SQLite file or an empty PostgreSQL database"
+    )
 
     report = sub.add_parser("report", help="item analysis of every server's questions (HTML, CSV)")
     report.add_argument(
@@ -106,6 +114,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         release_held_logs(discard=True)
         print(f"dlquiz: error: {exc}", file=sys.stderr)
         return 1
+    except sqlite3.DatabaseError as exc:
+        # Pages damaged after the file opened fine surface on the first query that reads them.
+        release_held_logs(discard=True)
+        where = getattr(args, "db", None) or os.environ.get("DLQUIZ_DB") or "dlquiz.db"
+        print(
+            f"dlquiz: error: database {where} is damaged ({exc}); restore it from a backup"
+            " (dlquiz health checks a database)",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -124,6 +142,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return questions_cli.run(args, settings)
     if args.command == "health":
         print(maintenance.health(settings))
+        return 0
+    if args.command == "db" and args.action == "copy":
+        print(maintenance.copy(args.source, args.target))
         return 0
     if args.command == "db":
         print(maintenance.backup(settings, args.path))

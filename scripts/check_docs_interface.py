@@ -25,7 +25,6 @@ PENDING = frozenset(
         "SLACK_CLIENT_SECRET",
         # operator commands
         "dlquiz db forget",
-        "dlquiz db copy",
     }
 )
 

@@ -51,7 +51,7 @@ def test_quick_run_writes_every_key(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -63,6 +63,18 @@ def test_quick_run_writes_every_key(tmp_path: Path) -> None:
             assert is_number(document[section].get(key)), f"{section}.{key}"
     assert is_number(document["rss_mb"])
     assert is_number(document["bank_load_ms"])
+    postgres = document["postgres"]
+    if "skipped" in postgres:  # no PostgreSQL here: the table says why
+        assert postgres["skipped"] in done.stdout
+        return
+    assert "PostgreSQL" in done.stdout
+    for section, keys in REQUIRED.items():
+        for key in keys:
+            if section == "leaderboard" and key == "naive_ms":
+                continue  # the naive leaderboard runs on the SQLite file only
+            assert is_number(postgres[section].get(key)), f"postgres.{section}.{key}"
+    assert postgres["copy"]["totals_equal"] is True
+    assert postgres["copy"]["rows"] > 0
 
 
 async def test_generated_leaderboard_data_is_what_the_engine_records(tmp_path: Path) -> None:

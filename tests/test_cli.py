@@ -167,3 +167,28 @@ def test_yml_question_files_are_read(tmp_path: Path) -> None:
     result = dlquiz("content", "check", str(bank))
     assert result.returncode == 1
     assert "no question files (*.yaml, *.yml)" in result.stdout
+
+
+def test_console_on_a_damaged_database_is_one_line(tmp_path: Path) -> None:
+    from tests.test_maintenance import damage_tables
+
+    db = tmp_path / "quiz.db"
+    assert dlquiz("console", "--db", str(db), stdin="/dlquiz post\nA\n").returncode == 0
+    damage_tables(db, "rounds", "answers", "deliveries")
+    result = dlquiz("console", "--db", str(db), stdin="/dlquiz leaderboard\n/dlquiz post\nA\n")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"dlquiz: error: database {db} is damaged (database disk image is malformed);"
+        " restore it from a backup (dlquiz health checks a database)"
+    ]
+    health = dlquiz("health", env={"DLQUIZ_DB": str(db)})
+    assert health.returncode == 1
+    assert health.stderr.startswith(f"dlquiz: error: database {db} is damaged")
+
+
+def test_db_backup_of_postgres_says_pg_dump() -> None:
+    result = dlquiz("db", "backup", "out.db", env={"DLQUIZ_DB": "postgresql://q@db.example/q"})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "pg_dump --format=custom" in lines[0]
