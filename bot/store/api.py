@@ -339,6 +339,13 @@ class Store(Protocol):
         """(topic, answered, correct) over the member's answers to closed rounds."""
         ...
 
+    async def answer_days(
+        self, *, server: str, user_id: str, since: date
+    ) -> list[tuple[date, int, int]]:
+        """(UTC day, answered, correct) of the member's answers to closed rounds, from `since`
+        on, oldest first; days without an answer are left out."""
+        ...
+
     # --- schedules ---
 
     async def set_schedule(
@@ -385,6 +392,11 @@ class Store(Protocol):
         ...
 
     async def mastery(self, *, server: str, user_id: str) -> dict[str, int]: ...
+
+    async def practice_boxes(self, *, server: str, user_id: str) -> list[tuple[str, int, int]]:
+        """(topic, box, questions) of the member's practice, by topic then box; questions shown
+        but never answered (box 0) are left out."""
+        ...
 
     # --- item analysis ---
 

@@ -382,6 +382,19 @@ class SqliteStore:
         )
         return [(row[0], row[1], row[2]) for row in rows]
 
+    async def answer_days(
+        self, *, server: str, user_id: str, since: date
+    ) -> list[tuple[date, int, int]]:
+        rows = await self._reader.execute_fetchall(
+            # The answer's time is kept as UTC ISO text: its first ten characters are the day.
+            "SELECT substr(a.answered_at, 1, 10), count(*), sum(a.correct) FROM rounds r"
+            " JOIN answers a ON a.round_id = r.id AND a.user_id = ?"
+            " WHERE r.server = ? AND r.closed_at IS NOT NULL AND a.answered_at >= ?"
+            " GROUP BY 1 ORDER BY 1",
+            (user_id, server, since.isoformat()),
+        )
+        return [(date.fromisoformat(row[0]), row[1], row[2]) for row in rows]
+
     # --- schedules ----------------------------------------------------------------------------
 
     async def set_schedule(
@@ -508,6 +521,14 @@ class SqliteStore:
             (server, user_id, MASTERED_BOX),
         )
         return {r[0]: r[1] for r in rows}
+
+    async def practice_boxes(self, *, server: str, user_id: str) -> list[tuple[str, int, int]]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT topic, box, count(*) FROM practice WHERE server = ? AND user_id = ?"
+            " AND box > 0 GROUP BY topic, box ORDER BY topic, box",
+            (server, user_id),
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
 
     # --- item analysis ------------------------------------------------------------------------
 
