@@ -25,16 +25,17 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import convert
+from adapters.slack import charts, convert
 from adapters.slack.admins import AdminDirectory
 from adapters.slack.blocks import Message, reply_message
 from bot.commands import ADMIN_COMMANDS, Command, CommandError, Practice, parse_command
 from bot.engine import QuizEngine
 from bot.inflight import InFlight
 from bot.logs import context
-from bot.models import Invocation, Notice, PracticeResult, Reply, Tone
+from bot.models import Invocation, Notice, PracticeResult, Reply, StatsCard, Tone
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,11 @@ SEEN_EVENTS = 10_000
 NOT_OURS = Notice("That button is not an answer to a dlquiz question.", Tone.ERROR)
 NOT_SAVED = Notice("Your answer could not be saved; please press the button again.", Tone.ERROR)
 FAILED = Notice("Something went wrong on our side; nothing was changed. Try again.", Tone.ERROR)
+CHART_REFUSED = (
+    "Slack refused your stats chart ({error}); the numbers above are complete. The app needs"
+    " the files:write and im:write scopes (see the manifest) to send it to your DMs."
+)
+CHART_FAILED = "Your stats chart could not be uploaded; the numbers above are complete. Try again."
 
 
 def ephemeral(message: Message) -> dict[str, Any]:
@@ -92,8 +98,15 @@ class Handlers:
         self.admins = admins
         self.inflight = inflight
 
-    async def command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        """`/dlquiz …`: parse, then answer in the ack or through the response_url."""
+    async def command(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient | None = None,
+    ) -> None:
+        """`/dlquiz …`: parse, then answer in the ack or through the response_url; a stats
+        chart follows in the member's DM (`client` is bolt's, with the workspace's token)."""
         invocation = convert.command_invocation(body)
         if invocation is None:
             await ack(**ephemeral(reply_message(FAILED)))
@@ -114,10 +127,30 @@ class Handlers:
         work = asyncio.ensure_future(self._reply(command, invocation))
         done, _ = await asyncio.wait({work}, timeout=ACK_BUDGET)
         if done:
-            await ack(**ephemeral(reply_message(work.result())))
-            return
-        await ack()
-        await self._respond(respond, await work)
+            reply = work.result()
+            await ack(**ephemeral(reply_message(reply)))
+        else:
+            await ack()
+            reply = await work
+            await self._respond(respond, reply)
+        if isinstance(reply, StatsCard) and reply.chart is not None and client is not None:
+            await self._send_chart(client, respond, invocation, reply)
+
+    async def _send_chart(
+        self, client: AsyncWebClient, respond: AsyncRespond, invocation: Invocation, card: StatsCard
+    ) -> None:
+        member = invocation.member
+        try:
+            await charts.send_to_dm(
+                client, user_id=member.user_id, png=card.chart or b"", name=card.name
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown error"))
+            log.warning("could not send a stats chart: %s", error, extra=context(member.server))
+            await self._respond(respond, Notice(CHART_REFUSED.format(error=error), Tone.ERROR))
+        except (SlackRequestError, OSError, TimeoutError) as exc:
+            log.warning("could not upload a stats chart: %s", exc, extra=context(member.server))
+            await self._respond(respond, Notice(CHART_FAILED, Tone.ERROR))
 
     async def answer(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         """A daily answer button: record, then ack, then confirm to the presser."""
@@ -246,11 +279,30 @@ def _tracked(inflight: InFlight, handle: Handler) -> Handler:
     return listener
 
 
+CommandHandler = Callable[
+    [AsyncAck, dict[str, Any], AsyncRespond, AsyncWebClient | None], Awaitable[None]
+]
+
+
+def _tracked_command(
+    inflight: InFlight, handle: CommandHandler
+) -> Callable[[AsyncAck, dict[str, Any], AsyncRespond, AsyncWebClient], Awaitable[None]]:
+    # As `_tracked`, plus bolt's `client`, which carries the token of the caller's workspace.
+    async def listener(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        async with inflight.track():
+            await handle(ack, body, respond, client)
+
+    listener.__name__ = listener.__qualname__ = f"dlquiz_{handle.__name__}"
+    return listener
+
+
 def register(app: AsyncApp, handlers: Handlers) -> None:
     """Attach the listeners to the app."""
     inflight = handlers.inflight
     app.middleware(EventDeduper())
-    app.command(COMMAND)(_tracked(inflight, handlers.command))
+    app.command(COMMAND)(_tracked_command(inflight, handlers.command))
     app.action(ANSWER_ACTION)(_tracked(inflight, handlers.answer))
     app.action(PRACTICE_ACTION)(_tracked(inflight, handlers.practice_answer))
     app.action(convert.PRACTICE_NEXT_ACTION)(_tracked(inflight, handlers.practice_next))
