@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import fanout, ingest, leaderboard, startup
+from bench import charts, fanout, ingest, leaderboard, startup
 from bench.common import FULL, QUICK
 from bench.report import Results, document, stderr, table, targets
 from bot.runtime import tune_gc
@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         fanned = asyncio.run(fanout.run(sizes.channels, folder))
         stderr(f"leaderboards: {sizes.lb_users:,} members (built once, then cached)")
         boards = leaderboard.run(sizes, folder)
+    stderr(f"stats chart: {sizes.chart_renders} renders")
+    drawn = charts.run(sizes.chart_renders)
     results = Results(
         quick=args.quick,
         ingest=ingested,
@@ -41,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         fanout=fanned,
         bank=bank,
         elapsed_s=time.perf_counter() - started,
+        chart=drawn,
     )
     print(table(results))
     if args.json:

@@ -9,6 +9,7 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bench.charts import LIMIT_MS, ChartResult
 from bench.fanout import FanoutResult
 from bench.ingest import IngestResult
 from bench.leaderboard import LeaderboardResult
@@ -23,6 +24,7 @@ class Results:
     fanout: FanoutResult
     bank: BankLoad
     elapsed_s: float
+    chart: ChartResult | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,7 @@ def targets(r: Results) -> list[Target]:
         Target("fanout_seconds", r.fanout.seconds, 10, at_least=False),
         Target("fanout_all_posted", r.fanout.posted / r.fanout.channels, 1, at_least=True),
         Target("bank_load_ms", r.bank.median_ms, 300, at_least=False),
+        *([Target("chart_p95_ms", r.chart.p95_ms, LIMIT_MS, at_least=False)] if r.chart else []),
     ]
 
 
@@ -80,6 +83,7 @@ def document(r: Results) -> dict[str, Any]:
         "rss_mb": lb.rss_mb,
         "bank_load_ms": r.bank.median_ms,
         "bank": asdict(r.bank),
+        **({"chart": asdict(r.chart)} if r.chart else {}),
         "targets": {t.name: {"value": t.value, "limit": t.limit, "met": t.met} for t in targets(r)},
         "mode": "quick" if r.quick else "full",
         "machine": machine(),
@@ -174,6 +178,16 @@ def table(r: Results) -> str:
             "bank_load_ms",
         ),
     ]
+    if r.chart:
+        c = r.chart
+        rows += [
+            (
+                "Stats chart",
+                f"{c.renders} renders, {c.topics} topics: median (CPU median)",
+                f"{_ms(c.median_ms)} ({_ms(c.cpu_median_ms)})",
+            ),
+            ("", "p95 of the renders", _ms(c.p95_ms), f"<= {LIMIT_MS:.0f} ms", "chart_p95_ms"),
+        ]
     header = ("Scenario", "Measure", "Result", "Target", "")
     body = [
         (row[0], row[1], row[2], row[3], marks[row[4]]) if len(row) == 5 else (*row, "", "")

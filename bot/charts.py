@@ -141,7 +141,7 @@ def member_stats(card: StatsCard) -> bytes:
     spends most of a chart's time creating and measuring ticks, and a member waits for this
     one, so it must take well under the 200 ms a reply can spare.
     """
-    rows = max(len(card.topics), len(card.boxes), 2)
+    rows = max(min(len(card.topics), SHOWN_TOPICS), min(len(card.boxes), SHOWN_TOPICS), 2) + 1
     height = 1.2 + ROW * rows + 0.45 + WEEKS_HEIGHT
     canvas = _Canvas(WIDTH, height)
     canvas.text(0.2, height - 0.35, f"Stats for {_short(card.name, 40)}", size=12)
@@ -153,7 +153,10 @@ def member_stats(card: StatsCard) -> bytes:
 
 
 WIDTH = 8.0  # inches, 800 pixels: wide enough for two panels side by side in a chat
-ROW = 0.3  # inches per topic: long topic lists make a taller picture, not cramped bars
+ROW = 0.3  # inches per topic: more topics make a taller picture, not cramped bars
+# Topics per panel, the busiest first: every label costs drawing time, and a picture in a chat
+# shows a handful of rows well; the text card beside it lists every topic.
+SHOWN_TOPICS = 8
 BAR = 0.18
 WEEKS_HEIGHT = 2.3
 
@@ -200,16 +203,18 @@ def _accuracy_panel(canvas: _Canvas, card: StatsCard, top: float) -> None:
     if not card.topics:
         canvas.text(x0, top - 0.45, "no revealed answer yet")
         return
+    shown = sorted(card.topics, key=lambda t: -t.answered)[:SHOWN_TOPICS]
     y = top - 0.45
-    for topic in card.topics:
+    for topic in shown:
         share = topic.correct / topic.answered if topic.answered else 0.0
-        canvas.text(label_x, y, _short(topic.label, 20), ha="right")
+        canvas.text(label_x, y, _short(topic.label, 24), ha="right")
         canvas.box(x0, y - BAR / 2, span, BAR, INK_FAINT)
         canvas.box(x0, y - BAR / 2, span * share, BAR, BLUE)
         canvas.text(x0 + span + 0.06, y, f"{topic.correct}/{topic.answered}")
         y -= ROW
     for share in (0.0, 0.5, 1.0):
         canvas.text(x0 + span * share, y + 0.05, f"{share:.0%}", size=7, ha="center")
+    _more(canvas, 0.2, y - 0.22, len(card.topics) - len(shown))
 
 
 def _boxes_panel(canvas: _Canvas, card: StatsCard, top: float) -> None:
@@ -218,10 +223,11 @@ def _boxes_panel(canvas: _Canvas, card: StatsCard, top: float) -> None:
     if not card.boxes:
         canvas.text(4.1, top - 0.45, "no practice yet: /dlquiz practice")
         return
-    widest = max(sum(t.counts) for t in card.boxes)
+    shown = sorted(card.boxes, key=lambda t: -sum(t.counts))[:SHOWN_TOPICS]
+    widest = max(sum(t.counts) for t in shown)
     y = top - 0.45
-    for topic in card.boxes:
-        canvas.text(label_x, y, _short(topic.title, 16), ha="right")
+    for topic in shown:
+        canvas.text(label_x, y, _short(topic.title, 20), ha="right")
         x = x0
         for count, colour in zip(topic.counts, BOX_COLOURS, strict=False):
             width = span * count / widest
@@ -233,6 +239,12 @@ def _boxes_panel(canvas: _Canvas, card: StatsCard, top: float) -> None:
         x = 4.1 + box * 0.62
         canvas.box(x, y - 0.04, 0.1, 0.1, colour)
         canvas.text(x + 0.14, y + 0.01, f"box {box + 1}", size=7)
+    _more(canvas, 4.1, y - 0.22, len(card.boxes) - len(shown))
+
+
+def _more(canvas: _Canvas, x: float, y: float, hidden: int) -> None:
+    if hidden > 0:
+        canvas.text(x, y, f"and {hidden} more: the text lists every topic", size=7)
 
 
 def _weeks_panel(canvas: _Canvas, card: StatsCard, top: float) -> None:
