@@ -24,6 +24,7 @@ from bot.store.api import (
     Delivery,
     DeliveryKind,
     ItemAnswers,
+    ItemColumns,
     MemberRow,
     NewRound,
     PracticeMark,
@@ -582,6 +583,10 @@ class PostgresStore:
     async def item_answers(self, server: str | None) -> ItemAnswers:
         async with self._connection() as conn:
             return await items.item_answers(conn, server)
+
+    async def item_columns(self, server: str | None) -> ItemColumns:
+        async with self._connection() as conn:
+            return await items.item_columns(conn, server)
 
 
 def _channel_lock(channel: ChannelRef) -> tuple[str, str, str]:

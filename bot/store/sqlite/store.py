@@ -19,6 +19,7 @@ from bot.store.api import (
     Delivery,
     DeliveryKind,
     ItemAnswers,
+    ItemColumns,
     MemberRow,
     NewRound,
     PracticeMark,
@@ -534,3 +535,6 @@ class SqliteStore:
 
     async def item_answers(self, server: str | None) -> ItemAnswers:
         return await items.item_answers(self._reader, server)
+
+    async def item_columns(self, server: str | None) -> ItemColumns:
+        return await items.item_columns(self.path, server)
