@@ -17,9 +17,11 @@ import contextlib
 import queue
 import re
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from bot import commands as cmd
@@ -39,11 +41,13 @@ from bot.models import (
     QuestionPost,
     Reply,
     RevealPost,
+    StatsCard,
 )
 from bot.names import clean_text
 from bot.ports import Clock
 from bot.render import question_text, reply_text, reveal_text
 from bot.runtime import running
+from bot.store import is_postgres_url
 
 PLATFORM = "console"
 SERVER = f"{PLATFORM}:local"
@@ -55,6 +59,8 @@ INTRO = (
 HINT = "Type a letter to answer, /dlquiz help for the commands, /as NAME or /quit."
 YES = ("y", "yes")
 MAX_PLAYER_NAME = 32
+CHARTS_FOLDER = "dlquiz-charts"
+_UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 def plain(text: str) -> str:
@@ -128,10 +134,18 @@ class PendingAnswer:
 
 
 class ConsoleSession:
-    def __init__(self, engine: QuizEngine, platform: ConsolePlatform, *, user: str) -> None:
+    def __init__(
+        self,
+        engine: QuizEngine,
+        platform: ConsolePlatform,
+        *,
+        user: str,
+        charts: Path | None = None,
+    ) -> None:
         self.engine = engine
         self.platform = platform
         self.user = user
+        self.charts = charts or Path(tempfile.gettempdir()) / CHARTS_FOLDER
         self.practising: Question | None = None  # the practice question a letter answers
         # The last letter answered a practice question: the next one for the daily question
         # is asked to be confirmed, since that answer is final.
@@ -217,6 +231,20 @@ class ConsoleSession:
         if isinstance(reply, QuestionCard) and reply.answered_choice is None:
             self.practising = None  # they asked for the daily question: letters answer it
         self.platform.write(self.text_of(reply))
+        if isinstance(reply, StatsCard) and reply.chart is not None:
+            self.platform.write(self.save_chart(reply))
+
+    def save_chart(self, card: StatsCard) -> str:
+        """Write the stats chart to a PNG file (one per member, replaced each time); the line
+        that says where, or why it could not be written."""
+        name = _UNSAFE_IN_FILE_NAME.sub("_", card.user_id) or "member"
+        path = self.charts / f"stats-{name}.png"
+        try:
+            self.charts.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(card.chart or b"")
+        except OSError as exc:
+            return f"The chart could not be saved in {self.charts}: {exc.strerror}."
+        return f"Chart: {path}"
 
     @staticmethod
     def text_of(reply: Reply) -> str:
@@ -354,6 +382,13 @@ class TerminalReader:
             self._termios.tcsetattr(self._fd, self._termios.TCSADRAIN, self._saved)
 
 
+def chart_folder(db: str | Path) -> Path:
+    """Where stats charts go: beside a SQLite database, else in the system temp folder."""
+    if is_postgres_url(db):
+        return Path(tempfile.gettempdir()) / CHARTS_FOLDER
+    return Path(db).expanduser().resolve().parent / CHARTS_FOLDER
+
+
 def _resolve(future: asyncio.Future[str | None], line: str | None) -> None:
     if not future.done():
         future.set_result(line)
@@ -374,7 +409,9 @@ async def run_console(
     # readline edits the process's own terminal: only when both ends of it are that terminal.
     at_terminal = interactive and source is sys.stdin and out is sys.stdout and out.isatty()
     async with running(settings, platform, clock=clock, platform_name=PLATFORM) as runtime:
-        session = ConsoleSession(runtime.engine, platform, user=user)
+        session = ConsoleSession(
+            runtime.engine, platform, user=user, charts=chart_folder(settings.db)
+        )
         platform.write(INTRO)
         loop = asyncio.get_running_loop()
         reader: TerminalReader | PipedReader

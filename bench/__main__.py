@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import fanout, ingest, leaderboard, pg, startup
+from bench import charts, fanout, ingest, leaderboard, pg, startup
 from bench.common import FULL, QUICK, Sizes
 from bench.report import BackendResults, Results, stderr, table, targets
 from bench.report import document as json_document
@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
                     version = server.version
                 finally:
                     server.stop()
+    stderr(f"stats chart: {sizes.chart_renders} renders")
+    drawn = charts.run(sizes.chart_renders)
     results = Results(
         quick=args.quick,
         sqlite=on_sqlite,
@@ -60,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         copy=copied,
         postgres_note=note,
         postgres_version=version,
+        chart=drawn,
     )
     print(table(results))
     if args.json:

@@ -26,6 +26,7 @@ class Sizes:
     lb_callers: int  # callers per period, at evenly spaced ranks
     channels: int  # fan-out
     bank_runs: int
+    chart_renders: int = 20  # the same in a quick run: twenty charts take a second or two
 
 
 FULL = Sizes(

@@ -23,7 +23,7 @@ from bot.logs import release_held_logs, setup_logging
 from bot.models import LETTERS, Difficulty, Question, Topic
 from bot.render import counted
 from bot.runtime import tune_gc
-from bot.store import ItemAnswers, StoreError, open_store
+from bot.store import ItemColumns, StoreError, open_store
 
 log = logging.getLogger("dlquiz")
 
@@ -183,10 +183,10 @@ def operator_report(settings: Settings, *, html_path: Path | None, csv_path: Pat
         if path is not None and not path.resolve().parent.is_dir():
             raise ConfigError(f"cannot write {path}: folder {path.parent} does not exist")
 
-    async def read() -> ItemAnswers:
+    async def read() -> ItemColumns:
         store = await open_store(settings.db)
         try:
-            return await store.item_answers(None)
+            return await store.item_columns(None)
         finally:
             await store.close()
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot import commands as cmd
-from bot import snapshot
+from bot import snapshot, stats_chart
 from bot.community import Community, EmptyPool
 from bot.content import Bank
 from bot.delivery import Deliverer, question_post
@@ -362,7 +362,7 @@ class QuizEngine:
         topics = await self.store.topic_accuracy(server=server, user_id=user_id)
         mastered = await self.store.mastery(server=server, user_id=user_id)
         titles = {t.slug: t.title for t in self.bank.topics}
-        return StatsCard(
+        card = StatsCard(
             user_id=user_id,
             name=member.name,
             points=points,
@@ -380,6 +380,9 @@ class QuizEngine:
                 TopicMastery(t.slug, t.title, mastered.get(t.slug, 0), t.count)
                 for t in self.bank.topics
             ),
+        )
+        return await stats_chart.with_chart(
+            self.store, card, server=server, titles=titles, today=self.clock.now().date()
         )
 
     # --- practice -------------------------------------------------------------------------------

@@ -20,10 +20,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 
 import numpy as np
@@ -31,7 +29,7 @@ import numpy.typing as npt
 
 from bot import snapshot
 from bot.models import LETTERS, InsightsCard, ItemCard, Notice, Reply, Tone
-from bot.store.api import ItemAnswer, ItemRound, Store
+from bot.store.api import ItemAnswer, ItemColumns, ItemRound, Store
 
 MIN_ANSWERS = 20  # below this no flag is raised: a handful of answers proves nothing
 GROUP_SHARE = 0.27
@@ -106,7 +104,54 @@ def analyse(
     min_answers: int = MIN_ANSWERS,
 ) -> list[ItemStats]:
     """Every answered question's statistics, per (server, question) or per question."""
-    round_item: dict[int, int] = {}
+    server_of = {row.id: row.server for row in rounds}
+    members: dict[tuple[str, str], int] = {}
+    round_ids, people, picks, rights = [], [], [], []
+    for answer in answers:
+        server = server_of.get(answer.round_id)
+        if server is None:
+            continue
+        round_ids.append(answer.round_id)
+        people.append(members.setdefault((server, answer.user_id), len(members)))
+        picks.append(answer.choice)
+        rights.append(answer.correct)
+    return _analyse(
+        rounds,
+        np.asarray(round_ids, dtype=np.int64),
+        np.asarray(people, dtype=np.int64),
+        np.asarray(picks, dtype=np.int64),
+        np.asarray(rights, dtype=np.float64),
+        per_server=per_server,
+        min_answers=min_answers,
+    )
+
+
+def analyse_columns(
+    columns: ItemColumns, *, per_server: bool, min_answers: int = MIN_ANSWERS
+) -> list[ItemStats]:
+    """`analyse` over answers read as columns (the report's millions): no object per answer."""
+    return _analyse(
+        columns.rounds,
+        np.frombuffer(columns.round_ids, dtype=np.int64),
+        np.frombuffer(columns.members, dtype=np.int64),
+        np.frombuffer(columns.choices, dtype=np.int64),
+        np.frombuffer(columns.correct, dtype=np.int8).astype(np.float64),
+        per_server=per_server,
+        min_answers=min_answers,
+    )
+
+
+def _analyse(
+    rounds: Sequence[ItemRound],
+    round_ids: npt.NDArray[np.int64],
+    members: npt.NDArray[np.int64],
+    choices: npt.NDArray[np.int64],
+    rights: npt.NDArray[np.float64],
+    *,
+    per_server: bool,
+    min_answers: int,
+) -> list[ItemStats]:
+    item_of: dict[int, int] = {}
     item_keys: dict[tuple[str | None, str], int] = {}
     latest: list[ItemRound] = []
     for row in sorted(rounds, key=lambda r: r.id):
@@ -116,39 +161,29 @@ def analyse(
             latest.append(row)
         else:
             latest[index] = row  # the latest round tells the question as it is asked now
-        round_item[row.id] = index
-    members: dict[tuple[str, str], int] = {}
-    server_of = {row.id: row.server for row in rounds}
-    items, people, picks, rights = [], [], [], []
-    for answer in answers:
-        item = round_item.get(answer.round_id)
-        if item is None:
-            continue
-        member = (server_of[answer.round_id], answer.user_id)
-        items.append(item)
-        people.append(members.setdefault(member, len(members)))
-        picks.append(answer.choice)
-        rights.append(answer.correct)
+        item_of[row.id] = index
+    # Each answer's question, by its round; an answer to a round not read (-1) is left out.
+    lookup = np.full(max(item_of, default=0) + 1, -1, dtype=np.int64)
+    lookup[list(item_of)] = list(item_of.values())
+    known = (round_ids >= 0) & (round_ids < len(lookup))
+    items = np.full(len(round_ids), -1, dtype=np.int64)
+    items[known] = lookup[round_ids[known]]
+    kept = items >= 0
+    if not kept.all():
+        items, members, choices, rights = items[kept], members[kept], choices[kept], rights[kept]
     width = max([len(LETTERS), *(r.choice_count for r in latest)])
-    tables = _tables(
-        np.asarray(items, dtype=np.int64),
-        np.asarray(people, dtype=np.int64),
-        np.asarray(picks, dtype=np.int64),
-        np.asarray(rights, dtype=np.float64),
-        items=len(latest),
-        width=width,
-    )
+    tables = _tables(items, members, choices, rights, items=len(latest), width=width)
     result = []
     for index, ((server, question_id), row) in enumerate(zip(item_keys, latest, strict=True)):
         count = max(row.choice_count, 1)
-        prompt, choices = _wording(row, count)
+        prompt, choices_text = _wording(row, count)
         stats = ItemStats(
             question_id=question_id,
             server=server,
             topic=row.topic,
             difficulty=row.difficulty,
             prompt=prompt,
-            choices=choices,
+            choices=choices_text,
             answer=row.answer,
             answers=int(tables.answers[index]),
             right=int(tables.right[index]),
@@ -287,12 +322,6 @@ def ranked(stats: Iterable[ItemStats]) -> list[ItemStats]:
     """Questions with enough answers and a discrimination, the best discriminating first."""
     known = [s for s in stats if s.enough and s.discrimination is not None]
     return sorted(known, key=lambda s: (-(s.discrimination or 0.0), s.question_id))
-
-
-def answers_per_day(answers: Iterable[ItemAnswer]) -> list[tuple[date, int]]:
-    """How many daily answers each UTC day received, oldest first."""
-    days = Counter(a.answered_at.date() for a in answers)
-    return sorted(days.items())
 
 
 # --- what an admin sees ----------------------------------------------------------------------

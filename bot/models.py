@@ -7,7 +7,7 @@ adapter can only tell the engine what happened and render what the engine answer
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -201,6 +201,24 @@ class TopicMastery:
 
 
 @dataclass(frozen=True, slots=True)
+class TopicBoxes:
+    """How many of a topic's practised questions sit in each spaced-repetition box."""
+
+    topic: str
+    title: str
+    counts: tuple[int, ...]  # boxes 1 to 5
+
+
+@dataclass(frozen=True, slots=True)
+class WeekActivity:
+    """A member's daily answers in one ISO week (UTC) that starts on `monday`."""
+
+    monday: date
+    answered: int
+    correct: int
+
+
+@dataclass(frozen=True, slots=True)
 class StatsCard:
     user_id: str
     name: str
@@ -213,6 +231,10 @@ class StatsCard:
     longest_streak: int
     topics: tuple[TopicAccuracy, ...] = ()
     mastery: tuple[TopicMastery, ...] = ()
+    boxes: tuple[TopicBoxes, ...] = ()
+    weeks: tuple[WeekActivity, ...] = ()
+    # The card drawn as a PNG, None when drawing failed: the numbers above still go out.
+    chart: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def accuracy(self) -> float | None:

@@ -20,14 +20,13 @@ from bot.insights import (
     GROUP_SHARE,
     MIN_ANSWERS,
     ItemStats,
-    analyse,
-    answers_per_day,
+    analyse_columns,
     discrimination_text,
     flag_lines,
     needs_attention,
 )
 from bot.models import LETTERS
-from bot.store import ItemAnswers
+from bot.store import ItemColumns
 
 CHARTED = 12  # choice charts for the most serious flagged questions; the table lists the rest
 
@@ -40,12 +39,12 @@ class Report:
     days: list[tuple[date, int]]
 
 
-def build(rows: ItemAnswers) -> Report:
+def build(columns: ItemColumns) -> Report:
     return Report(
-        stats=analyse(rows.rounds, rows.answers, per_server=False),
-        servers=len({r.server for r in rows.rounds}),
-        answers=len(rows.answers),
-        days=answers_per_day(rows.answers),
+        stats=analyse_columns(columns, per_server=False),
+        servers=len({r.server for r in columns.rounds}),
+        answers=len(columns),
+        days=columns.days,
     )
 
 

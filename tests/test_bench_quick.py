@@ -63,6 +63,11 @@ def test_quick_run_writes_every_key(tmp_path: Path) -> None:
             assert is_number(document[section].get(key)), f"{section}.{key}"
     assert is_number(document["rss_mb"])
     assert is_number(document["bank_load_ms"])
+    assert "Stats chart" in done.stdout
+    for key in ("median_ms", "p95_ms", "cpu_median_ms", "png_bytes"):
+        assert is_number(document["chart"][key]), f"chart.{key}"
+    assert document["chart"]["renders"] == 20
+    assert "chart_p95_ms" in document["targets"]
     postgres = document["postgres"]
     if "skipped" in postgres:  # no PostgreSQL here: the table says why
         assert postgres["skipped"] in done.stdout

@@ -66,3 +66,23 @@ def test_insights_in_the_terminal(tmp_path: Path) -> None:
     assert "Question insights\n1 answered questions, 2 daily answers" in out
     assert "Nothing needs attention." in out
     assert "`/dlquiz insights [question id]` shows one question in full." in out
+
+
+def test_stats_chart_is_written_beside_the_database(tmp_path: Path) -> None:
+    script = "/dlquiz post\nB\n/dlquiz reveal\n/dlquiz stats\n"
+    result = dlquiz("console", "--db", str(tmp_path / "q.db"), stdin=script)
+    assert result.returncode == 0, result.stderr
+    chart = tmp_path / "dlquiz-charts" / "stats-you.png"
+    assert f"Chart: {chart}\n" in result.stdout
+    assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_stats_chart_that_cannot_be_saved_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "dlquiz-charts").write_text("a file where the folder would be")
+    script = "/dlquiz post\nB\n/dlquiz reveal\n/dlquiz stats\n"
+    result = dlquiz("console", "--db", str(tmp_path / "q.db"), stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert "Stats for you" in result.stdout
+    assert f"The chart could not be saved in {tmp_path / 'dlquiz-charts'}: File exists." in (
+        result.stdout
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,13 +12,14 @@ from bot.insights import (
     Flag,
     ItemStats,
     analyse,
-    answers_per_day,
+    analyse_columns,
     card_text,
     needs_attention,
     ranked,
 )
 from bot.models import Difficulty, ItemCard, Question
 from bot.store import ItemAnswer, ItemRound
+from bot.store.api import ItemColumnsBuilder
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 KEYS = {"q1": 0, "q2": 1, "q3": 2, "q4": 0}  # A, B, C, A
@@ -164,14 +165,23 @@ def test_too_hard() -> None:
     assert [f.flag for f in hard.flags] == [Flag.TOO_HARD, Flag.LABEL]
 
 
-def test_answers_per_day() -> None:
-    _, answers = table_rows()
-    assert answers_per_day(answers) == [
-        (date(2026, 3, 3), 9),
-        (date(2026, 3, 4), 8),
-        (date(2026, 3, 5), 8),
-        (date(2026, 3, 6), 8),
-    ]
+def test_columns_give_the_same_analysis() -> None:
+    rounds, answers = table_rows()
+    rounds.append(item_round(9, "q1", server="test:b"))
+    answers += [ItemAnswer(9, "s1", 1, False, AT), ItemAnswer(9, "x", 0, True, AT)]
+    # An answer to a round that was not read (it closed after the rounds were) is left out.
+    answers.append(ItemAnswer(77, "s1", 0, True, AT))
+    builder = ItemColumnsBuilder(rounds)
+    builder.add(
+        [a.round_id for a in answers],
+        [f"{'test:b' if a.round_id == 9 else 'test:a'}\x1f{a.user_id}" for a in answers],
+        [a.choice for a in answers],
+        [int(a.correct) for a in answers],
+    )
+    columns = builder.finish()
+    for per_server in (True, False):
+        expected = analyse(rounds, answers, per_server=per_server, min_answers=8)
+        assert analyse_columns(columns, per_server=per_server, min_answers=8) == expected
 
 
 def test_one_question_as_text() -> None:

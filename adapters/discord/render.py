@@ -77,6 +77,10 @@ class DiscordMessage:
     content: str | None = None
     embeds: tuple[discord.Embed, ...] = ()
     buttons: tuple[ButtonSpec, ...] = ()
+    image: bytes | None = None  # a PNG attached as IMAGE_NAME, shown inside the first embed
+
+
+IMAGE_NAME = "dlquiz-stats.png"
 
 
 def plain(text: str) -> str:
@@ -186,7 +190,10 @@ def reply_message(reply: Reply) -> DiscordMessage:
         case LeaderboardCard():
             return DiscordMessage(embeds=(_leaderboard_embed(reply),))
         case StatsCard():
-            return DiscordMessage(embeds=(_stats_embed(reply),))
+            embed = _stats_embed(reply)
+            if reply.chart is not None:
+                embed.set_image(url=f"attachment://{IMAGE_NAME}")
+            return DiscordMessage(embeds=(embed,), image=reply.chart)
         case ScheduleCard():
             return DiscordMessage(embeds=(_schedule_embed(reply),))
         case TopicsCard():

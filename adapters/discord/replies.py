@@ -9,13 +9,15 @@ interaction is deferred and the answer follows as soon as it is ready.
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Awaitable
 from typing import Any
 
 import discord
+from discord.utils import MISSING
 
 from adapters.discord.buttons import build_view
-from adapters.discord.render import DiscordMessage
+from adapters.discord.render import IMAGE_NAME, DiscordMessage
 
 # Leaves a second of the 3 for the network both ways and a busy event loop.
 DEFAULT_BUDGET = 2.0
@@ -45,6 +47,7 @@ async def send(
             embeds=list(message.embeds),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
+            files=_files(message),
         )
     else:
         await interaction.response.send_message(
@@ -53,7 +56,17 @@ async def send(
             view=view,
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
+            files=_files(message),
         )
+
+
+def _files(message: DiscordMessage) -> list[discord.File]:
+    """The message's picture as an attachment (a new File each time: sending closes one);
+    MISSING without one, so discord.py sends exactly what it did before pictures."""
+    if message.image is None:
+        missing: list[discord.File] = MISSING
+        return missing
+    return [discord.File(io.BytesIO(message.image), filename=IMAGE_NAME)]
 
 
 async def edit_original(interaction: discord.Interaction[Any], message: DiscordMessage) -> None:
@@ -63,6 +76,7 @@ async def edit_original(interaction: discord.Interaction[Any], message: DiscordM
         embeds=list(message.embeds),
         view=build_view(message.buttons),
         allowed_mentions=NO_MENTIONS,
+        attachments=_files(message),
     )
 
 

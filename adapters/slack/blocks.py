@@ -292,7 +292,13 @@ def stats_message(card: StatsCard) -> Message:
     mastered = [f"{escape(m.title)}: {m.mastered}/{m.total}" for m in card.mastery if m.mastered]
     if mastered:
         blocks += sections(["*Mastered in practice*", *mastered])
+    if card.chart is not None:
+        blocks.append(context(CHART_NOTE))
     return Message(text=_fallback(f"Stats for {name}"), blocks=blocks)
+
+
+# A file shared in a channel is visible to everyone there; the chart goes to the member's DM.
+CHART_NOTE = "A chart of these stats is on its way to your direct messages with dlquiz."
 
 
 def schedule_message(card: ScheduleCard) -> Message:

@@ -25,16 +25,17 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import convert
+from adapters.slack import charts, convert
 from adapters.slack.admins import AdminDirectory
 from adapters.slack.blocks import Message, reply_message
 from bot.commands import ADMIN_COMMANDS, Command, CommandError, Practice, parse_command
 from bot.engine import QuizEngine
 from bot.inflight import InFlight
 from bot.logs import context
-from bot.models import Invocation, Notice, PracticeResult, Reply, Tone
+from bot.models import Invocation, Notice, PracticeResult, Reply, StatsCard, Tone
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,11 @@ ALREADY_DONE = Notice(
     "Already done: this exact request was received before, and it is acted on once only.",
     Tone.INFO,
 )
+CHART_REFUSED = (
+    "Slack refused your stats chart ({error}); the numbers above are complete. The app needs"
+    " the files:write and im:write scopes (see the manifest) to send it to your DMs."
+)
+CHART_FAILED = "Your stats chart could not be uploaded; the numbers above are complete. Try again."
 
 
 def ephemeral(message: Message) -> dict[str, Any]:
@@ -101,10 +107,12 @@ class Handlers:
         ack: AsyncAck,
         body: dict[str, Any],
         respond: AsyncRespond,
+        client: AsyncWebClient | None = None,
         *,
         request_key: str | None = None,
     ) -> None:
-        """`/dlquiz …`: parse, then answer in the ack or through the response_url.
+        """`/dlquiz …`: parse, then answer in the ack or through the response_url; a stats
+        chart follows in the member's DM (`client` is bolt's, with the workspace's token).
 
         `request_key` names this very request (see `request_key`): an admin subcommand runs
         for the first request with a key only, so a replay of a signed request changes nothing.
@@ -138,10 +146,30 @@ class Handlers:
         work = asyncio.ensure_future(self._reply(command, invocation))
         done, _ = await asyncio.wait({work}, timeout=ACK_BUDGET)
         if done:
-            await ack(**ephemeral(reply_message(work.result())))
-            return
-        await ack()
-        await self._respond(respond, await work)
+            reply = work.result()
+            await ack(**ephemeral(reply_message(reply)))
+        else:
+            await ack()
+            reply = await work
+            await self._respond(respond, reply)
+        if isinstance(reply, StatsCard) and reply.chart is not None and client is not None:
+            await self._send_chart(client, respond, invocation, reply)
+
+    async def _send_chart(
+        self, client: AsyncWebClient, respond: AsyncRespond, invocation: Invocation, card: StatsCard
+    ) -> None:
+        member = invocation.member
+        try:
+            await charts.send_to_dm(
+                client, user_id=member.user_id, png=card.chart or b"", name=card.name
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown error"))
+            log.warning("could not send a stats chart: %s", error, extra=context(member.server))
+            await self._respond(respond, Notice(CHART_REFUSED.format(error=error), Tone.ERROR))
+        except (SlackRequestError, OSError, TimeoutError) as exc:
+            log.warning("could not upload a stats chart: %s", exc, extra=context(member.server))
+            await self._respond(respond, Notice(CHART_FAILED, Tone.ERROR))
 
     async def answer(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         """A daily answer button: record, then ack, then confirm to the presser."""
@@ -297,10 +325,16 @@ def register(app: AsyncApp, handlers: Handlers) -> None:
 
     # Bolt passes a listener's arguments by parameter name, `request` included.
     async def dlquiz_command(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, request: AsyncBoltRequest
+        ack: AsyncAck,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        request: AsyncBoltRequest,
+        client: AsyncWebClient,
     ) -> None:
         async with inflight.track():
-            await handlers.command(ack, body, respond, request_key=request_key(request, body))
+            await handlers.command(
+                ack, body, respond, client, request_key=request_key(request, body)
+            )
 
     app.middleware(EventDeduper())
     app.command(COMMAND)(dlquiz_command)

@@ -9,7 +9,10 @@ day; a round is scored exactly once, when it closes, whatever process closes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple, Protocol
@@ -282,6 +285,66 @@ class ChannelSettings:
     ping: str | None = None  # a platform role id
 
 
+@dataclass(frozen=True, slots=True)
+class ItemColumns:
+    """The closed rounds and their answers as columns, one entry per answer: what the report
+    reads from millions of answers without a Python object (or a parsed time) for each.
+
+    Members are numbered from 0 per (server, user id), in the order of their first answer as
+    read (by round, then user id): item analysis breaks ties between members by that order.
+    """
+
+    rounds: list[ItemRound]
+    round_ids: array[int] = field(default_factory=lambda: array("q"))
+    members: array[int] = field(default_factory=lambda: array("q"))
+    choices: array[int] = field(default_factory=lambda: array("q"))
+    correct: array[int] = field(default_factory=lambda: array("b"))  # 1 right, 0 wrong
+    days: list[tuple[date, int]] = field(default_factory=list)  # answers per UTC day, oldest first
+
+    def __len__(self) -> int:
+        return len(self.round_ids)
+
+
+MEMBER_KEY_SEPARATOR = "\x1f"  # joins server and user id in SQL: no server key contains it
+
+
+class ItemColumnsBuilder:
+    """Appends answers read in batches to `ItemColumns`, numbering members as they come."""
+
+    def __init__(self, rounds: list[ItemRound]) -> None:
+        self.columns = ItemColumns(rounds=rounds)
+        self._members: dict[str, int] = {}
+        self._days: Counter[str] = Counter()
+
+    def add(
+        self,
+        round_ids: Sequence[int],
+        member_keys: Sequence[str],
+        choices: Sequence[int],
+        correct: Sequence[int],
+    ) -> None:
+        """One batch; `member_keys` are server and user id joined by MEMBER_KEY_SEPARATOR."""
+        c, numbers = self.columns, self._members
+        c.round_ids.extend(round_ids)
+        c.choices.extend(choices)
+        c.correct.extend(correct)
+        # Loops in C where it matters: only a batch's distinct members pass through Python.
+        for key in dict.fromkeys(member_keys):
+            if key not in numbers:
+                numbers[key] = len(numbers)
+        c.members.extend(map(numbers.__getitem__, member_keys))
+
+    def add_days(self, days: Iterable[str] | Mapping[str, int]) -> None:
+        """UTC days as ISO text (`2026-03-02`), one per answer or already counted."""
+        self._days.update(days)
+
+    def finish(self) -> ItemColumns:
+        self.columns.days.extend(
+            sorted((date.fromisoformat(day), count) for day, count in self._days.items())
+        )
+        return self.columns
+
+
 class Store(Protocol):
     """What the engine asks of a database. Every method is a coroutine and safe to call from
     many tasks at once; writes are atomic, and the rules hold across processes."""
@@ -422,6 +485,13 @@ class Store(Protocol):
         """
         ...
 
+    async def answer_days(
+        self, *, server: str, user_id: str, since: date
+    ) -> list[tuple[date, int, int]]:
+        """(UTC day, answered, correct) of the member's answers to closed rounds, from `since`
+        on, oldest first; days without an answer are left out."""
+        ...
+
     # --- schedules ---
 
     async def set_schedule(
@@ -498,6 +568,11 @@ class Store(Protocol):
 
     async def mastery(self, *, server: str, user_id: str) -> dict[str, int]: ...
 
+    async def practice_boxes(self, *, server: str, user_id: str) -> list[tuple[str, int, int]]:
+        """(topic, box, questions) of the member's practice, by topic then box; questions shown
+        but never answered (box 0) are left out."""
+        ...
+
     # --- item analysis ---
 
     async def item_answers(self, server: str | None) -> ItemAnswers:
@@ -548,3 +623,7 @@ class Store(Protocol):
     async def set_channel_settings(
         self, channel: ChannelRef, settings: ChannelSettings, *, at: datetime
     ) -> None: ...
+
+    async def item_columns(self, server: str | None) -> ItemColumns:
+        """The same rounds and answers as `item_answers`, from one snapshot, as columns."""
+        ...

@@ -15,6 +15,9 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import HTTP
 from itertools import count
 from typing import Any
 
@@ -48,6 +51,8 @@ class Request:
     path: str
     query: dict[str, str]
     body: Any
+    # Files sent as multipart/form-data: form field name -> (file name, content)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     @property
     def line(self) -> str:
@@ -90,6 +95,7 @@ class FakeDiscord:
         self.identifies: list[tuple[float, int, int]] = []  # (monotonic time, shard, count)
         self.shard_count = 1  # what `GET /gateway/bot` recommends
         self.max_concurrency = 1  # logins allowed per 5 s, per bucket `shard % max_concurrency`
+        self.attachments: dict[str, bytes] = {}  # attachment id -> the uploaded file
         self._held: asyncio.Event | None = None
         self._changed = asyncio.Condition()
         self._seq = count(1)
@@ -157,11 +163,45 @@ class FakeDiscord:
     async def _record(self, request: web.Request, path: str) -> Request:
         raw = await request.read()
         body = json.loads(raw) if raw and request.content_type == "application/json" else None
-        entry = Request(next(self._seq), request.method, path, dict(request.query), body)
+        files: dict[str, tuple[str, bytes]] = {}
+        if raw and request.content_type == "multipart/form-data":
+            body, files = _multipart(request.headers["Content-Type"], raw)
+            self._attach(body, files)
+        entry = Request(next(self._seq), request.method, path, dict(request.query), body, files)
         async with self._changed:
             self.requests.append(entry)
             self._changed.notify_all()
         return entry
+
+    def _attach(self, body: Any, files: dict[str, tuple[str, bytes]]) -> None:
+        """Turn the `attachments` a body declares ({id: n, filename}) into what Discord shows,
+        keeping each file's bytes; the file itself is the form field `files[n]`."""
+        if not isinstance(body, dict):
+            return
+        holder = body.get("data") if isinstance(body.get("data"), dict) else body
+        declared = holder.get("attachments") if isinstance(holder, dict) else None
+        if not declared:
+            return
+        shown = []
+        for item in declared:
+            upload = files.get(f"files[{item.get('id')}]")
+            if upload is None:
+                shown.append(item)  # an attachment kept from before, by its id
+                continue
+            attachment_id = str(next(self._ids))
+            name, data = upload
+            self.attachments[attachment_id] = data
+            shown.append(
+                {
+                    "id": attachment_id,
+                    "filename": item.get("filename") or name,
+                    "size": len(data),
+                    "url": f"http://127.0.0.1:{self.port}/attachments/{attachment_id}/{name}",
+                    "proxy_url": f"http://127.0.0.1:{self.port}/attachments/{attachment_id}/{name}",
+                    "content_type": "image/png" if data.startswith(b"\x89PNG") else None,
+                }
+            )
+        holder["attachments"] = shown
 
     # --- REST ---------------------------------------------------------------------------------
 
@@ -340,11 +380,34 @@ def _json(data: Any, *, status: int = 200) -> web.Response:
 
 def message_fields(body: dict[str, Any] | None) -> dict[str, Any]:
     body = body or {}
-    keep = ("content", "embeds", "components", "message_reference", "flags", "nonce")
+    keep = ("content", "embeds", "components", "message_reference", "flags", "nonce", "attachments")
     fields = {k: body[k] for k in keep if k in body}
     if fields.get("content") is None and "content" in fields:
         fields["content"] = ""
     return fields
+
+
+def _multipart(content_type: str, raw: bytes) -> tuple[Any, dict[str, tuple[str, bytes]]]:
+    """The JSON of `payload_json` and the files of a multipart/form-data body, as Discord reads
+    them; a part that is neither is refused by failing the test that sent it."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    assert isinstance(message, EmailMessage)
+    assert message.is_multipart()
+    body: Any = None
+    files: dict[str, tuple[str, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True)
+        assert isinstance(name, str), part
+        assert isinstance(data, bytes), part
+        if name == "payload_json":
+            body = json.loads(data)
+        else:
+            assert name.startswith("files["), f"unexpected form field {name}"
+            files[name] = (part.get_filename() or "", data)
+    return body, files
 
 
 def _application() -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 - `POST|GET /api/{method}` answers the Web API calls the bot makes and records each one.
 - `POST /response/{key}` is the sink behind the `response_url`s the tests put in payloads.
+- `POST /upload/{file_id}` takes the bytes of a file, at the URL `files.getUploadURLExternal`
+  gave; `files.completeUploadExternal` then shares it (`shared`).
 - `GET /link` is the Socket Mode WebSocket that `apps.connections.open` points to: the test
   sends envelopes through it and reads the app's acknowledgements.
 
@@ -34,6 +36,17 @@ class Call:
     done: bool = False
     held: bool = False  # carried out, its answer held back (see FakeSlack.holds_after)
     response: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SharedFile:
+    """A file uploaded and shared, as Slack keeps it."""
+
+    id: str
+    filename: str
+    title: str
+    channel: str
+    content: bytes
 
 
 @dataclass
@@ -74,6 +87,8 @@ class FakeSlack:
         # until the event is set (Slack accepted the message; the bot has not heard yet).
         self.holds_after: dict[str, tuple[Callable[[dict[str, Any]], bool], asyncio.Event]] = {}
         self.acks: list[dict[str, Any]] = []  # Socket Mode acknowledgements received
+        self.uploads: dict[str, tuple[str, bytes | None]] = {}  # file id -> (name, bytes sent)
+        self.shared: list[SharedFile] = []
         self._socket: web.WebSocketResponse | None = None
         self._changed = asyncio.Condition()
         self._next_ts = 0
@@ -85,6 +100,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link", self._link)
         self._server = TestServer(app, host="127.0.0.1")
         await self._server.start_server()
@@ -199,7 +215,47 @@ class FakeSlack:
             return {"ok": True, "user": user}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://{request.host}/link"}
+        if method == "conversations.open":
+            users = str(args.get("users", ""))
+            if not users or "," in users:
+                return {"ok": False, "error": "invalid_users"}
+            return {"ok": True, "channel": {"id": f"D{users}"}}
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(args)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(args)
         return {"ok": False, "error": "unknown_method"}
+
+    def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{len(self.uploads) + 1:08d}"
+        self.uploads[file_id] = (str(args["filename"]), None)
+        return {"ok": True, "file_id": file_id, "upload_url": self.url(f"/upload/{file_id}")}
+
+    def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        listed = json.loads(files) if isinstance(files, str) else files
+        channel = str(args.get("channel_id") or "")
+        done = []
+        for item in listed or []:
+            name, content = self.uploads.get(item.get("id"), ("", None))
+            if content is None:
+                return {"ok": False, "error": "file_not_found"}
+            shared = SharedFile(item["id"], name, str(item.get("title") or name), channel, content)
+            self.shared.append(shared)
+            done.append({"id": shared.id, "title": shared.title, "name": shared.filename})
+        if not done:
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "files": done}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        if file_id not in self.uploads:
+            return web.Response(status=404, text="unknown upload")
+        self.uploads[file_id] = (self.uploads[file_id][0], await request.read())
+        await self._notify()
+        return web.Response(text=f"OK - {len(self.uploads[file_id][1] or b'')}")
 
     # --- response_url ---------------------------------------------------------------------
 

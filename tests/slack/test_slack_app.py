@@ -229,4 +229,6 @@ def test_manifest_matches_the_app() -> None:
         "users:read",
         "channels:history",  # finding a post whose process died mid-call
         "groups:history",
+        "im:write",  # the stats chart goes to the member's DM with the app
+        "files:write",
     }

@@ -40,3 +40,28 @@ async def test_closed_rounds_of_one_server_or_all(store: Store) -> None:
         (second, "u1"),
     ]
     assert (await store.item_answers("test:none")).answers == []
+
+
+async def test_columns_hold_the_same_answers_numbered_by_first_answer(store: Store) -> None:
+    one, other = ChannelRef("test:a", "c1"), ChannelRef("test:b", "c9")
+    first = await play(store, one, 1, {"u2": RIGHT, "u1": 0})
+    second = await play(store, other, 2, {"u1": 3})
+    third = await play(store, one, 3, {"u3": RIGHT, "u1": RIGHT})
+    still_open = await post(store, one, 4)
+    await store.submit_answer(press(still_open, one, "u3", RIGHT))
+
+    every = await store.item_columns(None)
+    assert [r.id for r in every.rounds] == [first, second, third]
+    assert len(every) == 5
+    # By round, then user id; a member is one user of one server: u1 of test:b is another.
+    assert list(every.round_ids) == [first, first, second, third, third]
+    assert list(every.members) == [0, 1, 2, 0, 3]
+    assert list(every.choices) == [0, RIGHT, 3, RIGHT, RIGHT]
+    assert list(every.correct) == [0, 1, 0, 1, 1]
+    assert every.days == [(START.date(), 5)]
+
+    mine = await store.item_columns("test:a")
+    assert [r.id for r in mine.rounds] == [first, third]
+    assert list(mine.round_ids) == [first, first, third, third]
+    assert list(mine.members) == [0, 1, 0, 2]
+    assert (await store.item_columns("test:none")).days == []

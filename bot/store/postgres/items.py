@@ -2,39 +2,78 @@
 
 from __future__ import annotations
 
-from bot.store.api import ItemAnswer, ItemAnswers, ItemRound
+from collections.abc import Sequence
+from typing import Any
+
+from bot.store.api import (
+    MEMBER_KEY_SEPARATOR,
+    ItemAnswer,
+    ItemAnswers,
+    ItemColumns,
+    ItemColumnsBuilder,
+    ItemRound,
+)
 from bot.store.postgres.rows import Conn
+
+_ROUNDS = (
+    "SELECT r.id, r.server, r.question_id, r.topic, r.difficulty, r.choice_count, r.answer,"
+    " r.posted_at, r.question FROM rounds r WHERE r.closed_at IS NOT NULL {where} ORDER BY r.id"
+)
+# One row per round with its answers as arrays, in user id order (the answers' primary key):
+# asyncpg decodes an array in C, where a row per answer would cost a Python object each.
+_ANSWER_ARRAYS = (
+    f"SELECT a.round_id, array_agg(r.server || chr({ord(MEMBER_KEY_SEPARATOR)}) || a.user_id"
+    " ORDER BY a.user_id),"
+    " array_agg(a.choice ORDER BY a.user_id), array_agg(a.correct ORDER BY a.user_id)"
+    " FROM rounds r JOIN answers a ON a.round_id = r.id WHERE r.closed_at IS NOT NULL {where}"
+    " GROUP BY a.round_id ORDER BY a.round_id"
+)
+_DAYS = (
+    "SELECT to_char(a.answered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), count(*) FROM rounds r"
+    " JOIN answers a ON a.round_id = r.id WHERE r.closed_at IS NOT NULL {where} GROUP BY 1"
+)
 
 
 async def item_answers(conn: Conn, server: str | None) -> ItemAnswers:
     where, args = ("AND r.server = $1", (server,)) if server is not None else ("", ())
     # One repeatable-read snapshot: a round closing meanwhile shows in both reads or neither.
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        rounds = await conn.fetch(
-            "SELECT r.id, r.server, r.question_id, r.topic, r.difficulty, r.choice_count,"
-            " r.answer, r.posted_at, r.question FROM rounds r"
-            f" WHERE r.closed_at IS NOT NULL {where} ORDER BY r.id",
-            *args,
-        )
+        rounds = await conn.fetch(_ROUNDS.format(where=where), *args)
         answers = await conn.fetch(
             "SELECT a.round_id, a.user_id, a.choice, a.correct, a.answered_at FROM rounds r"
             f" JOIN answers a ON a.round_id = r.id WHERE r.closed_at IS NOT NULL {where}",
             *args,
         )
     return ItemAnswers(
-        rounds=[
-            ItemRound(
-                id=row[0],
-                server=row[1],
-                question_id=row[2],
-                topic=row[3],
-                difficulty=row[4],
-                choice_count=row[5],
-                answer=row[6],
-                posted_at=row[7],
-                question=row[8],
-            )
-            for row in rounds
-        ],
+        rounds=_rounds(rounds),
         answers=[ItemAnswer(row[0], row[1], row[2], bool(row[3]), row[4]) for row in answers],
     )
+
+
+async def item_columns(conn: Conn, server: str | None) -> ItemColumns:
+    where, args = ("AND r.server = $1", (server,)) if server is not None else ("", ())
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        builder = ItemColumnsBuilder(_rounds(await conn.fetch(_ROUNDS.format(where=where), *args)))
+        days = await conn.fetch(_DAYS.format(where=where), *args)
+        async for row in conn.cursor(_ANSWER_ARRAYS.format(where=where), *args, prefetch=4):
+            keys: Sequence[str] = row[1]
+            builder.add([row[0]] * len(keys), keys, row[2], row[3])
+    builder.add_days({day: int(count) for day, count in days})
+    return builder.finish()
+
+
+def _rounds(rows: list[Any]) -> list[ItemRound]:
+    return [
+        ItemRound(
+            id=row[0],
+            server=row[1],
+            question_id=row[2],
+            topic=row[3],
+            difficulty=row[4],
+            choice_count=row[5],
+            answer=row[6],
+            posted_at=row[7],
+            question=row[8],
+        )
+        for row in rows
+    ]

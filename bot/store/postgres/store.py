@@ -26,6 +26,7 @@ from bot.store.api import (
     Delivery,
     DeliveryKind,
     ItemAnswers,
+    ItemColumns,
     MemberRow,
     NewRound,
     NewServerQuestion,
@@ -422,6 +423,21 @@ class PostgresStore:
         )
         return [(row[0], int(row[1]), int(row[2])) for row in rows]
 
+    async def answer_days(
+        self, *, server: str, user_id: str, since: date
+    ) -> list[tuple[date, int, int]]:
+        rows = await self._fetch(
+            "SELECT (a.answered_at AT TIME ZONE 'UTC')::date, count(*), sum(a.correct)"
+            " FROM rounds r JOIN answers a ON a.round_id = r.id AND a.user_id = $1"
+            " WHERE r.server = $2 AND r.closed_at IS NOT NULL"
+            " AND a.answered_at >= ($3::date)::timestamp AT TIME ZONE 'UTC'"
+            " GROUP BY 1 ORDER BY 1",
+            user_id,
+            server,
+            since,
+        )
+        return [(row[0], int(row[1]), int(row[2])) for row in rows]
+
     # --- schedules ----------------------------------------------------------------------------
 
     async def set_schedule(
@@ -607,6 +623,15 @@ class PostgresStore:
         )
         return {r[0]: r[1] for r in rows}
 
+    async def practice_boxes(self, *, server: str, user_id: str) -> list[tuple[str, int, int]]:
+        rows = await self._fetch(
+            "SELECT topic, box, count(*) FROM practice WHERE server = $1 AND user_id = $2"
+            " AND box > 0 GROUP BY topic, box ORDER BY topic, box",
+            server,
+            user_id,
+        )
+        return [(row[0], row[1], int(row[2])) for row in rows]
+
     # --- item analysis ------------------------------------------------------------------------
 
     async def item_answers(self, server: str | None) -> ItemAnswers:
@@ -663,6 +688,10 @@ class PostgresStore:
     ) -> None:
         async with self._connection() as conn:
             await community.set_settings(conn, channel, settings, at)
+
+    async def item_columns(self, server: str | None) -> ItemColumns:
+        async with self._connection() as conn:
+            return await items.item_columns(conn, server)
 
 
 def _channel_lock(channel: ChannelRef) -> tuple[str, str, str]:

@@ -21,6 +21,7 @@ from bot.store.api import (
     Delivery,
     DeliveryKind,
     ItemAnswers,
+    ItemColumns,
     MemberRow,
     NewRound,
     NewServerQuestion,
@@ -388,6 +389,19 @@ class SqliteStore:
         )
         return [(row[0], row[1], row[2]) for row in rows]
 
+    async def answer_days(
+        self, *, server: str, user_id: str, since: date
+    ) -> list[tuple[date, int, int]]:
+        rows = await self._reader.execute_fetchall(
+            # The answer's time is kept as UTC ISO text: its first ten characters are the day.
+            "SELECT substr(a.answered_at, 1, 10), count(*), sum(a.correct) FROM rounds r"
+            " JOIN answers a ON a.round_id = r.id AND a.user_id = ?"
+            " WHERE r.server = ? AND r.closed_at IS NOT NULL AND a.answered_at >= ?"
+            " GROUP BY 1 ORDER BY 1",
+            (user_id, server, since.isoformat()),
+        )
+        return [(date.fromisoformat(row[0]), row[1], row[2]) for row in rows]
+
     # --- schedules ----------------------------------------------------------------------------
 
     async def set_schedule(
@@ -562,6 +576,14 @@ class SqliteStore:
         )
         return {r[0]: r[1] for r in rows}
 
+    async def practice_boxes(self, *, server: str, user_id: str) -> list[tuple[str, int, int]]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT topic, box, count(*) FROM practice WHERE server = ? AND user_id = ?"
+            " AND box > 0 GROUP BY topic, box ORDER BY topic, box",
+            (server, user_id),
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
     # --- item analysis ------------------------------------------------------------------------
 
     async def item_answers(self, server: str | None) -> ItemAnswers:
@@ -611,3 +633,6 @@ class SqliteStore:
         self, channel: ChannelRef, settings: ChannelSettings, *, at: datetime
     ) -> None:
         await self._writer.write(lambda db: community.set_settings(db, channel, settings, at))
+
+    async def item_columns(self, server: str | None) -> ItemColumns:
+        return await items.item_columns(self.path, server)
