@@ -19,6 +19,8 @@ import socket
 from collections.abc import Callable
 from datetime import timedelta
 
+import aiohttp
+
 from bot.inflight import InFlight
 from bot.logs import context
 from bot.models import ChannelRef, Question, QuestionPost, RevealPost, post_key
@@ -160,6 +162,8 @@ class Deliverer:
                 retry_at=now + backoff(attempts),
                 give_up=give_up,
                 at=now,
+                # No answer is not a no: the platform may have taken the post.
+                ambiguous=isinstance(exc, TimeoutError | OSError | aiohttp.ClientError),
             )
             if delivery.kind is not DeliveryKind.CLOSE:
                 await self.store.record_post_error(channel, error=reason, at=now)

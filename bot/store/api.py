@@ -416,9 +416,18 @@ class Store(Protocol):
         ...
 
     async def fail_delivery(
-        self, delivery_id: int, *, error: str, retry_at: datetime, give_up: bool, at: datetime
+        self,
+        delivery_id: int,
+        *,
+        error: str,
+        retry_at: datetime,
+        give_up: bool,
+        at: datetime,
+        ambiguous: bool = False,
     ) -> None:
-        """Release a failed delivery for a retry at `retry_at`, or end it when `give_up`."""
+        """Release a failed delivery for a retry at `retry_at`, or end it when `give_up`. An
+        `ambiguous` failure (a timeout, a dropped connection) may have posted all the same: the
+        retry then looks for the post first, as after a crash (`Delivery.in_doubt`)."""
         ...
 
     async def release_deliveries(self, *, worker: str) -> int:

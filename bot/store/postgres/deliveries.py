@@ -116,9 +116,12 @@ async def fail(
     retry_at: datetime,
     give_up: bool,
     at: datetime,
+    ambiguous: bool = False,
 ) -> None:
+    # An ambiguous failure counts as one more claim whose outcome is unknown (see `claims`).
     await conn.execute(
         "UPDATE deliveries SET attempts = attempts + 1, last_error = $1, due_at = $2,"
+        " claims = claims + $6,"
         " claimed_by = NULL, claimed_until = NULL,"
         " done_at = CASE WHEN $3 THEN $4::timestamptz END,"
         " outcome = CASE WHEN $3 THEN 'failed' END"
@@ -128,4 +131,5 @@ async def fail(
         give_up,
         at,
         delivery_id,
+        int(ambiguous),
     )

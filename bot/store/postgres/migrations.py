@@ -56,7 +56,8 @@ MIGRATIONS: tuple[str, ...] = (
         kind TEXT NOT NULL,
         due_at TIMESTAMPTZ NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
-        -- Claims beyond attempts ended neither marked nor failed: the process died posting.
+        -- Claims beyond attempts ended in no known outcome: the process died posting, or the
+        -- platform did not answer; the platform may or may not have the message ("in doubt").
         claims INTEGER NOT NULL DEFAULT 0,
         claimed_by TEXT,
         claimed_until TIMESTAMPTZ,

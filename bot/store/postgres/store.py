@@ -244,11 +244,24 @@ class PostgresStore:
             await deliveries.finish(conn, delivery_id, message_ref, at)
 
     async def fail_delivery(
-        self, delivery_id: int, *, error: str, retry_at: datetime, give_up: bool, at: datetime
+        self,
+        delivery_id: int,
+        *,
+        error: str,
+        retry_at: datetime,
+        give_up: bool,
+        at: datetime,
+        ambiguous: bool = False,
     ) -> None:
         async with self._connection() as conn:
             await deliveries.fail(
-                conn, delivery_id, error=error, retry_at=retry_at, give_up=give_up, at=at
+                conn,
+                delivery_id,
+                error=error,
+                retry_at=retry_at,
+                give_up=give_up,
+                at=at,
+                ambiguous=ambiguous,
             )
 
     async def release_deliveries(self, *, worker: str) -> int:

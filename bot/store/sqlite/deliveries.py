@@ -113,9 +113,12 @@ async def fail(
     retry_at: datetime,
     give_up: bool,
     at: datetime,
+    ambiguous: bool = False,
 ) -> None:
+    # An ambiguous failure counts as one more claim whose outcome is unknown (see `claims`).
     await db.execute(
         "UPDATE deliveries SET attempts = attempts + 1, last_error = :error, due_at = :retry,"
+        " claims = claims + :ambiguous,"
         " claimed_by = NULL, claimed_until = NULL,"
         " done_at = CASE WHEN :give_up THEN :at END,"
         " outcome = CASE WHEN :give_up THEN 'failed' END"
@@ -126,5 +129,6 @@ async def fail(
             "give_up": give_up,
             "at": to_text(at),
             "id": delivery_id,
+            "ambiguous": int(ambiguous),
         },
     )

@@ -195,8 +195,8 @@ MIGRATIONS: tuple[str, ...] = (
         kind TEXT NOT NULL,
         due_at TEXT NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
-        -- Claims beyond attempts ended neither marked nor failed: the process died posting, so
-        -- the platform may or may not have the message ("in doubt").
+        -- Claims beyond attempts ended in no known outcome: the process died posting, or the
+        -- platform did not answer; the platform may or may not have the message ("in doubt").
         claims INTEGER NOT NULL DEFAULT 0,
         claimed_by TEXT,
         claimed_until TEXT,

@@ -212,11 +212,24 @@ class SqliteStore:
         await self._writer.write(lambda db: deliveries.finish(db, delivery_id, message_ref, at))
 
     async def fail_delivery(
-        self, delivery_id: int, *, error: str, retry_at: datetime, give_up: bool, at: datetime
+        self,
+        delivery_id: int,
+        *,
+        error: str,
+        retry_at: datetime,
+        give_up: bool,
+        at: datetime,
+        ambiguous: bool = False,
     ) -> None:
         await self._writer.write(
             lambda db: deliveries.fail(
-                db, delivery_id, error=error, retry_at=retry_at, give_up=give_up, at=at
+                db,
+                delivery_id,
+                error=error,
+                retry_at=retry_at,
+                give_up=give_up,
+                at=at,
+                ambiguous=ambiguous,
             )
         )
 
