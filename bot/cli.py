@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         "target", metavar="TO", help="a new SQLite file or an empty PostgreSQL database"
     )
 
+    forget = db_actions.add_parser("forget", help="delete every row of one server")
+    forget.add_argument("key", metavar="KEY", help="slack:<team id>, discord:<guild id>, ...")
+
     report = sub.add_parser("report", help="item analysis of every server's questions (HTML, CSV)")
     report.add_argument(
         "--out", type=Path, help="the HTML page (default: dlquiz-report.html without --csv)"
@@ -145,6 +148,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "db" and args.action == "copy":
         print(maintenance.copy(args.source, args.target))
+        return 0
+    if args.command == "db" and args.action == "forget":
+        print(maintenance.forget(settings, args.key))
         return 0
     if args.command == "db":
         print(maintenance.backup(settings, args.path))

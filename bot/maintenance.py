@@ -137,3 +137,32 @@ def copy(source: str, target: str) -> str:
     from bot.store.copy import copy_database
 
     return asyncio.run(copy_database(source, target)).summary()
+
+
+SERVER_KEY_FORM = "discord:<guild id>, slack:<team id> or console:local"
+SERVER_PLATFORMS = ("discord", "slack", "console")
+
+
+def forget(settings: Settings, key: str) -> str:
+    """`dlquiz db forget KEY`: delete every row of one server; what was deleted, per table."""
+    platform, _, ident = key.partition(":")
+    if platform not in SERVER_PLATFORMS or not ident or ident != ident.strip() or " " in ident:
+        raise ConfigError(f"{key!r} is not a server key: use {SERVER_KEY_FORM}")
+    if not is_postgres_url(settings.db) and not Path(settings.db).is_file():
+        # Opening a missing file would create an empty database just to find nothing in it.
+        raise ConfigError(f"database {settings.db} does not exist: check DLQUIZ_DB")
+    deleted = asyncio.run(_forget(settings, key))
+    total = sum(deleted.values())
+    lines = [f"forgot {key}: {total} rows deleted"]
+    lines += [f"  {table}: {count}" for table, count in deleted.items()]
+    return "\n".join(lines)
+
+
+async def _forget(settings: Settings, key: str) -> dict[str, int]:
+    from bot.store import open_store
+
+    store = await open_store(settings.db)
+    try:
+        return await store.forget_server(key)
+    finally:
+        await store.close()

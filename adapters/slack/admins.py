@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.platform import NOT_INSTALLED, BotTokens
 
 DEFAULT_TTL = 300.0  # seconds
 MAX_ENTRIES = 10_000
@@ -25,8 +29,11 @@ class AdminDirectory:
         *,
         ttl: float = DEFAULT_TTL,
         clock: Callable[[], float] = time.monotonic,
+        tokens: BotTokens | None = None,
     ) -> None:
         self.client = client
+        # Many workspaces: users.info must go with the asking workspace's own bot token.
+        self.tokens = tokens
         self.ttl = ttl
         self.clock = clock
         self._cache: dict[tuple[str, str], tuple[bool, float]] = {}
@@ -38,7 +45,15 @@ class AdminDirectory:
         cached = self._cache.get(key)
         if cached is not None and now - cached[1] < self.ttl:
             return cached[0]
-        response = await self.client.users_info(user=user_id)
+        auth: dict[str, Any] = {}
+        if self.tokens is not None:
+            token = await self.tokens.bot_token(team)
+            if token is None:  # uninstalled since bolt let the request in
+                raise SlackApiError(  # type: ignore[no-untyped-call]
+                    NOT_INSTALLED, {"ok": False, "error": NOT_INSTALLED}
+                )
+            auth["token"] = token
+        response = await self.client.users_info(user=user_id, **auth)
         user = response.get("user")
         admin = isinstance(user, dict) and bool(user.get("is_admin") or user.get("is_owner"))
         if len(self._cache) >= MAX_ENTRIES:

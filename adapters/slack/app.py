@@ -26,6 +26,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_internals import build_async_context
 from slack_sdk.errors import SlackApiError
@@ -34,10 +35,18 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     async_default_handlers,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.slack import convert
 from adapters.slack.admins import AdminDirectory
 from adapters.slack.handlers import Handlers, register
+from adapters.slack.install import (
+    INSTALL_PATH,
+    Installations,
+    StopWhenUninstalled,
+    check_multi_workspace,
+    multi_workspace,
+)
 from adapters.slack.platform import SlackPlatform
 from bot.config import ConfigError, Settings
 from bot.content import Bank
@@ -70,6 +79,11 @@ class Mode(StrEnum):
 
 def check_settings(settings: Settings, *, port: int) -> Mode:
     """The connection mode the settings ask for; ConfigError (one line) if they cannot work."""
+    if check_multi_workspace(settings):
+        # Each workspace's token comes from its installation: SLACK_BOT_TOKEN is not used.
+        _check_api_url(settings)
+        _check_port(port)
+        return Mode.HTTP
     token = settings.slack_bot_token
     if not token:
         raise ConfigError(
@@ -86,11 +100,7 @@ def check_settings(settings: Settings, *, port: int) -> Mode:
             "SLACK_BOT_TOKEN is not a bot token: a bot token starts with xoxb-"
             " (the app's Bot User OAuth Token, on its OAuth & Permissions page)"
         )
-    api = urlparse(settings.slack_api_url)
-    if api.scheme not in ("http", "https") or not api.netloc:
-        raise ConfigError(
-            f"SLACK_API_URL={settings.slack_api_url} is not a URL such as https://slack.com/api/"
-        )
+    _check_api_url(settings)
     app_token = settings.slack_app_token
     if app_token:
         if not app_token.startswith("xapp-"):
@@ -104,9 +114,21 @@ def check_settings(settings: Settings, *, port: int) -> Mode:
             "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests"
             " (or set SLACK_APP_TOKEN to use Socket Mode)"
         )
+    _check_port(port)
+    return Mode.HTTP
+
+
+def _check_api_url(settings: Settings) -> None:
+    api = urlparse(settings.slack_api_url)
+    if api.scheme not in ("http", "https") or not api.netloc:
+        raise ConfigError(
+            f"SLACK_API_URL={settings.slack_api_url} is not a URL such as https://slack.com/api/"
+        )
+
+
+def _check_port(port: int) -> None:
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port {port} is not a TCP port (1 to 65535, or 0 for any free one)")
-    return Mode.HTTP
 
 
 # --- the pieces --------------------------------------------------------------------------------
@@ -119,7 +141,8 @@ def make_client(settings: Settings) -> AsyncWebClient:
         AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
     ]
     return AsyncWebClient(
-        token=settings.slack_bot_token,
+        # Serving many workspaces, every call names its workspace's token itself.
+        token=None if multi_workspace(settings) else settings.slack_bot_token,
         base_url=settings.slack_api_url,
         retry_handlers=handlers,
     )
@@ -188,17 +211,39 @@ def build_app(
     engine: QuizEngine,
     client: AsyncWebClient,
     inflight: InFlight | None = None,
+    installations: Installations | None = None,
 ) -> AsyncApp:
-    """The bolt app serving `/dlquiz` and the answer buttons through `engine`."""
-    app = AsyncApp(
-        name="dlquiz",
-        client=client,
-        # Socket Mode requests come over an authenticated WebSocket and are not signed.
-        signing_secret=settings.slack_signing_secret or "",
-    )
-    handlers = Handlers(
-        engine=engine, admins=AdminDirectory(client), inflight=inflight or InFlight()
-    )
+    """The bolt app serving `/dlquiz` and the answer buttons through `engine`; with
+    `installations`, for every workspace that installed it, each with its own token."""
+    if installations is None:
+        app = AsyncApp(
+            name="dlquiz",
+            client=client,
+            # Socket Mode requests come over an authenticated WebSocket and are not signed.
+            signing_secret=settings.slack_signing_secret or "",
+        )
+        admins = AdminDirectory(client)
+    else:
+        app = AsyncApp(
+            name="dlquiz",
+            client=client,
+            signing_secret=settings.slack_signing_secret or "",
+            installation_store=installations.store,
+            # auth.test once per workspace token, not on every request.
+            # bolt takes its own authorizer classes here, though its hint names a function.
+            authorize=AsyncInstallationStoreAuthorize(  # type: ignore[arg-type]
+                logger=_BOLT_LOG,
+                installation_store=installations.store,
+                client_id=settings.slack_client_id,
+                cache_enabled=True,
+                bot_only=True,
+            ),
+            oauth_settings=installations.oauth_settings(settings),
+        )
+        app.middleware(StopWhenUninstalled(store=engine.store, installations=installations))
+        app.enable_token_revocation_listeners()
+        admins = AdminDirectory(client, tokens=installations)
+    handlers = Handlers(engine=engine, admins=admins, inflight=inflight or InFlight())
     register(app, handlers)
     return app
 
@@ -302,7 +347,28 @@ def http_app(app: AsyncApp, *, now: Callable[[], float] = time.time) -> web.Appl
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post(EVENTS_PATH, events)
     web_app.router.add_get(HEALTH_PATH, health)
+    oauth = app.oauth_flow
+    if oauth is not None:
+        # Routed as bolt's own AsyncSlackAppServer routes them; the state check is bolt's.
+        async def install(request: web.Request) -> web.Response:
+            response = await oauth.handle_installation(_get_request(request))
+            return await to_aiohttp_response(response)
+
+        async def redirect(request: web.Request) -> web.Response:
+            response = await oauth.handle_callback(_get_request(request))
+            return await to_aiohttp_response(response)
+
+        web_app.router.add_get(oauth.install_path, install)
+        web_app.router.add_get(oauth.redirect_uri_path, redirect)
     return web_app
+
+
+def _get_request(request: web.Request) -> AsyncBoltRequest:
+    return AsyncBoltRequest(
+        body="",
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]  # bolt copies them into lists
+    )
 
 
 # --- connecting --------------------------------------------------------------------------------
@@ -365,13 +431,72 @@ async def slack_bot(
     """Everything `dlquiz run slack` runs, connected and serving until the block exits."""
     mode = check_settings(settings, port=port)
     client = make_client(settings)
-    who = await verify_token(client)
-    platform = SlackPlatform(client)
+    async with _installations(settings) as installations:
+        if installations is None:
+            who = await verify_token(client)
+        else:
+            who = f"the app of every workspace that installs it (Add to Slack: {INSTALL_PATH})"
+        platform = SlackPlatform(client, tokens=installations)
+        async with _serving(
+            settings,
+            platform=platform,
+            client=client,
+            installations=installations,
+            mode=mode,
+            who=who,
+            host=host,
+            port=port,
+            clock=clock,
+            bank=bank,
+        ) as bot:
+            yield bot
+
+
+@asynccontextmanager
+async def _installations(settings: Settings) -> AsyncIterator[Installations | None]:
+    if not multi_workspace(settings):
+        yield None
+        return
+    assert settings.slack_client_id is not None  # check_settings made sure
+    installations = Installations(client_id=settings.slack_client_id, db=settings.db)
+    try:
+        try:
+            await installations.open()
+        except (SQLAlchemyError, OSError) as exc:
+            reason = " ".join(str(exc).split("\n")[0].split())
+            raise ConfigError(
+                f"cannot keep Slack installations in {settings.db}: {reason}"
+            ) from None
+        yield installations
+    finally:
+        await installations.close()
+
+
+@asynccontextmanager
+async def _serving(
+    settings: Settings,
+    *,
+    platform: SlackPlatform,
+    client: AsyncWebClient,
+    installations: Installations | None,
+    mode: Mode,
+    who: str,
+    host: str,
+    port: int,
+    clock: Clock | None,
+    bank: Bank | None,
+) -> AsyncIterator[SlackBot]:
     async with running(
         settings, platform, clock=clock, bank=bank, platform_name="slack"
     ) as runtime:
         inflight = InFlight()
-        app = build_app(settings, engine=runtime.engine, client=client, inflight=inflight)
+        app = build_app(
+            settings,
+            engine=runtime.engine,
+            client=client,
+            inflight=inflight,
+            installations=installations,
+        )
         url: str | None = None
         if mode is Mode.SOCKET:
             assert settings.slack_app_token is not None  # check_settings chose the mode

@@ -9,6 +9,7 @@ one-line reason, which the engine records and `/dlquiz schedule` shows.
 from __future__ import annotations
 
 import logging
+from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,10 +20,13 @@ from adapters.slack.blocks import (
     question_message,
     reveal_message,
 )
+from adapters.slack.convert import SERVER_PREFIX
 from bot.logs import context
 from bot.models import ChannelRef, QuestionPost, RevealPost
 
 log = logging.getLogger(__name__)
+
+NOT_INSTALLED = "not_installed"
 
 # chat.postMessage errors meaning the question's thread cannot take a reply (its message was
 # deleted): the reveal then goes to the channel on its own rather than failing the round.
@@ -36,6 +40,7 @@ HINTS = {
     "invalid_auth": "SLACK_BOT_TOKEN is not valid",
     "token_revoked": "the app was uninstalled or its token revoked",
     "ratelimited": "Slack is rate-limiting the app; it will try again shortly",
+    NOT_INSTALLED: "the workspace has not installed the app, or uninstalled it",
 }
 
 
@@ -66,11 +71,28 @@ def _code(exc: SlackApiError) -> str:
     return str(error or f"HTTP {status}")
 
 
-class SlackPlatform:
-    """Posts in Slack channels through one `AsyncWebClient` (the bot token's workspace)."""
+class BotTokens(Protocol):
+    """Where an app serving many workspaces finds each one's bot token."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    async def bot_token(self, team_id: str) -> str | None: ...
+
+
+class SlackPlatform:
+    """Posts in Slack channels through one `AsyncWebClient`: with the client's own token (one
+    workspace), or with the token of each channel's workspace from `tokens` (many)."""
+
+    def __init__(self, client: AsyncWebClient, *, tokens: BotTokens | None = None) -> None:
         self.client = client
+        self.tokens = tokens
+
+    async def _auth(self, channel: ChannelRef, method: str) -> dict[str, Any]:
+        """The `token` argument a call in `channel` needs: none when the client has it."""
+        if self.tokens is None:
+            return {}
+        token = await self.tokens.bot_token(channel.server.removeprefix(SERVER_PREFIX))
+        if token is None:
+            raise SlackError(method, NOT_INSTALLED)
+        return {"token": token}
 
     async def post_question(self, channel: ChannelRef, post: QuestionPost) -> str:
         """Post the question with its buttons; its `ts` is the message id."""
@@ -101,8 +123,10 @@ class SlackPlatform:
         if not reveal.message_ref:
             return
         closed = closed_question_message(reveal)
+        auth = await self._auth(channel, "chat.update")
         try:
             await self.client.chat_update(
+                **auth,
                 channel=channel.channel,
                 ts=reveal.message_ref,
                 text=closed.text,
@@ -117,14 +141,22 @@ class SlackPlatform:
         """The ts of a recent message this app posted with `key` in its metadata (Slack has no
         idempotency key, so a post whose process died mid-call is looked for before a retry)."""
         try:
+            auth = await self._auth(channel, "conversations.history")
             if thread is None:
                 response = await self.client.conversations_history(
-                    channel=channel.channel, limit=LOOKBACK, include_all_metadata=True
+                    **auth, channel=channel.channel, limit=LOOKBACK, include_all_metadata=True
                 )
             else:
                 response = await self.client.conversations_replies(
-                    channel=channel.channel, ts=thread, limit=LOOKBACK, include_all_metadata=True
+                    **auth,
+                    channel=channel.channel,
+                    ts=thread,
+                    limit=LOOKBACK,
+                    include_all_metadata=True,
                 )
+        except SlackError as exc:
+            log.warning("cannot look for an earlier post: %s", exc, extra=_ctx(channel))
+            return None
         except SlackApiError as exc:
             # Without the history scopes the post is retried: a rare duplicate, never a loss.
             log.warning("cannot look for an earlier post: %s", _code(exc), extra=_ctx(channel))
@@ -144,8 +176,10 @@ class SlackPlatform:
         key: str,
         thread: str | None = None,
     ) -> str:
+        auth = await self._auth(channel, "chat.postMessage")
         try:
             response = await self.client.chat_postMessage(
+                **auth,
                 channel=channel.channel,
                 text=message.text,
                 blocks=message.blocks,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.store.api import (
+    SERVER_ROWS,
     AnswerOutcome,
     AnswerRequest,
     AnswerStatus,
@@ -54,6 +55,7 @@ async def open_store(location: str | Path) -> Store:
 
 
 __all__ = [
+    "SERVER_ROWS",
     "AnswerOutcome",
     "AnswerRequest",
     "AnswerStatus",

@@ -305,6 +305,21 @@ class ItemColumns:
         return len(self.round_ids)
 
 
+# Every table that holds a server's rows, and which of its rows are that server's (`{p}` is the
+# server key's placeholder), in an order that deletes what refers to a round before the round.
+SERVER_ROWS: tuple[tuple[str, str], ...] = (
+    ("answers", "round_id IN (SELECT id FROM rounds WHERE server = {p})"),
+    ("deliveries", "server = {p}"),
+    ("rounds", "server = {p}"),
+    ("members", "server = {p}"),
+    ("scores", "server = {p}"),
+    ("score_counts", "server = {p}"),
+    ("schedules", "server = {p}"),
+    ("practice", "server = {p}"),
+    ("server_questions", "server = {p}"),
+    ("channel_settings", "server = {p}"),
+)
+
 MEMBER_KEY_SEPARATOR = "\x1f"  # joins server and user id in SQL: no server key contains it
 
 
@@ -508,6 +523,11 @@ class Store(Protocol):
     ) -> None: ...
 
     async def delete_schedule(self, channel: ChannelRef) -> bool: ...
+
+    async def forget_server(self, server: str) -> dict[str, int]:
+        """Delete every row of one server in one transaction (after an uninstall, or on its
+        request): rows deleted per table of `SERVER_ROWS`, in its order."""
+        ...
 
     async def record_post_error(self, channel: ChannelRef, *, error: str, at: datetime) -> None:
         """Keep why posting failed, for `/dlquiz schedule`; a later delivery clears it."""

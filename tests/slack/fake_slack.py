@@ -13,6 +13,7 @@ Tests wait on what was recorded with `wait_for`, never with sleeps.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,6 +90,11 @@ class FakeSlack:
         self.acks: list[dict[str, Any]] = []  # Socket Mode acknowledgements received
         self.uploads: dict[str, tuple[str, bytes | None]] = {}  # file id -> (name, bytes sent)
         self.shared: list[SharedFile] = []
+        # Many workspaces: bot token -> team id, and OAuth code -> (team id, bot token) that
+        # `oauth.v2.access` hands out once. With any token here, calls with others are refused.
+        self.tokens: dict[str, str] = {}
+        self.codes: dict[str, tuple[str, str]] = {}
+        self.oauth_clients: dict[str, str] = {}  # client id -> secret oauth.v2.access accepts
         self._socket: web.WebSocketResponse | None = None
         self._changed = asyncio.Condition()
         self._next_ts = 0
@@ -166,7 +172,7 @@ class FakeSlack:
         gate = self.gates.get(method)
         if gate is not None:
             await gate.wait()
-        call.response = self._answer(method, args, request)
+        call.response = self._answer(method, args, request, token or "")
         held = self.holds_after.get(method)
         if held is not None and held[0](args):
             call.held = True
@@ -176,7 +182,50 @@ class FakeSlack:
         await self._notify()
         return web.json_response(call.response)
 
-    def _answer(self, method: str, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
+    def add_workspace(self, team: str, *, code: str) -> str:
+        """A workspace that will install the app with `code`; its bot token."""
+        token = f"xoxb-{team}-{code}"
+        self.codes[code] = (team, token)
+        return token
+
+    def team_of(self, call: Call) -> str | None:
+        return self.tokens.get(call.token or "")
+
+    def _oauth(self, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        basic = request.headers.get("Authorization", "")
+        try:
+            client_id, secret = (
+                base64.b64decode(basic.removeprefix("Basic ")).decode().split(":", 1)
+            )
+        except ValueError:
+            client_id, secret = str(args.get("client_id")), str(args.get("client_secret"))
+        if self.oauth_clients.get(client_id) != secret:
+            return {"ok": False, "error": "invalid_client_id"}
+        found = self.codes.pop(str(args.get("code")), None)  # a code works once
+        if found is None:
+            return {"ok": False, "error": "invalid_code"}
+        team, token = found
+        self.tokens[token] = team
+        return {
+            "ok": True,
+            "app_id": "A0DLQUIZ",
+            "authed_user": {"id": "U0INSTALL"},
+            "scope": "commands,chat:write",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": BOT_USER,
+            "team": {"id": team, "name": f"Team {team}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+    def _answer(
+        self, method: str, args: dict[str, Any], request: web.Request, token: str
+    ) -> dict[str, Any]:
+        if method == "oauth.v2.access":
+            return self._oauth(args, request)
+        if self.tokens and token not in self.tokens:
+            return {"ok": False, "error": "invalid_auth"}
         if self.errors_once.get(method):
             return {"ok": False, "error": self.errors_once[method].pop(0)}
         if method in self.errors:
@@ -187,7 +236,7 @@ class FakeSlack:
                 "url": "https://fake.slack.test/",
                 "team": "Fake Team",
                 "user": "dlquiz",
-                "team_id": TEAM,
+                "team_id": self.tokens.get(token, TEAM),
                 "user_id": BOT_USER,
                 "bot_id": "BDLQUIZ",
             }

@@ -20,6 +20,7 @@ from bot.models import ChannelRef
 from bot.practice import MASTERED_BOX, due_after, next_box
 from bot.store.api import (
     HANDLED_REQUESTS_KEPT,
+    SERVER_ROWS,
     AnswerOutcome,
     AnswerRequest,
     ChannelSettings,
@@ -478,6 +479,16 @@ class PostgresStore:
             channel.channel,
         )
         return row is not None
+
+    async def forget_server(self, server: str) -> dict[str, int]:
+        deleted = {}
+        async with self._connection() as conn, conn.transaction():
+            for table, rows in SERVER_ROWS:
+                status = await conn.execute(
+                    f"DELETE FROM {table} WHERE {rows.format(p='$1')}", server
+                )
+                deleted[table] = int(status.split()[-1])  # "DELETE <count>"
+        return deleted
 
     async def first_time(self, key: str, at: datetime) -> bool:
         async with self._connection() as conn, conn.transaction():

@@ -15,6 +15,7 @@ from bot.models import ChannelRef
 from bot.practice import MASTERED_BOX, due_after, next_box
 from bot.store.api import (
     HANDLED_REQUESTS_KEPT,
+    SERVER_ROWS,
     AnswerOutcome,
     AnswerRequest,
     ChannelSettings,
@@ -437,6 +438,18 @@ class SqliteStore:
                 (channel.server, channel.channel),
             )
             return cursor.rowcount > 0
+
+        return await self._writer.write(work)
+
+    async def forget_server(self, server: str) -> dict[str, int]:
+        async def work(db: aiosqlite.Connection) -> dict[str, int]:
+            deleted = {}
+            for table, rows in SERVER_ROWS:
+                cursor = await db.execute(
+                    f"DELETE FROM {table} WHERE {rows.format(p='?')}", (server,)
+                )
+                deleted[table] = cursor.rowcount
+            return deleted
 
         return await self._writer.write(work)
 

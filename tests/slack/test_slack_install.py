@@ -1,0 +1,316 @@
+"""One app, many workspaces: "Add to Slack" through the real bolt OAuth flow against the fake
+Slack, a bot token per workspace on every call (requests, scheduled and retried posts, admin
+look-ups), workspaces kept apart, refused when not installed, and uninstalls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aiohttp.test_utils import TestClient, TestServer
+from fake_slack import WAIT, Call, FakeSlack
+from slack_driver import ANA, BEN, CY, SECRET, ErrorLog, SlackDriver, nasty_bank
+
+from adapters.memory import ManualClock
+from adapters.slack.app import build_app, check_settings, http_app, make_client
+from adapters.slack.install import BOT_SCOPES, Installations, sqlalchemy_url
+from adapters.slack.platform import SlackPlatform
+from bot.config import ConfigError, Settings
+from bot.inflight import InFlight
+from bot.models import ChannelRef
+from bot.runtime import Runtime, running
+
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "c0ffee-secret"
+ONE, TWO, THREE = "T0NE00001", "T0TW00002", "T0THREE03"
+CH_ONE, CH_TWO = "C0ONE0001", "C0TWO0002"
+MANIFESTS = Path(__file__).resolve().parents[2] / "adapters" / "slack"
+
+
+@dataclass
+class Multi:
+    driver: SlackDriver
+    fake: FakeSlack
+    runtime: Runtime
+    installations: Installations
+    clock: ManualClock
+
+
+@pytest.fixture
+def multi_settings(tmp_path: Path, fake: FakeSlack) -> Settings:
+    fake.oauth_clients[CLIENT_ID] = CLIENT_SECRET
+    return Settings(
+        db=tmp_path / "quiz.db",
+        slack_signing_secret=SECRET,
+        slack_api_url=fake.api_url,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+    )
+
+
+@pytest.fixture
+async def multi(
+    fake: FakeSlack, multi_settings: Settings, slack_clock: ManualClock
+) -> AsyncIterator[Multi]:
+    """The real AsyncApp for many workspaces, wired as `dlquiz run slack` wires it."""
+    client = make_client(multi_settings)
+    installations = Installations(client_id=CLIENT_ID, db=multi_settings.db)
+    await installations.open()
+    platform = SlackPlatform(client, tokens=installations)
+    try:
+        async with running(
+            multi_settings, platform, clock=slack_clock, bank=nasty_bank(), platform_name="slack"
+        ) as rt:
+            inflight = InFlight()
+            app = build_app(
+                multi_settings,
+                engine=rt.engine,
+                client=client,
+                inflight=inflight,
+                installations=installations,
+            )
+            async with TestClient(TestServer(http_app(app), host="127.0.0.1")) as http:
+                driver = SlackDriver(http, fake, app=app, engine=rt.engine, inflight=inflight)
+                yield Multi(driver, fake, rt, installations, slack_clock)
+                await inflight.wait_idle()
+    finally:
+        await installations.close()
+
+
+async def start_install(multi: Multi) -> tuple[str, str]:
+    """GET /slack/install: the state in the "Add to Slack" link and the cookie bolt set."""
+    async with multi.driver.http.get("/slack/install", allow_redirects=False) as response:
+        assert response.status == 200
+        page = await response.text()
+        cookie = response.headers["Set-Cookie"].split(";")[0]
+    link = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"', page)
+    assert link is not None, page
+    assert f"client_id={CLIENT_ID}" in link.group(1)
+    assert "scope=" + ",".join(BOT_SCOPES) + "&" in link.group(1)
+    state = re.search(r"state=([0-9a-f-]+)", link.group(1))
+    assert state is not None
+    return state.group(1), cookie
+
+
+async def finish_install(multi: Multi, *, code: str, state: str, cookie: str) -> tuple[int, str]:
+    url = f"/slack/oauth_redirect?code={code}&state={state}"
+    async with multi.driver.http.get(url, headers={"Cookie": cookie}) as response:
+        return response.status, await response.text()
+
+
+async def install(multi: Multi, team: str, *, code: str) -> str:
+    token = multi.fake.add_workspace(team, code=code)
+    state, cookie = await start_install(multi)
+    status, page = await finish_install(multi, code=code, state=state, cookie=cookie)
+    assert status == 200, page
+    return token
+
+
+def calls_after(fake: FakeSlack, mark: int) -> list[Call]:
+    return [c for c in fake.calls[mark:] if c.method != "oauth.v2.access"]
+
+
+def posts_in(fake: FakeSlack, channel: str) -> list[Call]:
+    return [c for c in fake.api("chat.postMessage") if c.args.get("channel") == channel]
+
+
+def event(team: str, kind: str, **fields: Any) -> str:
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": team,
+            "api_app_id": "A0DLQUIZ",
+            "type": "event_callback",
+            "event_id": f"Ev{team}{kind}",
+            "event_time": 1772442000,
+            "event": {"type": kind, "event_ts": "1772442000.000100", **fields},
+        }
+    )
+
+
+async def right_choice(multi: Multi, team: str, channel: str) -> int:
+    row = await multi.runtime.engine.store.open_round(ChannelRef(f"slack:{team}", channel))
+    assert row is not None
+    return row.answer
+
+
+async def uninstalled(multi: Multi, team: str) -> None:
+    """Wait for bolt's revocation listener, which runs on after the event is acknowledged and
+    signals nothing when done: the database is polled, for WAIT seconds at most."""
+    async with asyncio.timeout(WAIT):
+        while await multi.installations.store.async_find_bot(  # noqa: ASYNC110
+            enterprise_id=None, team_id=team
+        ):
+            await asyncio.sleep(0.01)
+
+
+async def test_two_workspaces_each_use_their_own_token_on_every_call(multi: Multi) -> None:
+    fake, driver = multi.fake, multi.driver
+    token_one = await install(multi, ONE, code="code-one")
+    token_two = await install(multi, TWO, code="code-two")
+    mark = len(fake.calls)
+
+    # Workspace one: an admin posts now, a member answers, the admin reveals.
+    posted = await driver.command(ANA, "post", channel=CH_ONE, team=ONE)
+    assert posted.status == 200
+    question = {**posts_in(fake, CH_ONE)[-1].args, "ts": posts_in(fake, CH_ONE)[-1].response["ts"]}
+    right = await right_choice(multi, ONE, CH_ONE)
+    pressed = await driver.press(BEN, question, right, channel=CH_ONE, team=ONE)
+    assert "Recorded" in pressed.text
+    await driver.command(ANA, "reveal", channel=CH_ONE, team=ONE)
+
+    # Workspace two: a daily schedule; its first post fails once and is retried by the sweep.
+    await driver.command(ANA, "schedule 09:05", channel=CH_TWO, team=TWO)
+    fake.errors_once["chat.postMessage"] = ["ratelimited"]
+    multi.clock.advance(timedelta(minutes=5))
+    await multi.runtime.scheduler.poll()
+    assert [c.response.get("ok") for c in posts_in(fake, CH_TWO)] == [False]
+    multi.clock.advance(timedelta(minutes=1))
+    await multi.runtime.engine.deliverer.sweep()
+    assert [c.response.get("ok") for c in posts_in(fake, CH_TWO)] == [False, True]
+
+    seen = calls_after(fake, mark)
+    tokens = {token_one: ONE, token_two: TWO}
+    by_channel = {CH_ONE: ONE, CH_TWO: TWO}
+    rounds = [(c.method, tokens.get(c.token or "")) for c in seen]
+    assert ("users.info", ONE) in rounds
+    assert ("users.info", TWO) in rounds
+    assert ("chat.update", ONE) in rounds  # the revealed question lost its buttons
+    for call in seen:
+        assert call.token in tokens, (call.method, call.token)
+        channel = call.args.get("channel")
+        if channel in by_channel:
+            assert tokens[call.token or ""] == by_channel[channel], (call.method, channel)
+    # bolt asks auth.test once per workspace token, then keeps the answer.
+    assert sorted(tokens[c.token or ""] for c in seen if c.method == "auth.test") == [ONE, TWO]
+
+    # Nothing of one workspace shows in the other.
+    board_two = await driver.command(BEN, "leaderboard", channel=CH_TWO, team=TWO)
+    board_one = await driver.command(CY, "leaderboard", channel=CH_ONE, team=ONE)
+    assert BEN.name in board_one.text
+    assert BEN.name not in board_two.text
+    store = multi.runtime.engine.store
+    assert await store.schedule(ChannelRef(f"slack:{ONE}", CH_TWO)) is None
+    assert await store.schedule(ChannelRef(f"slack:{TWO}", CH_TWO)) is not None
+
+
+async def test_a_bad_or_reused_state_installs_nothing(multi: Multi) -> None:
+    fake = multi.fake
+    fake.add_workspace(ONE, code="code-one")
+    state, cookie = await start_install(multi)
+
+    forged = await finish_install(multi, code="code-one", state="0000-forged", cookie=cookie)
+    assert forged[0] != 200
+    other_state, _ = await start_install(multi)
+    wrong_browser = await finish_install(multi, code="code-one", state=other_state, cookie=cookie)
+    assert wrong_browser[0] != 200
+    assert fake.api("oauth.v2.access") == []
+
+    assert (await finish_install(multi, code="code-one", state=state, cookie=cookie))[0] == 200
+    reused = await finish_install(multi, code="code-one", state=state, cookie=cookie)
+    assert reused[0] != 200
+    assert len(fake.api("oauth.v2.access")) == 1
+    assert await multi.installations.bot_token(ONE) is not None
+
+
+async def test_a_workspace_that_did_not_install_is_refused_and_nothing_changes(
+    multi: Multi, logged_errors: ErrorLog
+) -> None:
+    logged_errors.expected = True  # bolt logs a request without an installation as an error
+    fake = multi.fake
+    await install(multi, ONE, code="code-one")
+    mark = len(fake.calls)
+
+    refused = await multi.driver.command(ANA, "schedule 09:30", channel="C0THREE", team=THREE)
+
+    assert refused.status == 200
+    assert "installation" in refused.text.lower()
+    assert calls_after(fake, mark) == []  # no auth.test, no users.info, no post
+    store = multi.runtime.engine.store
+    assert await store.schedules(platform="slack") == []
+    assert await multi.installations.bot_token(THREE) is None
+
+
+async def test_uninstall_stops_schedules_keeps_data_and_a_reinstall_resumes(multi: Multi) -> None:
+    fake, driver = multi.fake, multi.driver
+    await install(multi, ONE, code="code-one")
+    await install(multi, TWO, code="code-two")
+    await driver.command(ANA, "post", channel=CH_ONE, team=ONE)
+    call = posts_in(fake, CH_ONE)[-1]
+    right = await right_choice(multi, ONE, CH_ONE)
+    message = {**call.args, "ts": call.response["ts"]}
+    await driver.press(BEN, message, right, channel=CH_ONE, team=ONE)
+    await driver.command(ANA, "reveal", channel=CH_ONE, team=ONE)
+    for team, channel in ((ONE, CH_ONE), (TWO, CH_TWO)):
+        await driver.command(ANA, "schedule 10:00", channel=channel, team=team)
+    store = multi.runtime.engine.store
+
+    status, _ = await driver.send(event(ONE, "app_uninstalled"), content_type="application/json")
+    assert status == 200
+    await uninstalled(multi, ONE)
+    assert await multi.installations.bot_token(ONE) is None
+    assert [s.server for s in await store.schedules(platform="slack")] == [f"slack:{TWO}"]
+    assert await store.leaderboard(server=f"slack:{ONE}", period="all") != []
+    assert await multi.installations.bot_token(TWO) is not None
+
+    await install(multi, ONE, code="code-again")
+    board = await driver.command(CY, "leaderboard", channel=CH_ONE, team=ONE)
+    assert BEN.name in board.text
+
+
+async def test_a_revoked_bot_token_removes_the_installation(multi: Multi) -> None:
+    driver = multi.driver
+    await install(multi, TWO, code="code-two")
+    await driver.command(ANA, "schedule 10:00", channel=CH_TWO, team=TWO)
+    user_only = event(TWO, "tokens_revoked", tokens={"oauth": ["U0INSTALL"]})
+    await driver.send(user_only, content_type="application/json")
+    assert len(await multi.runtime.engine.store.schedules(platform="slack")) == 1
+
+    bot = event(TWO, "tokens_revoked", tokens={"bot": ["UDLQUIZBOT"]})
+    status, _ = await driver.send(bot.replace("Ev", "Ev2"), content_type="application/json")
+    assert status == 200
+    assert await multi.runtime.engine.store.schedules(platform="slack") == []
+    await uninstalled(multi, TWO)
+
+
+def test_settings_for_many_workspaces_are_checked_in_one_line(multi_settings: Settings) -> None:
+    from dataclasses import replace
+
+    assert check_settings(multi_settings, port=3000).value == "HTTP mode"
+    with pytest.raises(ConfigError, match=r"^SLACK_APP_TOKEN is set with SLACK_CLIENT_ID .*HTTP"):
+        check_settings(replace(multi_settings, slack_app_token="xapp-1"), port=3000)
+    with pytest.raises(ConfigError, match=r"^SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET"):
+        check_settings(replace(multi_settings, slack_client_secret=None), port=3000)
+    with pytest.raises(ConfigError, match=r"^SLACK_SIGNING_SECRET is not set"):
+        check_settings(replace(multi_settings, slack_signing_secret=None), port=3000)
+
+
+def test_the_database_url_follows_dlquiz_db(tmp_path: Path) -> None:
+    assert (
+        sqlalchemy_url("postgresql://u:p@db:5432/quiz") == "postgresql+asyncpg://u:p@db:5432/quiz"
+    )
+    assert sqlalchemy_url(tmp_path / "q.db") == f"sqlite+aiosqlite:///{tmp_path / 'q.db'}"
+
+
+def test_the_distributed_manifest_asks_what_the_app_needs() -> None:
+    single = yaml.safe_load((MANIFESTS / "manifest.yml").read_text())
+    shared = yaml.safe_load((MANIFESTS / "manifest-distributed.yml").read_text())
+    scopes = shared["oauth_config"]["scopes"]["bot"]
+    assert set(single["oauth_config"]["scopes"]["bot"]) <= set(scopes)
+    assert tuple(scopes) == BOT_SCOPES
+    assert shared["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")
+    settings = shared["settings"]
+    assert settings["socket_mode_enabled"] is False
+    assert settings["org_deploy_enabled"] is False
+    assert settings["token_rotation_enabled"] is False
+    events = settings["event_subscriptions"]
+    assert events["request_url"].endswith("/slack/events")
+    assert set(events["bot_events"]) == {"app_uninstalled", "tokens_revoked"}
