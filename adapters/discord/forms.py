@@ -21,7 +21,7 @@ from adapters.discord.render import CONTENT_LIMIT, plain
 from bot import commands as cmd
 from bot.community import ADMINS_ONLY
 from bot.community_import import import_file
-from bot.community_render import form_text, review_text
+from bot.community_render import APPROVED_HINT, REVIEW_HINT, form_text, review_text
 from bot.models import Draft, Invocation, Notice, Reply, ReviewCard, SuggestForm, Tone
 
 if TYPE_CHECKING:
@@ -217,7 +217,7 @@ async def show(client: QuizClient, interaction: discord.Interaction[Any], reply:
         await _send(interaction, _problems(reply), ReopenView(client, reply))
         return
     if isinstance(reply, ReviewCard):
-        await _send(interaction, _clip(review_text(reply, plain)), review_view(reply))
+        await _send(interaction, review_content(reply), review_view(reply))
         return
     message = render.reply_message(reply)
     if (
@@ -231,6 +231,17 @@ async def show(client: QuizClient, interaction: discord.Interaction[Any], reply:
         await replies.send(interaction, message, update=True)
         return
     await replies.send(interaction, message)
+
+
+def review_content(card: ReviewCard) -> str:
+    """The engine's card, with the question as the daily post shows it: code in a code block."""
+    q = card.question
+    head, _topic, *_ = review_text(card, plain).split("\n")
+    hint = (REVIEW_HINT if card.status == "pending" else APPROVED_HINT).format(id=card.id)
+    right = f"Right: {q.answer_letter}. {plain(q.explanation)}"
+    room = CONTENT_LIMIT - len(head) - len(_topic) - len(right) - len(hint) - 8
+    body = render.question_text(q)
+    return _clip("\n".join([head, _topic, "", body[:room], "", right, hint]))
 
 
 def _problems(form: SuggestForm) -> str:
