@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from adapters.console_forms import CANCEL, ConsoleForm
 from bot import commands as cmd
 from bot.commands import CommandError, parse_command
 from bot.config import Settings
@@ -42,6 +43,7 @@ from bot.models import (
     Reply,
     RevealPost,
     StatsCard,
+    SuggestForm,
 )
 from bot.names import clean_text
 from bot.ports import Clock
@@ -151,6 +153,7 @@ class ConsoleSession:
         # is asked to be confirmed, since that answer is final.
         self.after_practice = False
         self.pending: PendingAnswer | None = None
+        self.form: ConsoleForm | None = None  # a suggestion being typed, field by field
 
     @property
     def member(self) -> Member:
@@ -159,6 +162,8 @@ class ConsoleSession:
 
     async def prompt(self) -> str:
         """The prompt, naming what a letter typed now would answer."""
+        if self.form is not None:
+            return self.form.prompt()
         if self.pending is not None:
             letter = LETTERS[self.pending.choice]
             return f"Answer daily #{self.pending.round_id} with {letter}? [y/N] "
@@ -171,6 +176,9 @@ class ConsoleSession:
 
     async def handle_line(self, line: str) -> bool:
         """Act on one line of input; False when the session should end."""
+        if self.form is not None:
+            await self.fill(line)
+            return True
         text = line.strip()
         if self.pending is not None:
             pending, self.pending = self.pending, None
@@ -226,6 +234,9 @@ class ConsoleSession:
         if not isinstance(command, cmd.Practice):
             # The player has turned back to the channel: letters answer its question again.
             self.after_practice = False
+        if isinstance(reply, SuggestForm):
+            self.open_form(reply)
+            return
         if isinstance(reply, PracticeCard):
             self.practising = reply.question
         if isinstance(reply, QuestionCard) and reply.answered_choice is None:
@@ -233,6 +244,31 @@ class ConsoleSession:
         self.platform.write(self.text_of(reply))
         if isinstance(reply, StatsCard) and reply.chart is not None:
             self.platform.write(self.save_chart(reply))
+
+    def open_form(self, form: SuggestForm) -> None:
+        self.form = ConsoleForm(form)
+        self.platform.write(self.form.intro())
+
+    async def fill(self, line: str) -> None:
+        """One line of the open form; when its last field is in, submit it."""
+        assert self.form is not None
+        if line.strip() == CANCEL:
+            self.form = None
+            self.platform.write("Suggestion dropped; nothing was saved.")
+            return
+        following = self.form.take(line)
+        if following is not None:
+            self.platform.write(following)
+        if not self.form.done:
+            return
+        form, self.form = self.form, None
+        reply = await self.engine.community.submit(
+            Invocation(channel=CHANNEL, member=self.member), form.draft, edit_of=form.form.edit_of
+        )
+        if isinstance(reply, SuggestForm):
+            self.open_form(reply)  # only the fields with problems are asked again
+            return
+        self.platform.write(self.text_of(reply))
 
     def save_chart(self, card: StatsCard) -> str:
         """Write the stats chart to a PNG file (one per member, replaced each time); the line

@@ -18,6 +18,7 @@ import aiohttp
 import discord
 from discord.http import Route
 
+from adapters.discord import forms
 from adapters.discord.client import QuizClient
 from adapters.discord.commands import DlquizGroup
 from adapters.discord.platform import DiscordPlatform
@@ -70,6 +71,7 @@ def build_bot(settings: Settings, *, reply_budget: float = DEFAULT_BUDGET) -> Qu
     discord.VoiceClient.warn_dave = False
     client = QuizClient(settings, reply_budget=reply_budget)
     client.tree.add_command(DlquizGroup(client))
+    client.add_dynamic_items(*forms.REVIEW_ITEMS)
     return client
 
 

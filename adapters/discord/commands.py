@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice
 
-from adapters.discord import convert, render
+from adapters.discord import convert, forms, render, replies
 from adapters.discord.client import QuizClient
 from bot import commands as cmd
 from bot.models import Reply
@@ -24,6 +24,7 @@ PERIODS = [
     Choice(name="this month", value="month"),
     Choice(name="all time", value="all"),
 ]
+REVIEW_ACTIONS = [Choice(name=a, value=a) for a in cmd.REVIEW_ACTIONS]
 
 
 class DlquizGroup(app_commands.Group):
@@ -133,6 +134,70 @@ class DlquizGroup(app_commands.Group):
         await self.client.run_command(
             interaction, lambda: cmd.ShowInsights(question.strip() if question else None)
         )
+
+    @app_commands.command(description="Suggest a question for this server (a form)")
+    async def suggest(self, interaction: discord.Interaction[QuizClient]) -> None:
+        await forms.suggest(self.client, interaction)
+
+    @app_commands.command(description="Admins: review suggestions and this server's questions")
+    @app_commands.describe(
+        action="What to do (default: show the oldest waiting suggestion)",
+        id="The number of the question",
+        reason="Why it is rejected, for its author (reject only)",
+        file="A YAML question file to import into this server's questions, all or nothing",
+    )
+    @app_commands.choices(action=REVIEW_ACTIONS)
+    async def review(
+        self,
+        interaction: discord.Interaction[QuizClient],
+        action: str | None = None,
+        id: int | None = None,
+        reason: str | None = None,
+        file: discord.Attachment | None = None,
+    ) -> None:
+        words = [w for w in (action, None if id is None else str(id)) if w] + (
+            reason.split() if reason else []
+        )
+        try:
+            command = cmd.parse_review(words)
+        except cmd.CommandError as exc:
+            await replies.send(interaction, render.error_message(str(exc)))
+            return
+        await forms.run_review(self.client, interaction, command, attachment=file)
+
+    @app_commands.command(description="Admins: what this channel's daily questions are drawn from")
+    @app_commands.describe(
+        source="The bank, this server's own questions, or both",
+        topics="Comma-separated topic slugs, or all",
+        difficulty="easy, medium, hard or any",
+        thread="Post each question in a thread",
+        ping="A role to ping with each question, or off",
+    )
+    @app_commands.choices(
+        source=[Choice(name=s, value=s) for s in cmd.SOURCES],
+        difficulty=[Choice(name=d, value=d) for d in cmd.DIFFICULTY_WORDS],
+        thread=[Choice(name=t, value=t) for t in cmd.ON_OFF],
+    )
+    # One parameter per option is how discord.py declares them.
+    async def settings(  # noqa: PLR0917
+        self,
+        interaction: discord.Interaction[QuizClient],
+        source: str | None = None,
+        topics: str | None = None,
+        difficulty: str | None = None,
+        thread: str | None = None,
+        ping: str | None = None,
+    ) -> None:
+        given = {"source": source, "topics": topics, "difficulty": difficulty}
+        given |= {"thread": thread, "ping": ping}
+        # Topics may be typed with spaces after the commas: one word for the parser.
+        words = [
+            word
+            for name, value in given.items()
+            if value is not None
+            for word in (name, "".join(value.split()) or "all")
+        ]
+        await self.client.run_command(interaction, lambda: cmd.parse_settings(words))
 
 
 @cache

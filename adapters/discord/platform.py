@@ -12,6 +12,7 @@ from typing import Any
 
 import discord
 
+from adapters.discord import forms
 from adapters.discord.buttons import build_view
 from adapters.discord.convert import SERVER_PREFIX
 from adapters.discord.render import (
@@ -62,6 +63,10 @@ class DiscordPlatform:
                 reveal.round_id,
                 channel.channel,
             )
+
+    async def notify_member(self, *, server: str, user_id: str, channel: str, text: str) -> bool:
+        """The engine's optional `MemberNotifier`: a DM to the author of a suggestion."""
+        return await forms.notify_member(self.client, user_id=user_id, text=text)
 
     async def _send(
         self,

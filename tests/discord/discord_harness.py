@@ -114,11 +114,17 @@ def slash(sub: str, person: Person, **options: Any) -> dict[str, Any]:
             "name": sub,
             "type": 1,
             "options": [
-                {"name": k, "type": 6 if k == "user" else 3, "value": v} for k, v in options.items()
+                {"name": k, "type": _option_type(k, v), "value": v} for k, v in options.items()
             ],
         }
     ]
     return payload
+
+
+def _option_type(name: str, value: Any) -> int:
+    if name == "user":
+        return 6
+    return 4 if isinstance(value, int) else 3  # integer, else string
 
 
 def with_resolved_user(payload: dict[str, Any], person: Person) -> dict[str, Any]:

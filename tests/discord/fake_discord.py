@@ -96,6 +96,8 @@ class FakeDiscord:
         self.shard_count = 1  # what `GET /gateway/bot` recommends
         self.max_concurrency = 1  # logins allowed per 5 s, per bucket `shard % max_concurrency`
         self.attachments: dict[str, bytes] = {}  # attachment id -> the uploaded file
+        self.dm_channels: dict[str, str] = {}  # DM channel id -> its member's user id
+        self.closed_dms: set[str] = set()  # members whose DMs refuse the bot (error 50007)
         self._held: asyncio.Event | None = None
         self._changed = asyncio.Condition()
         self._seq = count(1)
@@ -225,9 +227,23 @@ class FakeDiscord:
             )
         if parts[0] == "applications" and parts[-1] == "commands" and entry.method == "PUT":
             return _json([_registered(c, parts) for c in entry.body])
+        if path == "/users/@me/channels" and entry.method == "POST":
+            return self._open_dm(str(entry.body["recipient_id"]))
         if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
+            if self.dm_channels.get(parts[1]) in self.closed_dms:
+                # Discord opens the channel, then refuses the message itself.
+                message = "Cannot send messages to this user"
+                return _json({"message": message, "code": 50007}, status=403)
             return await self._channel_messages(entry, parts)
         return _json({"message": "404: Not Found", "code": 0}, status=404)
+
+    def _open_dm(self, user_id: str) -> web.Response:
+        channel_id = next((c for c, u in self.dm_channels.items() if u == user_id), None)
+        if channel_id is None:
+            channel_id = str(next(self._ids))
+            self.dm_channels[channel_id] = user_id
+        recipient = {"id": user_id, "username": "member", "discriminator": "0", "avatar": None}
+        return _json({"id": channel_id, "type": 1, "recipients": [recipient]})
 
     async def _channel_messages(self, entry: Request, parts: list[str]) -> web.Response:
         channel_id = parts[1]

@@ -18,6 +18,9 @@ from bot.config import ConfigError, Settings
 
 SUBCOMMANDS = {
     "help",
+    "review",
+    "settings",
+    "suggest",
     "insights",
     "question",
     "leaderboard",
