@@ -39,6 +39,7 @@ from adapters.slack import convert
 from adapters.slack.admins import AdminDirectory
 from adapters.slack.handlers import Handlers, register
 from adapters.slack.platform import SlackPlatform
+from adapters.slack.responses import ResponseUrls
 from bot.config import ConfigError, Settings
 from bot.content import Bank
 from bot.engine import QuizEngine
@@ -188,6 +189,7 @@ def build_app(
     engine: QuizEngine,
     client: AsyncWebClient,
     inflight: InFlight | None = None,
+    responses: ResponseUrls | None = None,
 ) -> AsyncApp:
     """The bolt app serving `/dlquiz` and the answer buttons through `engine`."""
     app = AsyncApp(
@@ -197,7 +199,10 @@ def build_app(
         signing_secret=settings.slack_signing_secret or "",
     )
     handlers = Handlers(
-        engine=engine, admins=AdminDirectory(client), inflight=inflight or InFlight()
+        engine=engine,
+        admins=AdminDirectory(client),
+        inflight=inflight or InFlight(),
+        responses=responses,
     )
     register(app, handlers)
     return app
@@ -371,7 +376,10 @@ async def slack_bot(
         settings, platform, clock=clock, bank=bank, platform_name="slack"
     ) as runtime:
         inflight = InFlight()
-        app = build_app(settings, engine=runtime.engine, client=client, inflight=inflight)
+        responses = ResponseUrls()
+        app = build_app(
+            settings, engine=runtime.engine, client=client, inflight=inflight, responses=responses
+        )
         url: str | None = None
         if mode is Mode.SOCKET:
             assert settings.slack_app_token is not None  # check_settings chose the mode
@@ -389,6 +397,7 @@ async def slack_bot(
             await asyncio.wait_for(inflight.wait_idle(), SHUTDOWN_GRACE)
         except TimeoutError:
             log.warning("stopping with Slack requests still running after %ss", SHUTDOWN_GRACE)
+        await responses.close()
 
 
 async def serve_slack(settings: Settings, *, port: int = DEFAULT_PORT) -> None:
