@@ -29,7 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-postgres", action="store_true", help="measure SQLite only")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--e2e", action="store_true", help="only the end-to-end press scenarios (real processes)"
+    )
     args = parser.parse_args(argv)
+    if args.e2e:
+        return _e2e(args)
     sizes = QUICK if args.quick else FULL
     tune_gc()  # as `dlquiz run` does once it has started
     started = time.perf_counter()
@@ -68,6 +73,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(json_document(results), indent=2) + "\n")
     missed = [t.name for t in targets(results) if not t.met]
+    return 1 if args.check and missed and not args.quick else 0
+
+
+def _e2e(args: argparse.Namespace) -> int:
+    from bench import e2e
+
+    with tempfile.TemporaryDirectory(prefix="dlquiz-e2e-") as tmp:
+        result = e2e.run(e2e.E2E_QUICK if args.quick else e2e.E2E_FULL, Path(tmp))
+    print(e2e.table(result))
+    if args.json:
+        args.json.write_text(json.dumps({"e2e": result}, indent=2) + "\n")
+    missed = [t["name"] for t in result["targets"] if not t["met"]]
     return 1 if args.check and missed and not args.quick else 0
 
 

@@ -48,6 +48,7 @@ from adapters.slack.install import (
     multi_workspace,
 )
 from adapters.slack.platform import SlackPlatform
+from adapters.slack.responses import ResponseUrls
 from bot.config import ConfigError, Settings
 from bot.content import Bank
 from bot.engine import QuizEngine
@@ -212,6 +213,7 @@ def build_app(
     client: AsyncWebClient,
     inflight: InFlight | None = None,
     installations: Installations | None = None,
+    responses: ResponseUrls | None = None,
 ) -> AsyncApp:
     """The bolt app serving `/dlquiz` and the answer buttons through `engine`; with
     `installations`, for every workspace that installed it, each with its own token."""
@@ -243,7 +245,12 @@ def build_app(
         app.middleware(StopWhenUninstalled(store=engine.store, installations=installations))
         app.enable_token_revocation_listeners()
         admins = AdminDirectory(client, tokens=installations)
-    handlers = Handlers(engine=engine, admins=admins, inflight=inflight or InFlight())
+    handlers = Handlers(
+        engine=engine,
+        admins=admins,
+        inflight=inflight or InFlight(),
+        responses=responses,
+    )
     register(app, handlers)
     return app
 
@@ -490,12 +497,14 @@ async def _serving(
         settings, platform, clock=clock, bank=bank, platform_name="slack"
     ) as runtime:
         inflight = InFlight()
+        responses = ResponseUrls()
         app = build_app(
             settings,
             engine=runtime.engine,
             client=client,
             inflight=inflight,
             installations=installations,
+            responses=responses,
         )
         url: str | None = None
         if mode is Mode.SOCKET:
@@ -514,6 +523,7 @@ async def _serving(
             await asyncio.wait_for(inflight.wait_idle(), SHUTDOWN_GRACE)
         except TimeoutError:
             log.warning("stopping with Slack requests still running after %ss", SHUTDOWN_GRACE)
+        await responses.close()
 
 
 async def serve_slack(settings: Settings, *, port: int = DEFAULT_PORT) -> None:

@@ -31,6 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import charts, convert
 from adapters.slack.admins import AdminDirectory
 from adapters.slack.blocks import Message, reply_message
+from adapters.slack.responses import ResponseUrls
 from bot.commands import ADMIN_COMMANDS, Command, CommandError, Practice, parse_command
 from bot.engine import QuizEngine
 from bot.inflight import InFlight
@@ -97,10 +98,18 @@ class EventDeduper(AsyncMiddleware):
 class Handlers:
     """What each Slack request does, in terms of the engine."""
 
-    def __init__(self, *, engine: QuizEngine, admins: AdminDirectory, inflight: InFlight) -> None:
+    def __init__(
+        self,
+        *,
+        engine: QuizEngine,
+        admins: AdminDirectory,
+        inflight: InFlight,
+        responses: ResponseUrls | None = None,
+    ) -> None:
         self.engine = engine
         self.admins = admins
         self.inflight = inflight
+        self.responses = responses or ResponseUrls()
 
     async def command(
         self,
@@ -281,18 +290,22 @@ class Handlers:
         """Send a reply only the member sees: a new message unless `replace` (never replace a
         channel's question: only an ephemeral practice card is ever replaced)."""
         message = reply_message(reply)
+        url = respond.response_url
+        if not url:
+            log.warning("could not send a reply: the request has no response_url")
+            return
+        # What bolt's respond() sends, over the shared session instead of a new one per reply.
+        body: dict[str, Any] = {"text": message.text}
+        if message.blocks:
+            body["blocks"] = message.blocks
+        body.update(response_type="ephemeral", replace_original=replace)
         try:
-            result = await respond(
-                text=message.text,
-                blocks=message.blocks,
-                response_type="ephemeral",
-                replace_original=replace,
-            )
+            status, text = await self.responses.post(url, body)
         except Exception as exc:  # the reply is lost, not the work: log and carry on
             log.warning("could not send a reply through response_url: %s", exc)
             return
-        if result.status_code != 200:
-            log.warning("response_url refused a reply: %s %s", result.status_code, result.body)
+        if status != 200:
+            log.warning("response_url refused a reply: %s %s", status, text)
 
 
 Handler = Callable[[AsyncAck, dict[str, Any], AsyncRespond], Awaitable[None]]

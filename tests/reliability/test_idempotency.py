@@ -33,6 +33,7 @@ from adapters.discord.app import started
 from adapters.memory import ManualClock
 from adapters.slack.app import build_app, http_app, make_client
 from adapters.slack.platform import SlackPlatform
+from adapters.slack.responses import ResponseUrls
 from bot.config import Settings
 from bot.inflight import InFlight
 from bot.models import LETTERS, ChannelRef
@@ -71,10 +72,14 @@ async def slack(fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackDri
     clock = ManualClock(START)
     async with running(settings, SlackPlatform(client), clock=clock, bank=nasty_bank()) as rt:
         inflight = InFlight()
-        app = build_app(settings, engine=rt.engine, client=client, inflight=inflight)
+        responses = ResponseUrls()  # its session is closed below
+        app = build_app(
+            settings, engine=rt.engine, client=client, inflight=inflight, responses=responses
+        )
         async with TestClient(TestServer(http_app(app), host="127.0.0.1")) as http:
             yield SlackDriver(http, fake_slack, app=app, engine=rt.engine, inflight=inflight)
             await inflight.wait_idle()
+        await responses.close()
 
 
 async def slack_round(slack: SlackDriver) -> tuple[int, dict[str, Any]]:

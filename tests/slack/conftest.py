@@ -15,6 +15,7 @@ from slack_driver import EVERYONE, SECRET, START, ErrorLog, SlackDriver, nasty_b
 from adapters.memory import ManualClock
 from adapters.slack.app import build_app, http_app, make_client
 from adapters.slack.platform import SlackPlatform
+from adapters.slack.responses import ResponseUrls
 from bot.config import Settings
 from bot.inflight import InFlight
 from bot.runtime import running
@@ -69,7 +70,11 @@ async def slack(
     platform = SlackPlatform(client)
     async with running(slack_settings, platform, clock=slack_clock, bank=nasty_bank()) as rt:
         inflight = InFlight()
-        app = build_app(slack_settings, engine=rt.engine, client=client, inflight=inflight)
+        responses = ResponseUrls()  # its session is closed below
+        app = build_app(
+            slack_settings, engine=rt.engine, client=client, inflight=inflight, responses=responses
+        )
         async with TestClient(TestServer(http_app(app), host="127.0.0.1")) as http:
             yield SlackDriver(http, fake, app=app, engine=rt.engine, inflight=inflight)
             await inflight.wait_idle()
+        await responses.close()

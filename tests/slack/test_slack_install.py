@@ -23,6 +23,7 @@ from adapters.memory import ManualClock
 from adapters.slack.app import build_app, check_settings, http_app, make_client
 from adapters.slack.install import BOT_SCOPES, Installations, sqlalchemy_url
 from adapters.slack.platform import SlackPlatform
+from adapters.slack.responses import ResponseUrls
 from bot.config import ConfigError, Settings
 from bot.inflight import InFlight
 from bot.models import ChannelRef
@@ -65,6 +66,7 @@ async def multi(
     installations = Installations(client_id=CLIENT_ID, db=multi_settings.db)
     await installations.open()
     platform = SlackPlatform(client, tokens=installations)
+    responses = ResponseUrls()  # its session is closed below
     try:
         async with running(
             multi_settings, platform, clock=slack_clock, bank=nasty_bank(), platform_name="slack"
@@ -76,12 +78,14 @@ async def multi(
                 client=client,
                 inflight=inflight,
                 installations=installations,
+                responses=responses,
             )
             async with TestClient(TestServer(http_app(app), host="127.0.0.1")) as http:
                 driver = SlackDriver(http, fake, app=app, engine=rt.engine, inflight=inflight)
                 yield Multi(driver, fake, rt, installations, slack_clock)
                 await inflight.wait_idle()
     finally:
+        await responses.close()
         await installations.close()
 
 

@@ -15,6 +15,7 @@ from slack_driver import ANA, BEN, CHANNEL, SlackDriver, nasty_bank, signed
 from adapters.memory import ManualClock
 from adapters.slack.app import build_app, http_app, make_client
 from adapters.slack.platform import SlackPlatform
+from adapters.slack.responses import ResponseUrls
 from bot.config import Settings
 from bot.inflight import InFlight
 from bot.models import ChannelRef
@@ -31,10 +32,14 @@ async def replica(
     client = make_client(settings)
     async with running(settings, SlackPlatform(client), clock=clock, bank=nasty_bank()) as rt:
         inflight = InFlight()
-        app = build_app(settings, engine=rt.engine, client=client, inflight=inflight)
+        responses = ResponseUrls()  # its session is closed below
+        app = build_app(
+            settings, engine=rt.engine, client=client, inflight=inflight, responses=responses
+        )
         async with TestClient(TestServer(http_app(app), host="127.0.0.1")) as http:
             yield SlackDriver(http, fake, app=app, engine=rt.engine, inflight=inflight)
             await inflight.wait_idle()
+        await responses.close()
 
 
 async def send_twice(first: SlackDriver, second: SlackDriver, text: str) -> tuple[str, str]:

@@ -1,0 +1,140 @@
+"""A minimal HTTP/1.1 server and keep-alive client on asyncio protocols, for the end-to-end bench.
+
+The load generator and the fakes must cost far less than what they measure, so they skip
+aiohttp's machinery: requests are pre-encoded bytes, and only Content-Length bodies are read
+(what aiohttp, slack-sdk and discord.py send). Not a general HTTP implementation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+
+# (method, path, body) -> (status, content type, body)
+Handler = Callable[[str, str, bytes], tuple[int, str, bytes]]
+
+_REASONS = {200: "OK", 204: "No Content", 404: "Not Found"}
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value.strip())
+    return 0
+
+
+class _ServerProtocol(asyncio.Protocol):
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end]
+            size = _content_length(head)
+            if len(self.buffer) < end + 4 + size:
+                return
+            body = self.buffer[end + 4 : end + 4 + size]
+            self.buffer = self.buffer[end + 4 + size :]
+            method, target, _ = head.split(b"\r\n", 1)[0].split(b" ", 2)
+            status, kind, payload = self.handler(method.decode(), target.decode(), body)
+            reason = _REASONS.get(status, "Status")
+            response = (
+                f"HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\n"
+                f"Content-Length: {len(payload)}\r\n\r\n"
+            ).encode() + payload
+            assert self.transport is not None
+            self.transport.write(response)
+
+
+async def serve(handler: Handler, *, host: str = "127.0.0.1") -> tuple[asyncio.Server, int]:
+    """Serve `handler` on a free port; the server and its port."""
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: _ServerProtocol(handler), host, 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, int(port)
+
+
+class _ClientProtocol(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.buffer = b""
+        self.waiting: deque[asyncio.Future[tuple[int, bytes]]] = deque()
+        self.transport: asyncio.Transport | None = None
+        self.lost = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        while self.waiting:
+            future = self.waiting.popleft()
+            if not future.done():
+                future.set_exception(ConnectionError("connection closed"))
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while self.waiting:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end]
+            size = _content_length(head)
+            if len(self.buffer) < end + 4 + size:
+                return
+            body = self.buffer[end + 4 : end + 4 + size]
+            self.buffer = self.buffer[end + 4 + size :]
+            status = int(head.split(b" ", 2)[1])
+            future = self.waiting.popleft()
+            if not future.done():
+                future.set_result((status, body))
+
+
+class Connection:
+    """One keep-alive connection; one request at a time."""
+
+    def __init__(self, protocol: _ClientProtocol) -> None:
+        self.protocol = protocol
+
+    @classmethod
+    async def open(cls, port: int, host: str = "127.0.0.1") -> Connection:
+        loop = asyncio.get_running_loop()
+        _, protocol = await loop.create_connection(_ClientProtocol, host, port)
+        return cls(protocol)
+
+    @property
+    def usable(self) -> bool:
+        return not self.protocol.lost
+
+    def send(self, request: bytes) -> asyncio.Future[tuple[int, bytes]]:
+        """Write a whole pre-encoded request; the future of (status, body)."""
+        future: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
+        self.protocol.waiting.append(future)
+        assert self.protocol.transport is not None
+        self.protocol.transport.write(request)
+        return future
+
+    def close(self) -> None:
+        if self.protocol.transport is not None:
+            self.protocol.transport.close()
+
+
+def request(
+    method: str, path: str, body: bytes = b"", *, headers: dict[str, str] | None = None
+) -> bytes:
+    """A pre-encoded HTTP/1.1 request."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body

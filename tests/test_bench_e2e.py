@@ -1,0 +1,60 @@
+"""The end-to-end press scenarios run at tiny sizes and report every figure; nothing is timed."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_KEYS = (
+    "presses",
+    "presses_per_s",
+    "cpu_us_per_press",
+    "p50_ms",
+    "p99_ms",
+    "driver_cpu_share",
+    "confirmed_recorded",
+)
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def test_quick_e2e_writes_every_key(tmp_path: Path) -> None:
+    out = tmp_path / "e2e.json"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--e2e", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())["e2e"]
+    slack, discord = result["slack"], result["discord"]
+    assert set(slack["apps"]) == {"dlquiz", "bare_confirm", "bare_ack"}
+    assert set(discord["apps"]) == {"dlquiz", "bare"}
+    for app in (*slack["apps"].values(), *discord["apps"].values()):
+        for key in APP_KEYS:
+            assert is_number(app[key]), key
+    for key in ("throughput_vs_bare_confirm", "cpu_vs_bare_confirm", "throughput_vs_bare_ack"):
+        assert is_number(slack[key]), key
+    for name in ("dlquiz", "bare_confirm"):
+        opened = slack["open_loop"][name]
+        for key in ("target_per_s", "reached_per_s", "p50_ms", "p99_ms"):
+            assert is_number(opened[key]), key
+    assert is_number(discord["cpu_vs_bare"])
+    # Every press of the real bots was recorded and confirmed as recorded.
+    assert slack["recorded_confirmations"] == slack["presses_per_app"]
+    assert discord["recorded_confirmations"] == discord["presses_per_app"]
+    assert {t["name"] for t in result["targets"]}
+    assert all(isinstance(t["met"], bool) for t in result["targets"])
+    assert "| Slack dlquiz |" in done.stdout
