@@ -86,6 +86,7 @@ async def test_haproxy_spreads_presses_and_drops_a_killed_replica(
                 victim.kill()
 
         first = await burst(events, presses, concurrency=20, on_ack=kill_midway)
+        assert victim.proc.poll() is not None, "killed during the burst, not after"
         missed = [p for p in presses if p.user_id not in first.acknowledged]
         # Members left without an answer press again; the balancer no longer sends to the dead.
         second = await burst(events, missed, concurrency=20)
@@ -95,8 +96,8 @@ async def test_haproxy_spreads_presses_and_drops_a_killed_replica(
         f" answered in the burst ({dict(first.statuses)} {dict(first.failed)}),"
         f" {len(second.acknowledged)} on retry"
     )
-    # The victim was in the rotation: the requests it held when killed got no answer.
-    assert sum(first.statuses.values()) + sum(first.failed.values()) > 0
+    # Whether the victim held a request the instant it died is up to timing (HAProxy may also
+    # retry a refused connection elsewhere), so that is not asserted; what was answered is.
     assert not second.failed
     assert not second.statuses
     acknowledged = {**first.acknowledged, **second.acknowledged}
