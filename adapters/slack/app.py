@@ -37,6 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import convert
 from adapters.slack.admins import AdminDirectory
+from adapters.slack.cli import DEFAULT_PORT
 from adapters.slack.handlers import Handlers, register
 from adapters.slack.platform import SlackPlatform
 from bot.config import ConfigError, Settings
@@ -51,7 +52,6 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-DEFAULT_PORT = 3000
 RATE_LIMIT_RETRIES = 3
 SHUTDOWN_GRACE = 30.0  # seconds running handlers get to finish at shutdown
 # Slack's largest requests (a click carries the clicked message's blocks) are tens of kilobytes.
