@@ -1,4 +1,5 @@
-"""The channel setting `ping` on Slack: the daily question mentions the user group, and only it."""
+"""The channel settings on Slack: `ping` mentions the user group with the daily question, and
+only it; `thread` needs nothing more, the reveal being in the question's thread already."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fake_slack import TEAM, all_text
 from slack_driver import ANA, BEN, CHANNEL, START, SlackDriver
 
 from bot.models import ChannelRef
-from bot.store import ChannelSettings
+from bot.store import ChannelSettings, DeliveryKind
 
 GROUP = "S0QUIZ0042"
 HERE = ChannelRef(f"slack:{TEAM}", CHANNEL)
@@ -39,3 +40,16 @@ async def test_no_ping_no_mention(slack: SlackDriver) -> None:
     await ping(slack, None)
     await slack.command(ANA, "post")
     assert re.findall(r"<[!@][^>]*>", all_text(slack.posted())) == []
+
+
+async def test_the_reveal_is_the_thread_so_nothing_more_is_opened(slack: SlackDriver) -> None:
+    await slack.command(ANA, "post")
+    question = slack.posted()
+    await slack.command(ANA, "reveal")
+    assert slack.posted()["thread_ts"] == question["ts"]
+    row = await slack.engine.store.open_round(HERE)
+    assert row is None
+    # The thread step is marked done without a call: Slack has no thread to open.
+    done = await slack.engine.store.deliveries_of(1)
+    assert done[DeliveryKind.THREAD] == ("posted", 0)
+    assert len(slack.fake.api("chat.postMessage")) == 2
