@@ -9,20 +9,17 @@ import os
 import sqlite3
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import replace
-from functools import partial
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-from bot import maintenance, questions_cli
+from bot import maintenance, platforms, questions_cli
 from bot.config import ConfigError, Settings
 from bot.content import BankError, check_bank, default_bank_dir
 from bot.lint import lint
 from bot.logs import release_held_logs, setup_logging
 from bot.models import LETTERS, Difficulty, Question, Topic
 from bot.render import counted
-from bot.runtime import tune_gc
 from bot.store import ItemColumns, StoreError, open_store
 
 log = logging.getLogger("dlquiz")
@@ -46,17 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dlquiz {version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    console = sub.add_parser("console", help="play the quiz in the terminal")
-    console.add_argument(
-        "--db", help="a SQLite file or a PostgreSQL URL (default: $DLQUIZ_DB or ./dlquiz.db)"
-    )
-    console.add_argument("--user", default="you", help="the first local player's name")
+    entries = platforms.available()
+    console = platforms.load(platforms.CONSOLE)
+    console.add_arguments(sub.add_parser(platforms.CONSOLE, help=console.help))
 
     run = sub.add_parser("run", help="connect to a chat platform")
-    platforms = run.add_subparsers(dest="platform", required=True, parser_class=_Parser)
-    platforms.add_parser("discord", help="serve /dlquiz on Discord (DISCORD_TOKEN)")
-    slack = platforms.add_parser("slack", help="serve /dlquiz on Slack (SLACK_BOT_TOKEN)")
-    slack.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
+    chats = run.add_subparsers(dest="platform", required=True, parser_class=_Parser)
+    for name in sorted(entries):
+        if name == platforms.CONSOLE:
+            continue
+        try:
+            platform = platforms.load(name)
+        except ConfigError as exc:
+            # Listed all the same, so `run NAME` says why instead of every command failing.
+            chats.add_parser(name, help=str(exc))
+            continue
+        platform.add_arguments(chats.add_parser(name, help=platform.help))
 
     sub.add_parser("health", help="exit 0 when the database opens and the bank is valid")
     db = sub.add_parser("db", help="work with the database")
@@ -157,26 +159,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "report":
         return operator_report(settings, html_path=args.out, csv_path=args.csv)
-    if args.command == "console":
-        from adapters.console import run_console
-
-        if args.db is not None:
-            settings = replace(settings, db=args.db)
-        if not args.user.strip() or len(args.user) > 32:
-            raise ConfigError("--user needs a name of 1 to 32 characters")
-        asyncio.run(run_console(settings, user=args.user.strip()))
-        return 0
-    serve: Callable[[], int]
-    if args.platform == "discord":
-        from adapters.discord.app import run_discord
-
-        serve = partial(run_discord, settings)
-    else:
-        from adapters.slack.app import run_slack
-
-        serve = partial(run_slack, settings, port=args.port)
-    tune_gc()  # after the imports, which are start-up too
-    return serve()
+    if args.command == platforms.CONSOLE:
+        return platforms.load(platforms.CONSOLE).run(settings, args)
+    # Each platform tunes the collector (bot.runtime.tune_gc) once its SDK is imported.
+    return platforms.load(args.platform).run(settings, args)
 
 
 def operator_report(settings: Settings, *, html_path: Path | None, csv_path: Path | None) -> int:

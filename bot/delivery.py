@@ -17,6 +17,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import aiohttp
@@ -24,8 +25,8 @@ import aiohttp
 from bot.inflight import InFlight
 from bot.logs import context
 from bot.models import ChannelRef, Question, QuestionPost, RevealPost, post_key
-from bot.ports import ChatPlatform, Clock, PostFinder
-from bot.store import Delivery, DeliveryKind, RoundRow, Shards, Store
+from bot.ports import ChatPlatform, Clock, PostFinder, Refused, ThreadOpener
+from bot.store import ChannelSettings, Delivery, DeliveryKind, RoundRow, Shards, Store
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,9 @@ SWEEP_INTERVAL = 30.0  # seconds
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 # Closing a question's buttons is best effort: a late press is told the question is closed.
+# So is the discussion thread: the reveal is what matters. Both give up after a few tries.
 CLOSE_ATTEMPTS = 5
+BEST_EFFORT = frozenset({DeliveryKind.CLOSE, DeliveryKind.THREAD})
 
 QuestionOf = Callable[[RoundRow], Question | None]
 
@@ -86,7 +89,7 @@ class Deliverer:
                 if delivery is None:
                     return None
                 error = await self._deliver(delivery)
-                if error is not None and delivery.kind is not DeliveryKind.CLOSE:
+                if error is not None and delivery.kind not in BEST_EFFORT:
                     return error
             return None
 
@@ -146,7 +149,9 @@ class Deliverer:
             # Adapters raise errors whose text is meant for admins; the type is for the log.
             reason = " ".join(str(exc).split()) or type(exc).__name__
             attempts = delivery.attempts + 1
-            give_up = delivery.kind is DeliveryKind.CLOSE and attempts >= CLOSE_ATTEMPTS
+            give_up = delivery.kind in BEST_EFFORT and (
+                attempts >= CLOSE_ATTEMPTS or isinstance(exc, Refused)
+            )
             log.warning(
                 "could not post the %s of round %d (attempt %d): %s: %s",
                 delivery.kind.value,
@@ -166,6 +171,7 @@ class Deliverer:
                 ambiguous=isinstance(exc, TimeoutError | OSError | aiohttp.ClientError),
             )
             if delivery.kind is not DeliveryKind.CLOSE:
+                # A thread that cannot be opened is shown to admins like a failed post.
                 await self.store.record_post_error(channel, error=reason, at=now)
             return reason
         await self.store.finish_delivery(delivery.id, message_ref=message_ref, at=self.clock.now())
@@ -198,7 +204,10 @@ class Deliverer:
     async def _post(self, delivery: Delivery, row: RoundRow, question: Question) -> str | None:
         channel = delivery.channel_ref
         if delivery.kind is DeliveryKind.QUESTION:
-            return await self.platform.post_question(channel, question_post(row, question))
+            # Read at post time, so a ping set between the schedule and the post is honoured.
+            settings = await self.store.channel_settings(channel)
+            post = replace(question_post(row, question), ping=settings.ping if settings else None)
+            return await self.platform.post_question(channel, post)
         reveal = RevealPost(
             round_id=row.id,
             channel=channel,
@@ -209,9 +218,18 @@ class Deliverer:
         )
         if delivery.kind is DeliveryKind.REVEAL:
             await self.platform.post_reveal(channel, reveal)
+        elif delivery.kind is DeliveryKind.THREAD:
+            await self._open_thread(channel, reveal)
         else:
             await self.platform.close_question(channel, reveal)
         return None
+
+    async def _open_thread(self, channel: ChannelRef, reveal: RevealPost) -> None:
+        if not isinstance(self.platform, ThreadOpener) or not reveal.message_ref:
+            return  # a platform without threads (Slack's reveal is in the question's thread)
+        settings = await self.store.channel_settings(channel) or ChannelSettings()
+        if settings.thread:
+            await self.platform.open_thread(channel, reveal)
 
 
 def question_post(row: RoundRow, question: Question) -> QuestionPost:

@@ -109,6 +109,9 @@ class QuestionPost:
     reveal_at: datetime | None
     message_ref: str | None = None
     token: str = ""  # the round's token, carried by its buttons (see bot.store.sqlite migration 4)
+    # The role (Discord) or user group (Slack) the channel's settings ping with each question;
+    # the post mentions it and nobody else.
+    ping: str | None = None
 
     @property
     def nonce(self) -> str:

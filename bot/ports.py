@@ -40,6 +40,21 @@ class PostFinder(Protocol):
         ...
 
 
+@runtime_checkable
+class ThreadOpener(Protocol):
+    """An optional capability: open a discussion thread on a question message after its reveal
+    (Discord; on Slack the reveal is already in the question's thread)."""
+
+    async def open_thread(self, channel: ChannelRef, reveal: RevealPost) -> None:
+        """Open the thread on `reveal.message_ref`; one that is already open is no error."""
+        ...
+
+
+class Refused(Exception):
+    """The platform refuses the post until an admin acts (a missing permission): a best-effort
+    delivery gives up at once instead of retrying. The message is one line for admins."""
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware."""

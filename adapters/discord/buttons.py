@@ -3,13 +3,14 @@
 discord.py matches every component press against the templates and rebuilds the button from the
 clicked message, so buttons posted before a restart keep working and no view is kept per message.
 Daily questions, practice questions and the "Next question" under a practice result have one
-class each; all of them hand the press to the client.
+class each; all of them hand the press to the client through `PressHandler`, which the client
+implements, so this module never imports the client (which imports it).
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 import discord
 
@@ -28,10 +29,35 @@ from adapters.discord.convert import (
 )
 from adapters.discord.render import NEXT_PRACTICE_LABEL, ButtonSpec
 
-if TYPE_CHECKING:
-    from adapters.discord.client import QuizClient
-
 Button = discord.ui.Button[discord.ui.View]
+
+
+@runtime_checkable
+class PressHandler(Protocol):
+    """What answers a press: the discord.py client the interaction arrived on."""
+
+    async def handle_press(self, interaction: discord.Interaction[Any], press: AnswerPress) -> None:
+        """A choice of a daily question."""
+        ...
+
+    async def handle_practice_press(
+        self, interaction: discord.Interaction[Any], press: PracticePress
+    ) -> None:
+        """A choice of a practice question."""
+        ...
+
+    async def handle_practice_next(
+        self, interaction: discord.Interaction[Any], press: NextPracticePress
+    ) -> None:
+        """The next practice question under a result."""
+        ...
+
+
+def handler_of(interaction: discord.Interaction[Any]) -> PressHandler:
+    client = interaction.client
+    if not isinstance(client, PressHandler):
+        raise TypeError(f"{type(client).__name__} cannot answer dlquiz buttons")
+    return client
 
 
 def _button(spec: ButtonSpec, *, row: int = 0) -> Button:
@@ -65,8 +91,7 @@ class AnswerButton(discord.ui.DynamicItem[Button], template=ANSWER_ID_PATTERN):
         return cls(press, ButtonSpec(custom_id=match.string, label="?"))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        client: QuizClient = interaction.client
-        await client.handle_press(interaction, self.press)
+        await handler_of(interaction).handle_press(interaction, self.press)
 
 
 class PracticeButton(discord.ui.DynamicItem[Button], template=PRACTICE_ID_PATTERN):
@@ -90,8 +115,7 @@ class PracticeButton(discord.ui.DynamicItem[Button], template=PRACTICE_ID_PATTER
         return cls(press, ButtonSpec(custom_id=match.string, label="?"))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        client: QuizClient = interaction.client
-        await client.handle_practice_press(interaction, self.press)
+        await handler_of(interaction).handle_practice_press(interaction, self.press)
 
 
 class NextPracticeButton(discord.ui.DynamicItem[Button], template=PRACTICE_NEXT_ID_PATTERN):
@@ -115,8 +139,7 @@ class NextPracticeButton(discord.ui.DynamicItem[Button], template=PRACTICE_NEXT_
         return cls(press, ButtonSpec(custom_id=match.string, label=NEXT_PRACTICE_LABEL))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        client: QuizClient = interaction.client
-        await client.handle_practice_next(interaction, self.press)
+        await handler_of(interaction).handle_practice_next(interaction, self.press)
 
 
 DYNAMIC_ITEMS = (AnswerButton, PracticeButton, NextPracticeButton)

@@ -8,7 +8,7 @@ the engine logs them with the channel and shows them to admins in `/dlquiz sched
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import discord
 
@@ -22,10 +22,24 @@ from adapters.discord.render import (
     reveal_message,
 )
 from bot.models import ChannelRef, QuestionPost, RevealPost
+from bot.ports import Refused
 
 log = logging.getLogger(__name__)
 
-NO_MENTIONS = discord.AllowedMentions.none()
+THREAD_EXISTS = 160004  # "A thread has already been created for this message"
+THREAD_ARCHIVE_MINUTES: Literal[1440] = 1440  # a day: until the next daily question
+THREAD_NAME_LIMIT = 100
+NO_THREAD_PERMISSION = (
+    "cannot open the discussion thread: the bot needs the Create Public Threads permission in"
+    " this channel (or turn threads off with `/dlquiz settings thread off`)"
+)
+
+
+def thread_name(reveal: RevealPost) -> str:
+    name = f"Question #{reveal.round_id}: {' '.join(reveal.question.prompt.split())}"
+    if len(name) <= THREAD_NAME_LIMIT:
+        return name
+    return name[: THREAD_NAME_LIMIT - 1] + "…"
 
 
 class DiscordPlatform:
@@ -68,6 +82,29 @@ class DiscordPlatform:
         """The engine's optional `MemberNotifier`: a DM to the author of a suggestion."""
         return await forms.notify_member(self.client, user_id=user_id, text=text)
 
+    async def open_thread(self, channel: ChannelRef, reveal: RevealPost) -> None:
+        """Open a public thread on the question message for talking about it, now that the
+        answer is out (before the reveal it would invite spoilers)."""
+        question_id = _message_id(reveal.message_ref)
+        if question_id is None:
+            return
+        try:
+            await self.client.http.start_thread_with_message(
+                int(channel.channel),
+                question_id,
+                name=thread_name(reveal),
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+            )
+        except discord.Forbidden as exc:
+            raise Refused(NO_THREAD_PERMISSION) from exc
+        except discord.HTTPException as exc:
+            if exc.code == THREAD_EXISTS:
+                return  # opened by an earlier attempt whose answer was lost
+            if isinstance(exc, discord.NotFound):
+                log.info("question message %s is gone; no thread", question_id)
+                return
+            raise
+
     async def _send(
         self,
         channel: ChannelRef,
@@ -90,7 +127,7 @@ class DiscordPlatform:
         return await self._target(channel).send(
             content=message.content,
             embeds=list(message.embeds),
-            allowed_mentions=NO_MENTIONS,
+            allowed_mentions=message.allowed_mentions,
             **options,
         )
 

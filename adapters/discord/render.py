@@ -78,6 +78,20 @@ class DiscordMessage:
     embeds: tuple[discord.Embed, ...] = ()
     buttons: tuple[ButtonSpec, ...] = ()
     image: bytes | None = None  # a PNG attached as IMAGE_NAME, shown inside the first embed
+    # The one role this message may ping (a channel's daily question with `ping` set).
+    ping_role: int | None = None
+
+    @property
+    def allowed_mentions(self) -> discord.AllowedMentions:
+        """Nobody, or the ping role alone: names and text in a message never ping anyone."""
+        if self.ping_role is None:
+            return discord.AllowedMentions.none()
+        return discord.AllowedMentions(
+            everyone=False,
+            users=False,
+            roles=[discord.Object(id=self.ping_role)],
+            replied_user=False,
+        )
 
 
 IMAGE_NAME = "dlquiz-stats.png"
@@ -158,8 +172,15 @@ def question_embed(post: QuestionPost) -> discord.Embed:
 
 
 def question_message(post: QuestionPost) -> DiscordMessage:
-    """The daily question as posted in the channel: embed plus one button per choice."""
-    return DiscordMessage(embeds=(question_embed(post),), buttons=answer_buttons(post))
+    """The daily question as posted in the channel: embed plus one button per choice, and the
+    channel's ping role mentioned above it (a mention inside an embed pings nobody)."""
+    role = int(post.ping) if post.ping and post.ping.isdigit() else None
+    return DiscordMessage(
+        content=f"<@&{role}>" if role is not None else None,
+        embeds=(question_embed(post),),
+        buttons=answer_buttons(post),
+        ping_role=role,
+    )
 
 
 def reveal_message(reveal: RevealPost) -> DiscordMessage:

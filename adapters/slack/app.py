@@ -39,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.slack import convert
 from adapters.slack.admins import AdminDirectory
+from adapters.slack.cli import DEFAULT_PORT
 from adapters.slack.handlers import Handlers, register
 from adapters.slack.install import (
     INSTALL_PATH,
@@ -61,7 +62,6 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-DEFAULT_PORT = 3000
 RATE_LIMIT_RETRIES = 3
 SHUTDOWN_GRACE = 30.0  # seconds running handlers get to finish at shutdown
 # Slack's largest requests (a click carries the clicked message's blocks) are tens of kilobytes.

@@ -7,6 +7,7 @@ parses only the `<...>` tokens written here (dates), never mentions hidden in co
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -188,7 +189,23 @@ def question_message(post: QuestionPost) -> Message:
         context(f"Only you see your answer. {reveal_note(post)}"),
     ]
     text = f"Question #{post.round_id}: {escape(post.question.prompt)}"
+    group = ping_mention(post.ping)
+    if group is not None:
+        # In the text (what the notification shows) and above the question; everything else in
+        # the message is escaped, so this is the only mention it makes.
+        text = f"{group} {text}"
+        blocks.insert(0, section(f"{group} today's question is here."))
     return Message(text=_fallback(text), blocks=blocks)
+
+
+USER_GROUP_ID = re.compile(r"S[A-Z0-9]{2,30}")
+
+
+def ping_mention(ping: str | None) -> str | None:
+    """The mention of a channel's ping user group, or None (no ping, or not a group id)."""
+    if ping is None or not USER_GROUP_ID.fullmatch(ping):
+        return None
+    return f"<!subteam^{ping}>"
 
 
 def closed_question_message(reveal: RevealPost) -> Message:

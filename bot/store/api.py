@@ -113,6 +113,8 @@ class DeliveryKind(StrEnum):
     QUESTION = "question"  # post the round's question
     REVEAL = "reveal"  # post the closed round's reveal
     CLOSE = "close"  # edit the question message so its buttons stop taking answers; best effort
+    # open a discussion thread on the question message, once its reveal is marked; best effort
+    THREAD = "thread"
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +283,7 @@ class ChannelSettings:
     source: str = "bank"  # bank | server | both
     topics: tuple[str, ...] = ()  # empty: every topic
     difficulty: str | None = None  # None: any
-    thread: bool = False
+    thread: bool = True  # a discussion thread at the reveal, where the platform has them
     ping: str | None = None  # a platform role id
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import zlib
 from collections.abc import Callable
@@ -98,6 +99,8 @@ class FakeDiscord:
         self.attachments: dict[str, bytes] = {}  # attachment id -> the uploaded file
         self.dm_channels: dict[str, str] = {}  # DM channel id -> its member's user id
         self.closed_dms: set[str] = set()  # members whose DMs refuse the bot (error 50007)
+        self.threads: dict[str, dict[str, Any]] = {}  # message id -> the thread opened on it
+        self.thread_faults: dict[str, tuple[int, int, str]] = {}  # channel -> thread refusal
         self._held: asyncio.Event | None = None
         self._changed = asyncio.Condition()
         self._seq = count(1)
@@ -143,6 +146,10 @@ class FakeDiscord:
             self.failing[channel_id] = (403, 50013, "Missing Permissions")
         else:
             self.failing[channel_id] = (404, 10003, "Unknown Channel")
+
+    def refuse_threads(self, channel_id: str) -> None:
+        """Threads in the channel are refused as when the bot lacks Create Public Threads."""
+        self.thread_faults[channel_id] = (403, 50013, "Missing Permissions")
 
     # --- waiting and reading ------------------------------------------------------------------
 
@@ -254,6 +261,8 @@ class FakeDiscord:
             return _json({"message": message, "code": code}, status=status)
         if entry.method == "POST" and len(parts) == 3:
             return self._post_message(channel_id, entry.body or {})
+        if entry.method == "POST" and len(parts) == 5 and parts[4] == "threads":
+            return self._start_thread(channel_id, parts[3], entry.body or {})
         if entry.method == "PATCH" and len(parts) == 4:
             stored = self.messages.get(parts[3])
             if stored is None:
@@ -316,6 +325,34 @@ class FakeDiscord:
             return _json(self._new_message(self.channel_of_token.get(token, "0"), entry.body))
         return _json({"message": "404: Not Found", "code": 0}, status=404)
 
+    def _start_thread(self, channel_id: str, message_id: str, body: dict[str, Any]) -> web.Response:
+        if channel_id in self.thread_faults:
+            status, code, message = self.thread_faults[channel_id]
+            return _json({"message": message, "code": code}, status=status)
+        if message_id not in self.messages:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        if message_id in self.threads:
+            text = "A thread has already been created for this message"
+            return _json({"message": text, "code": 160004}, status=400)
+        # Discord gives a thread started from a message that message's id.
+        thread = {
+            "id": message_id,
+            "type": 11,
+            "parent_id": channel_id,
+            "owner_id": BOT_USER["id"],
+            "name": body.get("name", ""),
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": body.get("auto_archive_duration", 1440),
+                "archive_timestamp": "2026-03-02T09:00:00.000000+00:00",
+                "locked": False,
+            },
+            "message_count": 0,
+            "member_count": 1,
+        }
+        self.threads[message_id] = thread
+        return _json(thread)
+
     def _new_message(self, channel_id: str, body: dict[str, Any] | None) -> dict[str, Any]:
         body = body or {}
         message_id = str(next(self._ids))
@@ -338,6 +375,7 @@ class FakeDiscord:
             "flags": body.get("flags", 0),
         }
         message.update(message_fields(body))
+        message["mention_roles"] = _pinged_roles(message.get("content") or "", body)
         self.messages[message_id] = message
         return message
 
@@ -383,6 +421,17 @@ class FakeDiscord:
             "shard": identify.get("shard", [0, 1]),
             "application": {"id": APP_ID, "flags": 0},
         }
+
+
+def _pinged_roles(content: str, body: dict[str, Any]) -> list[str]:
+    """The roles mentioned in the content that allowed_mentions lets ping, as Discord decides."""
+    allowed = body.get("allowed_mentions")
+    named = re.findall(r"<@&(\d+)>", content)
+    if allowed is None:
+        return named
+    if "roles" in allowed.get("parse", []):
+        return named
+    return [r for r in named if r in {str(x) for x in allowed.get("roles", [])}]
 
 
 def _json(data: Any, *, status: int = 200) -> web.Response:

@@ -115,6 +115,7 @@ async def test_a_round_with_several_members(quiz: Harness) -> None:
         "POST /interactions/{id}/{token}/callback?with_response=1",  # reveal: deferred
         "POST /channels/{channel}/messages",  # the reveal, replying to the question
         "PATCH /channels/{channel}/messages/{question}",  # then, apart, buttons disabled
+        "POST /channels/{channel}/messages/{question}/threads",  # a thread to discuss it
         "PATCH /webhooks/{app}/{token}/messages/@original",  # "Closed the question"
         "POST /interactions/{id}/{token}/callback?with_response=1",  # late press: closed
         "POST /interactions/{id}/{token}/callback?with_response=1",  # leaderboard

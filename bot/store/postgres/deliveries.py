@@ -95,16 +95,22 @@ async def finish(conn: Conn, delivery_id: int, message_ref: str | None, at: date
     elif kind == DeliveryKind.REVEAL:
         await conn.execute("UPDATE rounds SET reveal_posted = true WHERE id = $1", round_id)
         await _queue_close(conn, round_id, at)
+        # Only now, after the reveal is marked: a thread can never make the reveal post twice.
+        await _queue_close(conn, round_id, at, kind=DeliveryKind.THREAD)
 
 
-async def _queue_close(conn: Conn, round_id: int, at: datetime) -> None:
+async def _queue_close(
+    conn: Conn, round_id: int, at: datetime, *, kind: DeliveryKind = DeliveryKind.CLOSE
+) -> None:
+    """Queue a step on the question message (closing its buttons, or its discussion thread)."""
     await conn.execute(
         "INSERT INTO deliveries (round_id, server, channel, kind, due_at)"
-        " SELECT id, server, channel, 'close', $1 FROM rounds"
+        " SELECT id, server, channel, $3, $1 FROM rounds"
         " WHERE id = $2 AND message_ref IS NOT NULL AND message_ref != ''"
         " ON CONFLICT (round_id, kind) DO NOTHING",
         at,
         round_id,
+        kind.value,
     )
 
 

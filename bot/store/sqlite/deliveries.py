@@ -93,15 +93,24 @@ async def finish(
     elif kind == DeliveryKind.REVEAL:
         await db.execute("UPDATE rounds SET reveal_posted = 1 WHERE id = ?", (round_id,))
         await _queue_close(db, round_id, at)
+        # Only now, after the reveal is marked: a thread can never make the reveal post twice.
+        await _queue_close(db, round_id, at, kind=DeliveryKind.THREAD)
 
 
-async def _queue_close(db: aiosqlite.Connection, round_id: int, at: datetime) -> None:
+async def _queue_close(
+    db: aiosqlite.Connection,
+    round_id: int,
+    at: datetime,
+    *,
+    kind: DeliveryKind = DeliveryKind.CLOSE,
+) -> None:
+    """Queue a step on the question message (closing its buttons, or its discussion thread)."""
     await db.execute(
         "INSERT INTO deliveries (round_id, server, channel, kind, due_at)"
-        " SELECT id, server, channel, 'close', ? FROM rounds"
+        " SELECT id, server, channel, ?, ? FROM rounds"
         " WHERE id = ? AND message_ref IS NOT NULL AND message_ref != ''"
         " ON CONFLICT (round_id, kind) DO NOTHING",
-        (to_text(at), round_id),
+        (kind.value, to_text(at), round_id),
     )
 
 
