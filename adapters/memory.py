@@ -25,6 +25,8 @@ class MemoryPlatform:
     # What fails everywhere: "question", "reveal" or "close" (editing the buttons away).
     failing_steps: set[str] = field(default_factory=set)
     delay: float = 0.0
+    # When set, every post waits until the event is set: a platform that hangs.
+    hold: asyncio.Event | None = None
     # Set while a post is in flight, cleared when it returns: tests stop or race it there.
     in_flight: asyncio.Event = field(default_factory=asyncio.Event)
     # Private messages to members (server, user id, text); members in `unreachable` refuse them.
@@ -58,6 +60,8 @@ class MemoryPlatform:
         try:
             if self.delay:
                 await asyncio.sleep(self.delay)
+            if self.hold is not None:
+                await self.hold.wait()
         finally:
             self.in_flight.clear()
         if channel in self.failing:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+from collections.abc import Awaitable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from adapters.memory import ManualClock, MemoryPlatform
 from bot import commands as cmd
@@ -22,8 +25,16 @@ from bot.engine import QuizEngine
 from bot.models import ChannelRef, Notice
 from bot.runtime import running
 from bot.scheduler import POLL_JOB
-from bot.store import DeliveryKind, Store, open_store
-from tests.conftest import answer_round, invocation, member
+from bot.store import (
+    AnswerOutcome,
+    AnswerRequest,
+    AnswerStatus,
+    DeliveryKind,
+    Store,
+    StoreError,
+    open_store,
+)
+from tests.conftest import START, answer_round, invocation, make_bank, member
 
 CHANNEL = ChannelRef("test:s1", "c1")
 RIGHT = 1  # make_bank's questions are all answered B
@@ -310,3 +321,80 @@ async def test_a_stop_during_the_daily_post_finishes_it_and_posts_no_reveal_twic
         pass
     assert [r.round_id for r in platform.reveals] == [earlier]
     assert len(platform.questions) == 2
+
+
+async def test_a_hung_post_holds_nobody_up(
+    engine: QuizEngine, platform: MemoryPlatform, store: Store
+) -> None:
+    """While the platform hangs on the channel's question, an admin can still reveal, answer
+    commands and see the schedule: the channel's lock covers database work only."""
+    await engine.post(CHANNEL)
+    first = await open_row_id(engine)
+    platform.hold = asyncio.Event()
+    posting = asyncio.create_task(engine.post(CHANNEL))  # the reveal of `first` hangs
+    await platform.in_flight.wait()
+    async with asyncio.timeout(5):  # the hang lasts until the event is set, far longer
+        closed, error = await engine.reveal(CHANNEL)
+        card = await engine.handle(cmd.ShowSchedule(), invocation=invocation("ada"))
+    assert closed is not None
+    assert error is None
+    assert card is not None
+    platform.hold.set()
+    await posting
+    await engine.deliverer.drain(CHANNEL)
+    # The question queued behind the hung reveal was closed before anyone saw it: dropped.
+    assert [r.round_id for r in platform.reveals] == [first]
+    assert [q.round_id for q in platform.questions] == [first]
+
+
+async def test_members_whose_answers_an_earlier_wave_committed_are_told_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch where a member pressed twice is written in two waves; when the second fails,
+    the first wave's members still learn their answer is recorded."""
+    store = await open_store(tmp_path / "quiz.db")
+    try:
+        engine = QuizEngine(
+            store=store, bank=make_bank(), platform=MemoryPlatform(), clock=ManualClock(START)
+        )
+        await engine.post(CHANNEL)
+        row = await store.open_round(CHANNEL)
+        assert row is not None
+        db = store._writer._db  # type: ignore[attr-defined]
+        script = db.executescript
+        writes = 0
+
+        async def second_wave_fails(sql: str) -> object:
+            nonlocal writes
+            if "INSERT INTO answers" in sql:
+                writes += 1
+                if writes == 2:
+                    raise sqlite3.OperationalError("disk I/O error")
+            return await script(sql)
+
+        monkeypatch.setattr(db, "executescript", second_wave_fails)
+
+        def press(name: str, choice: int) -> Awaitable[AnswerOutcome]:
+            return store.submit_answer(
+                AnswerRequest(
+                    round_id=row.id,
+                    server=CHANNEL.server,
+                    channel=CHANNEL.channel,
+                    user_id=f"u-{name}",
+                    name=name,
+                    choice=choice,
+                    at=START,
+                    token=row.token,
+                )
+            )
+
+        ada, bob, ada_again = await asyncio.gather(
+            press("ada", 1), press("bob", 2), press("ada", 3), return_exceptions=True
+        )
+        assert ada == AnswerOutcome(AnswerStatus.RECORDED, 1)
+        assert bob == AnswerOutcome(AnswerStatus.RECORDED, 2)
+        assert isinstance(ada_again, StoreError)
+        assert await store.choice_of(row.id, "u-ada") == 1
+        assert await store.choice_of(row.id, "u-bob") == 2
+    finally:
+        await store.close()
