@@ -188,7 +188,8 @@ def operator_report(settings: Settings, *, html_path: Path | None, csv_path: Pat
     except OSError as exc:
         raise ConfigError(f"cannot write the report: {exc.strerror} ({exc.filename})") from None
     print(
-        f"{len(built.stats)} questions, {built.answers} answers, {built.servers} servers:"
+        f"{counted(len(built.stats), 'question')}, {counted(built.answers, 'answer')},"
+        f" {counted(built.servers, 'server')}:"
         f" wrote {', '.join(str(p) for p in written)}"
     )
     return 0

@@ -26,6 +26,7 @@ from bot.insights import (
     needs_attention,
 )
 from bot.models import LETTERS
+from bot.render import counted
 from bot.store import ItemColumns
 
 CHARTED = 12  # choice charts for the most serious flagged questions; the table lists the rest
@@ -120,8 +121,8 @@ th, td {{ border-bottom: 1px solid #8b93a155; padding: .3rem .5rem; text-align: 
 img {{ max-width: 100%; }}
 </style></head><body>
 <h1>dlquiz item analysis</h1>
-<p>{len(report.stats)} answered questions, {report.answers} daily answers, {report.servers}
-servers. Share right is the difficulty index; discrimination is the point-biserial correlation
+<p>{counted(len(report.stats), "answered question")}, {counted(report.answers, "daily answer")},
+{counted(report.servers, "server")}. Share right is the difficulty index; discrimination is the point-biserial correlation
 of being right with the member's share right on their other questions. The top and bottom
 groups are {GROUP_SHARE:.0%} each. Below {MIN_ANSWERS} answers a question gets no flag.
 Practice answers are not counted.</p>
