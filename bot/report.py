@@ -122,10 +122,10 @@ img {{ max-width: 100%; }}
 </style></head><body>
 <h1>dlquiz item analysis</h1>
 <p>{counted(len(report.stats), "answered question")}, {counted(report.answers, "daily answer")},
-{counted(report.servers, "server")}. Share right is the difficulty index; discrimination is the point-biserial correlation
-of being right with the member's share right on their other questions. The top and bottom
-groups are {GROUP_SHARE:.0%} each. Below {MIN_ANSWERS} answers a question gets no flag.
-Practice answers are not counted.</p>
+{counted(report.servers, "server")}. Share right is the difficulty index; discrimination is the
+point-biserial correlation of being right with the member's share right on their other questions.
+The top and bottom groups are {GROUP_SHARE:.0%} each. Below {MIN_ANSWERS} answers a question gets
+no flag. Practice answers are not counted.</p>
 <h2>Difficulty and discrimination</h2>
 {_image(charts.difficulty_scatter(report.stats), "share right against discrimination")}
 <h2>Flagged questions: {len(flagged)}</h2>
