@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import forms
 from adapters.slack.blocks import (
     Message,
     closed_question_message,
@@ -136,6 +137,16 @@ class SlackPlatform:
             if _code(exc) in THREAD_GONE:
                 return  # the question was deleted: nothing left to close
             raise SlackError("chat.update", _code(exc)) from exc
+
+    async def notify_member(self, *, server: str, user_id: str, channel: str, text: str) -> bool:
+        """Tell a member something in a DM (the outcome of their suggestion); False if Slack
+        refuses, and the engine keeps it for their next `/dlquiz`."""
+        try:
+            auth = await self._auth(ChannelRef(server, channel), "conversations.open")
+        except SlackError as exc:
+            log.info("cannot DM member %s: %s", user_id, exc)
+            return False
+        return await forms.notify_member(self.client, auth=auth, user_id=user_id, text=text)
 
     async def find_post(self, channel: ChannelRef, key: str, *, thread: str | None) -> str | None:
         """The ts of a recent message this app posted with `key` in its metadata (Slack has no
