@@ -76,6 +76,8 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.messages: list[dict[str, Any]] = []  # every message posted, as Slack keeps them
+        self.ephemerals: list[dict[str, Any]] = []  # chat.postEphemeral: (channel, user, text)
+        self.views: dict[str, dict[str, Any]] = {}  # view id -> the modal as opened or updated
         self.replies: list[Reply] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.errors: dict[str, str] = {}  # method -> error code it answers with
@@ -269,11 +271,46 @@ class FakeSlack:
             if not users or "," in users:
                 return {"ok": False, "error": "invalid_users"}
             return {"ok": True, "channel": {"id": f"D{users}"}}
+        if method in ("views.open", "views.update"):
+            return self._view(method, args)
+        if method == "chat.postEphemeral":
+            if not args.get("channel") or not args.get("user") or not args.get("text"):
+                return {"ok": False, "error": "invalid_arguments"}
+            self.ephemerals.append(args)
+            self._next_ts += 1
+            return {"ok": True, "message_ts": f"1772442000.{self._next_ts:06d}"}
         if method == "files.getUploadURLExternal":
             return self._upload_url(args)
         if method == "files.completeUploadExternal":
             return self._complete_upload(args)
         return {"ok": False, "error": "unknown_method"}
+
+    def _view(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """A modal, checked against the limits Slack refuses a view for."""
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        if method == "views.open" and not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if method == "views.update" and str(args.get("view_id")) not in self.views:
+            return {"ok": False, "error": "not_found"}
+        if not isinstance(view, dict) or view.get("type") != "modal" or not view.get("blocks"):
+            return {"ok": False, "error": "invalid_arguments"}
+        too_long = (
+            len(view["title"]["text"]) > 24
+            or len(view.get("private_metadata", "")) > 3000
+            or len(view["blocks"]) > 100
+            or any(
+                len(b["element"].get("initial_value", "")) > b["element"].get("max_length", 3000)
+                or b["element"].get("max_length", 3000) > 3000
+                for b in view["blocks"]
+                if b.get("type") == "input"
+            )
+        )
+        if too_long:
+            return {"ok": False, "error": "invalid_arguments"}
+        view_id = str(args.get("view_id") or f"V{len(self.views) + 1:08d}")
+        self.views[view_id] = {**view, "id": view_id}
+        return {"ok": True, "view": self.views[view_id]}
 
     def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("filename") or not str(args.get("length", "")).isdigit():

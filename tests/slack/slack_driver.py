@@ -248,6 +248,30 @@ class SlackDriver:
         status, ack = await self.send(urlencode({"payload": json.dumps(body)}))
         return Exchange(status, ack, self.fake.replies_to(key))
 
+    async def submit_view(
+        self, user: User, view: dict[str, Any], values: dict[str, str | None], *, team: str = TEAM
+    ) -> tuple[int, dict[str, Any]]:
+        """Submit an open modal with `values` typed (block id -> text); (status, the ack's JSON).
+        Slack sends an empty optional input as None."""
+        body = {
+            "type": "view_submission",
+            "team": {"id": team, "domain": "deeplearners"},
+            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": team},
+            "api_app_id": "A0DLQUIZ",
+            "token": "gIkuvaNzQIHg97ATvDxqgjtO",
+            "trigger_id": f"1334522460{next(self._keys)}.738474920.8088930838d88f008e0",
+            "view": {
+                **view,
+                "state": {
+                    "values": {
+                        block: {"value": {"type": "plain_text_input", "value": text}}
+                        for block, text in values.items()
+                    }
+                },
+            },
+        }
+        return await self.send(urlencode({"payload": json.dumps(body)}))
+
     def posted(self, index: int = -1) -> dict[str, Any]:
         """A message the bot posted, as Slack stores it (with its ts)."""
         call = self.fake.api("chat.postMessage")[index]
