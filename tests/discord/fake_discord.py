@@ -99,6 +99,7 @@ class FakeDiscord:
         self.attachments: dict[str, bytes] = {}  # attachment id -> the uploaded file
         self.dm_channels: dict[str, str] = {}  # DM channel id -> its member's user id
         self.closed_dms: set[str] = set()  # members whose DMs refuse the bot (error 50007)
+        self.files: dict[str, bytes] = {}  # attachments members uploaded, served at /files/NAME
         self.threads: dict[str, dict[str, Any]] = {}  # message id -> the thread opened on it
         self.thread_faults: dict[str, tuple[int, int, str]] = {}  # channel -> thread refusal
         self._held: asyncio.Event | None = None
@@ -113,6 +114,7 @@ class FakeDiscord:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/files/{name}", self._file)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
@@ -270,6 +272,16 @@ class FakeDiscord:
             stored.update(message_fields(entry.body))
             return _json(stored)
         return _json({"message": "405: Method Not Allowed", "code": 0}, status=405)
+
+    def file_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/files/{name}"
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """Discord's CDN, for attachments a member uploaded with a slash command."""
+        data = self.files.get(request.match_info["name"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     def _post_message(self, channel_id: str, body: dict[str, Any]) -> web.Response:
         nonce = body.get("nonce")

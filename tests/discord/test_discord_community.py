@@ -172,3 +172,55 @@ async def test_review_options_and_a_bad_action(quiz: Harness) -> None:
     assert "`review approve` needs the number of a question" in missing.text
     member = await quiz.send(slash("review", ADA))
     assert "Only admins" in member.text
+
+
+QUESTION_FILE = """\
+topic: activation-functions
+title: Activation functions
+questions:
+  - id: our-relu-range
+    difficulty: easy
+    prompt: What is the range of ReLU?
+    choices:
+      - "[0, infinity)"
+      - "(-1, 1)"
+      - "(0, 1)"
+    answer: A
+    explanation: ReLU passes positive inputs unchanged and maps the rest to zero.
+"""
+
+
+def review_with_file(quiz: Harness, person: Person, name: str, data: bytes) -> dict[str, Any]:
+    """`/dlquiz review file:<attachment>` as Discord sends it: the option names the attachment,
+    which `resolved` describes, served from the (fake) CDN."""
+    quiz.fake.files[name] = data
+    payload = slash("review", person)
+    payload["data"]["options"][0]["options"] = [{"name": "file", "type": 11, "value": "77"}]
+    payload["data"]["resolved"] = {
+        "attachments": {
+            "77": {
+                "id": "77",
+                "filename": name,
+                "size": len(data),
+                "url": quiz.fake.file_url(name),
+                "proxy_url": quiz.fake.file_url(name),
+                "content_type": "application/x-yaml",
+            }
+        }
+    }
+    return payload
+
+
+async def test_an_admin_imports_an_attached_question_file_all_or_nothing(quiz: Harness) -> None:
+    broken = QUESTION_FILE.replace("answer: A", "answer: BC")
+    refused = await quiz.send(review_with_file(quiz, MOD, "ours.yaml", broken.encode()))
+    assert "Nothing was imported" in refused.text
+    assert "ours.yaml:" in refused.text  # file:line: reason, as the checker says it
+
+    member = await quiz.send(review_with_file(quiz, ADA, "ours.yaml", QUESTION_FILE.encode()))
+    assert "Only admins" in member.text
+
+    done = await quiz.send(review_with_file(quiz, MOD, "ours.yaml", QUESTION_FILE.encode()))
+    assert "Imported 1 question" in done.text
+    listed = await quiz.send(slash("review", MOD, action="list"))
+    assert "What is the range of ReLU?" in listed.text
