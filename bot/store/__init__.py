@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.store.api import (
+    INSTALLATION_ROWS,
     SERVER_ROWS,
     AnswerOutcome,
     AnswerRequest,
@@ -55,6 +56,7 @@ async def open_store(location: str | Path) -> Store:
 
 
 __all__ = [
+    "INSTALLATION_ROWS",
     "SERVER_ROWS",
     "AnswerOutcome",
     "AnswerRequest",

@@ -322,6 +322,22 @@ SERVER_ROWS: tuple[tuple[str, str], ...] = (
     ("channel_settings", "server = {p}"),
 )
 
+# The tables slack-sdk's stores make where one Slack app serves many workspaces, and which of
+# their rows are a workspace's (`{p}` is its team id). Elsewhere they do not exist.
+INSTALLATION_ROWS: tuple[tuple[str, str], ...] = (
+    ("slack_installations", "team_id = {p}"),
+    ("slack_bots", "team_id = {p}"),
+)
+SLACK_SERVER_PREFIX = "slack:"
+
+
+def installation_team(server: str) -> str | None:
+    """The team id whose installation rows a server key owns: Slack workspaces only."""
+    if server.startswith(SLACK_SERVER_PREFIX):
+        return server.removeprefix(SLACK_SERVER_PREFIX) or None
+    return None
+
+
 MEMBER_KEY_SEPARATOR = "\x1f"  # joins server and user id in SQL: no server key contains it
 
 
@@ -528,7 +544,8 @@ class Store(Protocol):
 
     async def forget_server(self, server: str) -> dict[str, int]:
         """Delete every row of one server in one transaction (after an uninstall, or on its
-        request): rows deleted per table of `SERVER_ROWS`, in its order."""
+        request): rows deleted per table of `SERVER_ROWS`, in its order, then, for a Slack
+        workspace, per table of `INSTALLATION_ROWS` that the database has."""
         ...
 
     async def record_post_error(self, channel: ChannelRef, *, error: str, at: datetime) -> None:

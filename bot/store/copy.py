@@ -6,6 +6,11 @@ keep running on it); the target is created and migrated by `open_store`, must ho
 written in one transaction, so a copy that fails leaves it empty. Rows go in bulk: PostgreSQL's
 binary COPY, SQLite's `executemany`. Ids are kept, and PostgreSQL's identity sequences are moved
 past them, so the copy hands out new ids as the original would.
+
+Tables that dlquiz's migrations do not make (slack-sdk's installation and OAuth-state stores, in a
+deployment serving many Slack workspaces) are made on the target from the source's own: their
+columns, primary key and indexes are read with SQLAlchemy's reflection and created in the
+target's dialect, in the transaction that copies the rows.
 """
 
 from __future__ import annotations
@@ -19,6 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from sqlalchemy import Column, Index, MetaData, Table, create_engine, make_url
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from bot.store import is_postgres_url, open_store
 from bot.store.api import StoreError
@@ -163,10 +174,13 @@ class _Postgres:
         )
         return [(r[0], r[1]) for r in rows]
 
-    async def identities(self, table: str) -> list[str]:
+    async def sequenced(self, table: str) -> list[str]:
+        """Columns numbered by a sequence: dlquiz's identity columns, and the SERIAL ones of
+        tables made from another database's."""
         rows = await self.conn.fetch(
             "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND table_name = $1 AND is_identity = 'YES'",
+            " WHERE table_schema = current_schema() AND table_name = $1"
+            " AND pg_get_serial_sequence(quote_ident(table_name), column_name) IS NOT NULL",
             table,
         )
         return [r[0] for r in rows]
@@ -331,10 +345,7 @@ async def _copy(reader: _Sqlite | _Postgres, writer: _Sqlite | _Postgres) -> dic
     source_tables = await reader.tables()
     target_tables = await writer.tables()
     missing = [t for t in source_tables if t not in target_tables]
-    if missing:
-        raise StoreError(
-            f"table {missing[0]} of {reader.where} has no counterpart in {writer.where}"
-        )
+    made = await _reflect(reader, missing) if missing else []
     copied: dict[str, int] = {}
     if isinstance(writer, _Postgres):
         transaction = writer.conn.transaction()
@@ -343,6 +354,9 @@ async def _copy(reader: _Sqlite | _Postgres, writer: _Sqlite | _Postgres) -> dic
         writer.db.execute("PRAGMA foreign_keys = OFF")
         writer.db.execute("BEGIN IMMEDIATE")
     try:
+        native = reader.postgres == writer.postgres
+        for statement in _create(made, postgres=writer.postgres, native=native):
+            await _execute(writer, statement)
         for table in await _order(writer, source_tables):
             copied[table] = await _copy_table(reader, writer, table)
             if isinstance(writer, _Postgres):
@@ -361,6 +375,90 @@ async def _copy(reader: _Sqlite | _Postgres, writer: _Sqlite | _Postgres) -> dic
     else:
         writer.db.execute("COMMIT")
     return copied
+
+
+async def _reflect(reader: _Sqlite | _Postgres, tables: list[str]) -> list[Table]:
+    """The source's `tables` as SQLAlchemy reads them (on a connection of its own)."""
+    metadata = MetaData()
+    try:
+        if isinstance(reader, _Postgres):
+            url = reader.url
+            engine = create_async_engine(
+                "postgresql+asyncpg://",
+                async_creator=lambda: pg_connect(url),
+                poolclass=NullPool,
+            )
+            try:
+                async with engine.connect() as conn:
+                    await conn.run_sync(lambda sync: metadata.reflect(sync, only=tables))
+            finally:
+                await engine.dispose()
+        else:
+            path = reader.where
+            sync_engine = create_engine(
+                "sqlite://",
+                creator=lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True),
+                poolclass=NullPool,
+            )
+            try:
+                with sync_engine.connect() as conn:
+                    metadata.reflect(conn, only=tables)
+            finally:
+                sync_engine.dispose()
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot read the tables {', '.join(tables)} of {reader.where}: {exc}"
+        ) from None
+    return [metadata.tables[t] for t in tables]
+
+
+def _create(tables: list[Table], *, postgres: bool, native: bool) -> list[str]:
+    """CREATE TABLE and CREATE INDEX statements for `tables` in the target's dialect; with
+    `native` (both sides the same backend) the column types are kept as they are."""
+    dialect: Dialect = make_url("postgresql://" if postgres else "sqlite://").get_dialect()()
+    metadata = MetaData()
+    statements: list[str] = []
+    for source in tables:
+        columns = []
+        for c in source.columns:
+            try:
+                kind = c.type if native else c.type.as_generic()
+            except NotImplementedError:
+                raise StoreError(
+                    f"column {source.name}.{c.name} has type {c.type}, which the target's"
+                    " database has no counterpart for"
+                ) from None
+            # Server defaults are left out: they are expressions of the source's dialect
+            # (nextval of a sequence the target lacks, say), and every row copied carries its
+            # values; the stores that write these tables fill each column themselves.
+            columns.append(
+                Column(
+                    c.name,
+                    kind,
+                    primary_key=c.primary_key,
+                    nullable=c.nullable,
+                    autoincrement=c.autoincrement,
+                )
+            )
+        table = Table(source.name, metadata, *columns)
+        statements.append(str(CreateTable(table).compile(dialect=dialect)))
+        for index in sorted(source.indexes, key=lambda i: str(i.name)):
+            names = [getattr(e, "name", None) for e in index.expressions]
+            if index.name is None or None in names:
+                continue  # an index on expressions: a speed-up the copy does without
+            made = Index(index.name, *(table.c[str(n)] for n in names), unique=index.unique)
+            statements.append(str(CreateIndex(made).compile(dialect=dialect)))
+    return statements
+
+
+async def _execute(writer: _Sqlite | _Postgres, statement: str) -> None:
+    try:
+        if isinstance(writer, _Postgres):
+            await writer.conn.execute(statement)
+        else:
+            writer.db.execute(statement)
+    except (sqlite3.Error, asyncpg.PostgresError) as exc:
+        raise StoreError(f"cannot create a table in {writer.where}: {exc}") from None
 
 
 async def _copy_table(reader: _Sqlite | _Postgres, writer: _Sqlite | _Postgres, table: str) -> int:
@@ -417,6 +515,24 @@ def _converter(
             return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
         return to_time
+    if pg_type == "timestamp without time zone":
+        # SQLAlchemy's DateTime (slack-sdk's stores): naive times, kept in SQLite as text in
+        # SQLAlchemy's own form, which its SQLite dialect reads back.
+        if not to_postgres:
+            return lambda value: value.isoformat(sep=" ", timespec="microseconds")
+
+        def to_naive(value: Any) -> datetime:
+            try:
+                moment = datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                raise StoreError(
+                    f"{table}.{column} holds {value!r}, not a time (YYYY-MM-DD HH:MM:SS)"
+                ) from None
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(UTC).replace(tzinfo=None)
+            return moment
+
+        return to_naive
     if pg_type == "date":
         return date.fromisoformat if to_postgres else date.isoformat
     return None
@@ -441,7 +557,7 @@ async def _write(
 
 async def _reset_identities(writer: _Postgres, table: str) -> None:
     """Move each identity sequence past the ids copied, so the next row gets a new one."""
-    for column in await writer.identities(table):
+    for column in await writer.sequenced(table):
         await writer.conn.execute(
             f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'),"
             f' coalesce(max("{column}"), 0) + 1, false) FROM "{table}"'

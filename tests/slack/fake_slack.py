@@ -96,6 +96,7 @@ class FakeSlack:
         # `oauth.v2.access` hands out once. With any token here, calls with others are refused.
         self.tokens: dict[str, str] = {}
         self.codes: dict[str, tuple[str, str]] = {}
+        self.org_codes: dict[str, tuple[str, str]] = {}  # code -> (enterprise id, bot token)
         self.oauth_clients: dict[str, str] = {}  # client id -> secret oauth.v2.access accepts
         self._socket: web.WebSocketResponse | None = None
         self._changed = asyncio.Condition()
@@ -190,6 +191,13 @@ class FakeSlack:
         self.codes[code] = (team, token)
         return token
 
+    def add_organization(self, enterprise: str, *, code: str) -> str:
+        """An Enterprise Grid organization whose admin installs the app org-wide with `code`
+        (no workspace in the answer); its bot token."""
+        token = f"xoxb-{enterprise}-{code}"
+        self.org_codes[code] = (enterprise, token)
+        return token
+
     def team_of(self, call: Call) -> str | None:
         return self.tokens.get(call.token or "")
 
@@ -203,6 +211,22 @@ class FakeSlack:
             client_id, secret = str(args.get("client_id")), str(args.get("client_secret"))
         if self.oauth_clients.get(client_id) != secret:
             return {"ok": False, "error": "invalid_client_id"}
+        org = self.org_codes.pop(str(args.get("code")), None)
+        if org is not None:
+            enterprise, token = org
+            self.tokens[token] = enterprise
+            return {
+                "ok": True,
+                "app_id": "A0DLQUIZ",
+                "authed_user": {"id": "U0INSTALL"},
+                "scope": "commands,chat:write",
+                "token_type": "bot",
+                "access_token": token,
+                "bot_user_id": BOT_USER,
+                "team": None,
+                "enterprise": {"id": enterprise, "name": f"Org {enterprise}"},
+                "is_enterprise_install": True,
+            }
         found = self.codes.pop(str(args.get("code")), None)  # a code works once
         if found is None:
             return {"ok": False, "error": "invalid_code"}

@@ -225,6 +225,36 @@ async def test_a_bad_or_reused_state_installs_nothing(multi: Multi) -> None:
     assert await multi.installations.bot_token(ONE) is not None
 
 
+async def test_an_org_wide_install_is_refused_before_anything_is_stored(
+    multi: Multi, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An Enterprise Grid org-wide install has no team id to key quiz data by: Slack's answer
+    is taken, then refused, and the organization's bot token is kept nowhere."""
+    fake = multi.fake
+    fake.add_organization("E0GRID001", code="code-org")
+    state, cookie = await start_install(multi)
+
+    status, page = await finish_install(multi, code="code-org", state=state, cookie=cookie)
+
+    assert status == 500, page
+    assert len(fake.api("oauth.v2.access")) == 1  # the exchange happened; the save did not
+    assert "refused an org-wide install of enterprise E0GRID001" in caplog.text
+    assert (
+        await multi.installations.store.async_find_bot(
+            enterprise_id="E0GRID001", team_id=None, is_enterprise_install=True
+        )
+        is None
+    )
+    async with multi.installations.engine.connect() as conn:
+        for table in ("slack_installations", "slack_bots"):
+            rows = await conn.exec_driver_sql(f"SELECT count(*) FROM {table}")
+            assert rows.scalar_one() == 0, table
+
+    # The refusal is of that install only: a workspace installing next is kept as usual.
+    await install(multi, ONE, code="code-one")
+    assert await multi.installations.bot_token(ONE) is not None
+
+
 async def test_a_workspace_that_did_not_install_is_refused_and_nothing_changes(
     multi: Multi, logged_errors: ErrorLog
 ) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import random
 import re
 import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
+from slack_sdk.oauth.installation_store import Installation
 
 from adapters.memory import ManualClock, MemoryPlatform
+from adapters.slack.install import Installations
 from bot import commands as cmd
 from bot.cli import main
 from bot.engine import QuizEngine
@@ -259,3 +262,85 @@ def test_times_keep_their_instant() -> None:
     assert to_sqlite(to_pg(moment.isoformat())) == moment.isoformat()
     with pytest.raises(StoreError, match=r"t\.c holds 'yesterday', not a time"):
         to_pg("yesterday")
+
+
+CLIENT_ID = "1111.2222"
+TEAMS = {"T0NE00001": "xoxb-one", "T0TW00002": "xoxb-two"}
+
+
+def installation(team: str, token: str, *, at: float) -> Installation:
+    return Installation(
+        app_id="A0DLQUIZ",
+        enterprise_id=None,
+        team_id=team,
+        team_name=f"team {team}",
+        bot_token=token,
+        bot_id=f"B{team}",
+        bot_user_id=f"U{team}",
+        bot_scopes="commands,chat:write",
+        user_id="U0INSTALL",
+        installed_at=at,
+    )
+
+
+async def installed_tokens(location: str | Path, teams: Iterable[str]) -> dict[str, str | None]:
+    installations = Installations(client_id=CLIENT_ID, db=location)
+    try:
+        return {team: await installations.bot_token(team) for team in teams}
+    finally:
+        await installations.close()
+
+
+async def slack_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    with sqlite3.connect(path) as db:
+        return {
+            t: db.execute(f"SELECT * FROM {t} ORDER BY id").fetchall()
+            for t in ("slack_installations", "slack_bots")
+        }
+
+
+async def test_slack_installations_go_along_both_ways(
+    tmp_path: Path, pg_databases: PgDatabases
+) -> None:
+    """slack-sdk's tables are not dlquiz's: the target is given them, and the installation store
+    finds every workspace's token there, and numbers a new installation after the copied ones."""
+    original = tmp_path / "original.db"
+    await fill(original)
+    installations = Installations(client_id=CLIENT_ID, db=original)
+    try:
+        await installations.open()
+        for i, (team, token) in enumerate(TEAMS.items()):
+            await installations.store.async_save(installation(team, token, at=1772442000.5 + i))
+        await installations.states.async_issue()
+    finally:
+        await installations.close()
+    before = await slack_rows(original)
+
+    url = await pg_databases.create(migrated=False)
+    there = await copy_database(original, url)
+    assert there.tables["slack_installations"] == there.tables["slack_bots"] == len(TEAMS)
+    assert there.tables["slack_oauth_states"] == 1
+    assert await installed_tokens(url, TEAMS) == TEAMS
+
+    back = tmp_path / "back.db"
+    await copy_database(url, back)
+    # Times went through TIMESTAMP and booleans through BOOLEAN, and came back as written.
+    assert await slack_rows(back) == before
+    assert await installed_tokens(back, TEAMS) == TEAMS
+    twin = await pg_databases.create()
+    await copy_database(url, twin)
+    assert await installed_tokens(twin, TEAMS) == TEAMS
+
+    on_postgres = Installations(client_id=CLIENT_ID, db=url)
+    try:
+        await on_postgres.open()  # finds its tables there, as a replica starting on it would
+        await on_postgres.store.async_save(installation("T0THREE03", "xoxb-three", at=1772450000.0))
+        assert await on_postgres.bot_token("T0THREE03") == "xoxb-three"
+    finally:
+        await on_postgres.close()
+    conn = await asyncpg.connect(url)
+    try:
+        ids = await conn.fetch("SELECT id FROM slack_bots ORDER BY id")
+    finally:
+        await conn.close()
+    assert [r[0] for r in ids] == [1, 2, 3]

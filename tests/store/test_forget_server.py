@@ -7,14 +7,23 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from slack_sdk.oauth.installation_store import Installation
 
 from adapters.memory import ManualClock, MemoryPlatform
+from adapters.slack.install import Installations
 from bot import commands as cmd
 from bot.cli import main
 from bot.content import Bank
 from bot.engine import QuizEngine
 from bot.models import ChannelRef
-from bot.store import SERVER_ROWS, NewServerQuestion, Store, SuggestionStatus, open_store
+from bot.store import (
+    INSTALLATION_ROWS,
+    SERVER_ROWS,
+    NewServerQuestion,
+    Store,
+    SuggestionStatus,
+    open_store,
+)
 from tests.conftest import START, Backend, answer_round, invocation, member
 
 GONE = ChannelRef("slack:T0GONE", "C1")
@@ -110,6 +119,55 @@ async def test_cli_forget_says_how_many_per_table(
             " slack:<team id> or console:local"
         ]
     assert await backend.query(location, "SELECT count(*) FROM rounds") != [(0,)]
+
+
+def installation(team: str, token: str) -> Installation:
+    return Installation(
+        app_id="A0DLQUIZ",
+        enterprise_id=None,
+        team_id=team,
+        bot_token=token,
+        bot_id=f"B{team}",
+        bot_user_id=f"U{team}",
+        bot_scopes="commands,chat:write",
+        user_id="U0INSTALL",
+    )
+
+
+async def test_forget_deletes_the_installation_of_a_workspace_still_installed(
+    backend: Backend, bank: Bank, clock: ManualClock
+) -> None:
+    """Where one app serves many workspaces, slack-sdk's tables hold the workspace's token: it
+    goes too, and only its own."""
+    location = await backend.new_location()
+    store = await open_store(location)
+    installations = Installations(client_id="1111.2222", db=location)
+    try:
+        await installations.open()
+        gone_team = GONE.server.removeprefix("slack:")
+        kept_team = KEPT.server.removeprefix("slack:")
+        await installations.store.async_save(installation(gone_team, "xoxb-gone"))
+        await installations.store.async_save(installation(gone_team, "xoxb-gone-again"))
+        await installations.store.async_save(installation(kept_team, "xoxb-kept"))
+        engine = QuizEngine(store=store, bank=bank, platform=MemoryPlatform(), clock=clock)
+        await play(engine, GONE)
+
+        assert set((await store.forget_server("discord:1")).values()) == {0}
+        assert await installations.bot_token(gone_team) == "xoxb-gone-again"
+        deleted = await store.forget_server(GONE.server)
+
+        tables = [table for table, _ in SERVER_ROWS + INSTALLATION_ROWS]
+        assert list(deleted) == tables
+        assert deleted["slack_installations"] == deleted["slack_bots"] == 2
+        installations.forget_token(gone_team)
+        assert await installations.bot_token(gone_team) is None
+        assert await installations.bot_token(kept_team) == "xoxb-kept"
+        again = await store.forget_server(GONE.server)
+        assert list(again) == tables
+        assert set(again.values()) == {0}
+    finally:
+        await installations.close()
+        await store.close()
 
 
 def test_cli_forget_refuses_a_missing_database(

@@ -20,6 +20,7 @@ from bot.models import ChannelRef
 from bot.practice import MASTERED_BOX, due_after, next_box
 from bot.store.api import (
     HANDLED_REQUESTS_KEPT,
+    INSTALLATION_ROWS,
     SERVER_ROWS,
     AnswerOutcome,
     AnswerRequest,
@@ -41,6 +42,7 @@ from bot.store.api import (
     StartedRound,
     StoreError,
     SuggestionStatus,
+    installation_team,
 )
 from bot.store.postgres import claims, community, deliveries, items
 from bot.store.postgres.connection import connect, create_pool, guarded, redact
@@ -488,6 +490,22 @@ class PostgresStore:
                     f"DELETE FROM {table} WHERE {rows.format(p='$1')}", server
                 )
                 deleted[table] = int(status.split()[-1])  # "DELETE <count>"
+            team = installation_team(server)
+            if team is not None:
+                present = {
+                    r[0]
+                    for r in await conn.fetch(
+                        "SELECT tablename FROM pg_tables"
+                        " WHERE schemaname = current_schema() AND tablename = ANY($1::text[])",
+                        [table for table, _ in INSTALLATION_ROWS],
+                    )
+                }
+                for table, rows in INSTALLATION_ROWS:
+                    if table in present:
+                        status = await conn.execute(
+                            f"DELETE FROM {table} WHERE {rows.format(p='$1')}", team
+                        )
+                        deleted[table] = int(status.split()[-1])
         return deleted
 
     async def first_time(self, key: str, at: datetime) -> bool:

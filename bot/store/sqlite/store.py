@@ -15,6 +15,7 @@ from bot.models import ChannelRef
 from bot.practice import MASTERED_BOX, due_after, next_box
 from bot.store.api import (
     HANDLED_REQUESTS_KEPT,
+    INSTALLATION_ROWS,
     SERVER_ROWS,
     AnswerOutcome,
     AnswerRequest,
@@ -36,6 +37,7 @@ from bot.store.api import (
     StartedRound,
     StoreError,
     SuggestionStatus,
+    installation_team,
 )
 from bot.store.sqlite import claims, community, deliveries, items
 from bot.store.sqlite.connection import connect, migrate, one, to_text
@@ -449,6 +451,21 @@ class SqliteStore:
                     f"DELETE FROM {table} WHERE {rows.format(p='?')}", (server,)
                 )
                 deleted[table] = cursor.rowcount
+            team = installation_team(server)
+            if team is not None:
+                names = [table for table, _ in INSTALLATION_ROWS]
+                cursor = await db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    f" AND name IN ({', '.join('?' * len(names))})",
+                    names,
+                )
+                present = {r[0] for r in await cursor.fetchall()}
+                for table, rows in INSTALLATION_ROWS:
+                    if table in present:
+                        cursor = await db.execute(
+                            f"DELETE FROM {table} WHERE {rows.format(p='?')}", (team,)
+                        )
+                        deleted[table] = cursor.rowcount
             return deleted
 
         return await self._writer.write(work)
