@@ -23,12 +23,14 @@ from bot.delivery import Deliverer, question_post
 from bot.insights import insights_reply
 from bot.logs import context
 from bot.models import (
+    LEADERBOARD_PAGE,
     LETTERS,
     ChannelRef,
     Invocation,
     LeaderboardCard,
     Member,
     Notice,
+    PageRequest,
     Period,
     PracticeCard,
     PracticeResult,
@@ -331,16 +333,44 @@ class QuizEngine:
         answered = await self.store.choice_of(row.id, member.user_id)
         return QuestionCard(post=question_post(row, question), answered_choice=answered)
 
-    async def leaderboard(self, *, server: str, period: Period, caller: Member) -> LeaderboardCard:
+    async def leaderboard(
+        self, *, server: str, period: Period, caller: Member, page: int | None = 0
+    ) -> LeaderboardCard:
+        """A page of the leaderboard (page None: the one that shows the caller), clamped to the
+        pages there are, so a stale Next after the board shrank still shows a real page."""
         key = period_key(period, self.clock.now())
-        top = await self.store.leaderboard(server=server, period=key)
-        rows = tuple(_standing(rank, score) for rank, score in top)
         own = await self.store.score_of(server=server, period=key, user_id=caller.user_id)
         rank, ranked = await self.store.rank_of(
             server=server, period=key, points=own.points if own else 0
         )
+        place = await self.store.position_of(server=server, period=key, user_id=caller.user_id)
+        caller_page = None if place is None else (place - 1) // LEADERBOARD_PAGE
+        last = max(0, -(-ranked // LEADERBOARD_PAGE) - 1)
+        wanted = (caller_page or 0) if page is None else page
+        shown = min(max(wanted, 0), last)
+        top = await self.store.leaderboard(
+            server=server, period=key, limit=LEADERBOARD_PAGE, offset=shown * LEADERBOARD_PAGE
+        )
+        rows = tuple(_standing(rank, score) for rank, score in top)
         mine = _standing(rank, own) if own and rank is not None else None
-        return LeaderboardCard(period=period, rows=rows, caller=mine, ranked=ranked)
+        return LeaderboardCard(
+            period=period,
+            rows=rows,
+            caller=mine,
+            ranked=ranked,
+            page=shown,
+            viewer=caller.user_id,
+            caller_page=caller_page,
+        )
+
+    async def leaderboard_page(self, member: Member, request: PageRequest) -> Reply:
+        """A paging button pressed: only the member the leaderboard was made for may page it,
+        since the page shows their own rank and their buttons."""
+        if request.owner != member.user_id:
+            return Notice(NOT_YOUR_LEADERBOARD, Tone.ERROR)
+        return await self.leaderboard(
+            server=member.server, period=request.period, caller=member, page=request.page
+        )
 
     async def _show_stats(self, caller: Member, user: str | None) -> Reply:
         server = caller.server
@@ -506,6 +536,11 @@ class QuizEngine:
 
 # The confirmation of a press, one shared value per letter.
 _RECORDED = {i: Notice(f"Recorded: {letter}", Tone.OK) for i, letter in enumerate(LETTERS)}
+
+NOT_YOUR_LEADERBOARD = (
+    "These buttons page the leaderboard of the member who asked for it; type"
+    " `/dlquiz leaderboard` to get your own."
+)
 
 
 def _letter(choice: int | None) -> str:

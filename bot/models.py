@@ -175,12 +175,34 @@ class Standing:
     correct: int
 
 
+LEADERBOARD_PAGE = 10
+
+
 @dataclass(frozen=True, slots=True)
 class LeaderboardCard:
+    """One page of a period's leaderboard, made for one member (`viewer`): only they page it."""
+
     period: Period
     rows: tuple[Standing, ...]
     caller: Standing | None
     ranked: int
+    page: int = 0  # 0-based
+    viewer: str = ""
+    caller_page: int | None = None  # the page that shows the caller; None without points
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.ranked // LEADERBOARD_PAGE))
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """A press on a leaderboard's paging buttons: a page (0-based) or, with None, the presser's
+    own; `owner` is the member the leaderboard was made for."""
+
+    period: Period
+    page: int | None
+    owner: str
 
 
 @dataclass(frozen=True, slots=True)

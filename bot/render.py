@@ -140,12 +140,22 @@ def reveal_text(reveal: RevealPost) -> str:
     return "\n".join(lines)
 
 
+PREVIOUS_LABEL = "Previous"
+NEXT_LABEL = "Next"
+MY_PAGE_LABEL = "My page"
+
+
+def page_line(card: LeaderboardCard) -> str:
+    """`Page 2 of 3 · 27 ranked members`: where the page is, and how many hold points."""
+    return f"Page {card.page + 1} of {card.pages} · {counted(card.ranked, 'ranked member')}"
+
+
 def leaderboard_text(card: LeaderboardCard) -> str:
     title = f"Leaderboard, {PERIOD_TITLES[card.period]}"
     if not card.rows:
         return f"{title}: nobody has points yet."
     name_width = max(display_width(row.name) for row in card.rows)
-    lines = [title]
+    lines = [f"{title} ({page_line(card)})"]
     for row in card.rows:
         lines.append(
             f"{row.rank:>3}. {pad(row.name, name_width)}  {row.points:>6} pts  {row.correct} right"

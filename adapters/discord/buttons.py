@@ -18,16 +18,19 @@ from adapters.discord.convert import (
     ANSWER_ID_PATTERN,
     BUTTON_LABEL_LIMIT,
     BUTTONS_PER_ROW,
+    PAGE_ID_PATTERN,
     PRACTICE_ID_PATTERN,
     PRACTICE_NEXT_ID_PATTERN,
     AnswerPress,
     NextPracticePress,
     PracticePress,
     parse_answer_custom_id,
+    parse_page_custom_id,
     parse_practice_custom_id,
     parse_practice_next_custom_id,
 )
 from adapters.discord.render import NEXT_PRACTICE_LABEL, ButtonSpec
+from bot.models import PageRequest
 
 Button = discord.ui.Button[discord.ui.View]
 
@@ -50,6 +53,12 @@ class PressHandler(Protocol):
         self, interaction: discord.Interaction[Any], press: NextPracticePress
     ) -> None:
         """The next practice question under a result."""
+        ...
+
+    async def handle_page(
+        self, interaction: discord.Interaction[Any], request: PageRequest
+    ) -> None:
+        """A leaderboard's Previous, Next or My page."""
         ...
 
 
@@ -142,7 +151,31 @@ class NextPracticeButton(discord.ui.DynamicItem[Button], template=PRACTICE_NEXT_
         await handler_of(interaction).handle_practice_next(interaction, self.press)
 
 
-DYNAMIC_ITEMS = (AnswerButton, PracticeButton, NextPracticeButton)
+class PageButton(discord.ui.DynamicItem[Button], template=PAGE_ID_PATTERN):
+    """A leaderboard's paging button: `dlq:lb:<period>:<page or me>:<owner's user id>`."""
+
+    def __init__(self, request: PageRequest, spec: ButtonSpec) -> None:
+        super().__init__(_button(spec))
+        self.request = request
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        request = parse_page_custom_id(match.string)
+        if request is None:  # pragma: no cover - the template and the parser share one pattern
+            raise ValueError(f"not a paging button: {match.string!r}")
+        return cls(request, ButtonSpec(custom_id=match.string, label="?"))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await handler_of(interaction).handle_page(interaction, self.request)
+
+
+DYNAMIC_ITEMS = (AnswerButton, PracticeButton, NextPracticeButton, PageButton)
 
 
 def build_view(buttons: tuple[ButtonSpec, ...]) -> discord.ui.View | None:
@@ -156,7 +189,7 @@ def build_view(buttons: tuple[ButtonSpec, ...]) -> discord.ui.View | None:
     return view
 
 
-def _item(spec: ButtonSpec) -> AnswerButton | PracticeButton | NextPracticeButton:
+def _item(spec: ButtonSpec) -> AnswerButton | PracticeButton | NextPracticeButton | PageButton:
     answer = parse_answer_custom_id(spec.custom_id)
     if answer is not None:
         return AnswerButton(answer, spec)
@@ -166,4 +199,7 @@ def _item(spec: ButtonSpec) -> AnswerButton | PracticeButton | NextPracticeButto
     next_practice = parse_practice_next_custom_id(spec.custom_id)
     if next_practice is not None:
         return NextPracticeButton(next_practice, spec)
+    page = parse_page_custom_id(spec.custom_id)
+    if page is not None:
+        return PageButton(page, spec)
     raise ValueError(f"not a dlquiz button: {spec.custom_id!r}")

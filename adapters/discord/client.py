@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.engine import QuizEngine
 from bot.inflight import InFlight
 from bot.logs import context, release_held_logs
-from bot.models import Invocation, Reply
+from bot.models import Invocation, PageRequest, Reply
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +231,28 @@ class QuizClient(discord.AutoShardedClient):
             interaction,
             lambda invocation: self.engine.handle(cmd.Practice(press.topic), invocation=invocation),
         )
+
+    async def handle_page(
+        self, interaction: discord.Interaction[Any], request: PageRequest
+    ) -> None:
+        """Page a leaderboard in place (an update of the pressed ephemeral message); another
+        member's press gets a refusal of its own and leaves the leaderboard as it was."""
+        invocation = convert.invocation_of(interaction)
+        if invocation is None:
+            await replies.send(interaction, render.error_message(convert.NOT_IN_SERVER))
+            return
+        member = invocation.member
+
+        async def work() -> DiscordMessage:
+            return render.reply_message(await self.engine.leaderboard_page(member, request))
+
+        async with _guard(interaction):
+            await replies.within(
+                interaction,
+                work(),
+                budget=self.reply_budget,
+                update=request.owner == member.user_id,
+            )
 
     async def _practice_update(
         self,

@@ -15,7 +15,7 @@ from typing import Protocol
 import discord
 
 from bot import commands as cmd
-from bot.models import LETTERS, ChannelRef, Invocation, Member, Topic
+from bot.models import LETTERS, ChannelRef, Invocation, Member, PageRequest, Period, Topic
 from bot.names import clean_name
 
 # Discord's limits for components and autocomplete (discord.py does not check all of them).
@@ -52,6 +52,15 @@ PRACTICE_NEXT_ID_PATTERN = (
     rf"{re.escape(PRACTICE_NEXT_ID_PREFIX)}(?P<topic>\*|[a-z0-9][a-z0-9-]{{2,63}})"
 )
 _PRACTICE_NEXT_ID = re.compile(PRACTICE_NEXT_ID_PATTERN)
+# A leaderboard's paging button: the period, the page (0-based, or `me` for the presser's own)
+# and the member the leaderboard was made for, who alone may page it.
+PAGE_ID_PREFIX = "dlq:lb:"
+PAGE_ID_PATTERN = (
+    rf"{re.escape(PAGE_ID_PREFIX)}(?P<period>week|month|all):(?P<page>me|[0-9]{{1,6}})"
+    r":(?P<owner>[1-9][0-9]{0,19})"
+)
+_PAGE_ID = re.compile(PAGE_ID_PATTERN)
+MY_PAGE = "me"
 
 # What the bot needs in a channel to post the question (embed + buttons) and reply with its reveal.
 NEEDED_PERMISSIONS = {
@@ -141,6 +150,22 @@ def parse_practice_next_custom_id(custom_id: str) -> NextPracticePress | None:
         return None
     topic = match["topic"]
     return NextPracticePress(topic=None if topic == ALL_TOPICS else topic)
+
+
+def page_custom_id(period: Period, page: int | None, owner: str) -> str:
+    """The custom_id of a paging button: to `page` (None: the presser's own page)."""
+    custom_id = f"{PAGE_ID_PREFIX}{period.value}:{MY_PAGE if page is None else page}:{owner}"
+    if _match(_PAGE_ID, custom_id) is None:
+        raise ValueError(f"page {page!r} of {owner!r} does not fit a paging button's custom_id")
+    return custom_id
+
+
+def parse_page_custom_id(custom_id: str) -> PageRequest | None:
+    match = _match(_PAGE_ID, custom_id)
+    if match is None:
+        return None
+    page = None if match["page"] == MY_PAGE else int(match["page"])
+    return PageRequest(period=Period(match["period"]), page=page, owner=match["owner"])
 
 
 def server_key(guild_id: int) -> str:

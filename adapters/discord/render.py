@@ -17,6 +17,7 @@ from discord.utils import escape_markdown, escape_mentions, format_dt
 
 from adapters.discord.convert import (
     answer_custom_id,
+    page_custom_id,
     practice_custom_id,
     practice_next_custom_id,
 )
@@ -46,7 +47,18 @@ from bot.models import (
     TopicsCard,
 )
 from bot.practice import TOP_BOX
-from bot.render import PERIOD_TITLES, counted, fenced_code, percent, reveal_summary, tally_lines
+from bot.render import (
+    MY_PAGE_LABEL,
+    NEXT_LABEL,
+    PERIOD_TITLES,
+    PREVIOUS_LABEL,
+    counted,
+    fenced_code,
+    page_line,
+    percent,
+    reveal_summary,
+    tally_lines,
+)
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -209,7 +221,7 @@ def reply_message(reply: Reply) -> DiscordMessage:
         case QuestionCard():
             return _question_card(reply)
         case LeaderboardCard():
-            return DiscordMessage(embeds=(_leaderboard_embed(reply),))
+            return DiscordMessage(embeds=(_leaderboard_embed(reply),), buttons=page_buttons(reply))
         case StatsCard():
             embed = _stats_embed(reply)
             if reply.chart is not None:
@@ -304,7 +316,35 @@ def _leaderboard_embed(card: LeaderboardCard) -> discord.Embed:
     else:
         you = f"Rank {card.caller.rank} of {card.ranked}, {card.caller.points} pts"
     embed.add_field(name="You", value=you, inline=False)
+    if card.rows:
+        embed.set_footer(text=page_line(card))
     return embed
+
+
+def page_buttons(card: LeaderboardCard) -> tuple[ButtonSpec, ...]:
+    """Previous, Next and My page, for the member the card was made for; none when there is
+    nothing to page (a single page, or a card made for nobody in particular)."""
+    if not card.viewer or not card.viewer.isdigit() or card.pages <= 1:
+        return ()
+    mine = card.caller_page
+    return (
+        ButtonSpec(
+            custom_id=page_custom_id(card.period, max(card.page - 1, 0), card.viewer),
+            label=PREVIOUS_LABEL,
+            disabled=card.page == 0,
+        ),
+        ButtonSpec(
+            custom_id=page_custom_id(card.period, card.page + 1, card.viewer),
+            label=NEXT_LABEL,
+            disabled=card.page + 1 >= card.pages,
+        ),
+        ButtonSpec(
+            custom_id=page_custom_id(card.period, None, card.viewer),
+            label=MY_PAGE_LABEL,
+            style=discord.ButtonStyle.primary,
+            disabled=mine is None or mine == card.page,
+        ),
+    )
 
 
 def _stats_embed(card: StatsCard) -> discord.Embed:

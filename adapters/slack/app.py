@@ -37,7 +37,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.slack import convert
+from adapters.slack import convert, pages
 from adapters.slack.admins import AdminDirectory
 from adapters.slack.cli import DEFAULT_PORT
 from adapters.slack.handlers import Handlers, register
@@ -252,6 +252,7 @@ def build_app(
         responses=responses,
     )
     register(app, handlers)
+    pages.register(app, handlers)
     return app
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.slack.convert import (
+    PAGE_ACTION_PREFIX,
     PRACTICE_BLOCK,
     PRACTICE_NEXT_ACTION,
     answer_action_id,
@@ -21,6 +22,7 @@ from adapters.slack.convert import (
     clip,
     escape,
     next_practice_value,
+    page_value,
     practice_action_id,
     practice_value,
 )
@@ -52,9 +54,13 @@ from bot.models import (
 )
 from bot.practice import TOP_BOX
 from bot.render import (
+    MY_PAGE_LABEL,
+    NEXT_LABEL,
     PERIOD_TITLES,
+    PREVIOUS_LABEL,
     counted,
     fenced_code,
+    page_line,
     percent,
     reveal_summary,
     tally_lines,
@@ -276,9 +282,38 @@ def leaderboard_message(card: LeaderboardCard) -> Message:
     blocks = [
         section(f"*{title}*"),
         section("\n".join(_standing_line(row) for row in card.rows)),
-        context(own),
+        context(f"{own} {page_line(card)}."),
     ]
+    paging = page_buttons(card)
+    if paging:
+        blocks.append({"type": "actions", "block_id": PAGE_BLOCK, "elements": paging})
     return Message(text=_fallback(title), blocks=blocks)
+
+
+PAGE_BLOCK = "dlq_pages"
+
+
+def page_buttons(card: LeaderboardCard) -> list[Block]:
+    """Previous, Next and My page, each only where it leads somewhere: Slack buttons cannot be
+    shown disabled."""
+    if not card.viewer:
+        return []
+    wanted: list[tuple[str, str, int | None]] = []
+    if card.page > 0:
+        wanted.append(("prev", PREVIOUS_LABEL, card.page - 1))
+    if card.page + 1 < card.pages:
+        wanted.append(("next", NEXT_LABEL, card.page + 1))
+    if card.caller_page is not None and card.caller_page != card.page:
+        wanted.append(("me", MY_PAGE_LABEL, None))
+    return [
+        button(
+            label,
+            action_id=f"{PAGE_ACTION_PREFIX}{kind}",
+            value=page_value(card.period, page, card.viewer),
+            description=f"{label} of the leaderboard",
+        )
+        for kind, label, page in wanted
+    ]
 
 
 def stats_message(card: StatsCard) -> Message:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.models import LETTERS, ChannelRef, Invocation, Member
+from bot.models import LETTERS, ChannelRef, Invocation, Member, PageRequest, Period
 from bot.names import clean_name
 
 SERVER_PREFIX = "slack:"
@@ -43,6 +43,12 @@ _PRACTICE_VALUE = re.compile(r"^([a-z0-9][a-z0-9-]{2,63}):([0-9])$")
 _PRACTICE_ACTION = re.compile(rf"^{PRACTICE_ACTION_PREFIX}([0-9])$")
 _NEXT_VALUE = re.compile(r"^topic:([a-z0-9-]{0,64})$")
 _MAX_ROWID = 2**63 - 1
+# A leaderboard's paging buttons; the value is `<period>:<page or me>:<owner's user id>`, the
+# owner being the member the leaderboard was made for, who alone may page it.
+PAGE_ACTION_PREFIX = "dlq_page_"
+PAGE_ACTION = re.compile(rf"^{PAGE_ACTION_PREFIX}(prev|next|me)$")
+MY_PAGE = "me"
+_PAGE_VALUE = re.compile(r"^(week|month|all):(me|[0-9]{1,6}):([A-Za-z0-9]{1,64})$")
 
 
 def server_key(team_id: str) -> str:
@@ -116,6 +122,22 @@ def parse_next_practice(value: object) -> str | None:
     """The topic filter of a "next practice question" click: a slug, "" for all, None if bad."""
     found = _NEXT_VALUE.fullmatch(value) if isinstance(value, str) else None
     return found[1] if found else None
+
+
+def page_value(period: Period, page: int | None, owner: str) -> str:
+    """The value of a paging button: to `page` (None: the presser's own page)."""
+    value = f"{period.value}:{MY_PAGE if page is None else page}:{owner}"
+    if _PAGE_VALUE.fullmatch(value) is None:
+        raise ValueError(f"page {page!r} of {owner!r} does not fit a paging button's value")
+    return value
+
+
+def parse_page(value: object) -> PageRequest | None:
+    found = _PAGE_VALUE.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        return None
+    page = None if found[2] == MY_PAGE else int(found[2])
+    return PageRequest(period=Period(found[1]), page=page, owner=found[3])
 
 
 def escape(text: str) -> str:

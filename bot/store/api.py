@@ -495,9 +495,14 @@ class Store(Protocol):
     # --- scores ---
 
     async def leaderboard(
-        self, *, server: str, period: str, limit: int = 10
+        self, *, server: str, period: str, limit: int = 10, offset: int = 0
     ) -> list[tuple[int, ScoreRow]]:
-        """The top `limit` members with points, ranked; members with equal points share a rank."""
+        """`limit` members with points from place `offset` on (ordered by points, then user id),
+        ranked; members with equal points share a rank, on whatever page each of them falls."""
+        ...
+
+    async def position_of(self, *, server: str, period: str, user_id: str) -> int | None:
+        """The member's 1-based place in `leaderboard`'s order; None without points."""
         ...
 
     async def score_of(self, *, server: str, period: str, user_id: str) -> ScoreRow | None: ...

@@ -342,24 +342,39 @@ class PostgresStore:
     # --- scores -------------------------------------------------------------------------------
 
     async def leaderboard(
-        self, *, server: str, period: str, limit: int = 10
+        self, *, server: str, period: str, limit: int = 10, offset: int = 0
     ) -> list[tuple[int, ScoreRow]]:
-        """The top `limit` members with points, ranked; members with equal points share a rank."""
+        """`limit` members with points from place `offset` on, ranked; equal points share a rank.
+
+        The rank comes from the histogram of totals, not from the page: a tie that starts on an
+        earlier page keeps that page's rank, and one statement keeps rows and ranks consistent."""
         rows = await self._fetch(
-            "SELECT s.user_id, coalesce(m.name, s.user_id), s.points, s.answered, s.correct"
+            "SELECT 1 + (SELECT coalesce(sum(c.members), 0) FROM score_counts c"
+            "   WHERE c.server = s.server AND c.period = s.period AND c.points > s.points),"
+            " s.user_id, coalesce(m.name, s.user_id), s.points, s.answered, s.correct"
             " FROM scores s LEFT JOIN members m ON m.server = s.server AND m.user_id = s.user_id"
             " WHERE s.server = $1 AND s.period = $2 AND s.points > 0"
-            " ORDER BY s.points DESC, s.user_id LIMIT $3",
+            " ORDER BY s.points DESC, s.user_id LIMIT $3 OFFSET $4",
             server,
             period,
             limit,
+            offset,
         )
-        ranked: list[tuple[int, ScoreRow]] = []
-        for position, row in enumerate(rows, start=1):
-            score = ScoreRow(*row)
-            same_as_above = ranked and ranked[-1][1].points == score.points
-            ranked.append((ranked[-1][0] if same_as_above else position, score))
-        return ranked
+        return [(int(row[0]), ScoreRow(*row[1:])) for row in rows]
+
+    async def position_of(self, *, server: str, period: str, user_id: str) -> int | None:
+        row = await self._fetchrow(
+            "SELECT 1 + (SELECT coalesce(sum(c.members), 0) FROM score_counts c"
+            "   WHERE c.server = s.server AND c.period = s.period AND c.points > s.points)"
+            " + (SELECT count(*) FROM scores t WHERE t.server = s.server"
+            "   AND t.period = s.period AND t.points = s.points AND t.user_id < s.user_id)"
+            " FROM scores s WHERE s.server = $1 AND s.period = $2 AND s.user_id = $3"
+            " AND s.points > 0",
+            server,
+            period,
+            user_id,
+        )
+        return int(row[0]) if row else None
 
     async def score_of(self, *, server: str, period: str, user_id: str) -> ScoreRow | None:
         row = await self._fetchrow(
