@@ -12,6 +12,7 @@ from bot.models import (
     SettingsCard,
     SuggestForm,
 )
+from bot.question_text import choice_lines, code_lines
 
 Escape = Callable[[str], str]
 
@@ -30,8 +31,6 @@ APPROVED_HINT = "`/dlquiz review edit {id}` · `/dlquiz review remove {id}`"
 
 
 def review_text(card: ReviewCard, escape: Escape) -> str:
-    from bot.render import choice_lines, code_lines
-
     q = card.question
     head = (
         f"Suggestion #{card.id} by {escape(card.author_name)} ({card.pending} waiting for review)"

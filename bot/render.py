@@ -3,14 +3,13 @@ the chat adapters reuse its pieces (percentages, tallies, labels) inside their o
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import UTC, datetime
 
 from bot import insights
+from bot.community_render import community_text
 from bot.models import (
     LETTERS,
-    CodeSnippet,
     InsightsCard,
     ItemCard,
     LeaderboardCard,
@@ -30,12 +29,9 @@ from bot.models import (
     SuggestForm,
     TopicsCard,
 )
+from bot.question_text import choice_lines, code_lines
 
 PERIOD_TITLES = {Period.WEEK: "this week", Period.MONTH: "this month", Period.ALL: "all time"}
-CODE_INDENT = "    "
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_BACKTICK_RUN = re.compile(r"`(?=`)")
-ZERO_WIDTH_SPACE = "\u200b"
 
 
 def percent(part: int, whole: int) -> str:
@@ -66,29 +62,6 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
 
 def utc_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def choice_lines(choices: tuple[str, ...]) -> list[str]:
-    return [f"  {LETTERS[i]}) {text}" for i, text in enumerate(choices)]
-
-
-def code_text(snippet: CodeSnippet) -> str:
-    """The snippet's text, safe to print: tabs as spaces, no control characters (a terminal
-    escape in a question file must not reach the reader's terminal)."""
-    return _CONTROL.sub("\ufffd", snippet.text.expandtabs(4).rstrip("\n"))
-
-
-def fenced_code(snippet: CodeSnippet) -> str:
-    """The snippet's text for inside a ``` fence: no run of two backticks survives, so nothing
-    in it can close the fence early (a zero-width space splits each run)."""
-    return _BACKTICK_RUN.sub("`" + ZERO_WIDTH_SPACE, code_text(snippet))
-
-
-def code_lines(snippet: CodeSnippet | None) -> list[str]:
-    """The snippet as indented lines for the terminal; none without a snippet."""
-    if snippet is None:
-        return []
-    return [f"{CODE_INDENT}{line}".rstrip() for line in code_text(snippet).split("\n")]
 
 
 def reveal_when(post: QuestionPost) -> str:
@@ -275,7 +248,5 @@ def reply_text(reply: Reply) -> str:
         case InsightsCard() | ItemCard():
             return insights.card_text(reply)
         case ReviewCard() | ServerQuestionList() | SettingsCard() | SuggestForm():
-            from bot.community_render import community_text
-
             return community_text(reply, lambda text: text)
     raise AssertionError(f"unhandled reply {reply!r}")  # pragma: no cover

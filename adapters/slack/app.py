@@ -37,9 +37,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.slack import convert, pages
+from adapters.slack import convert, forms, pages
 from adapters.slack.admins import AdminDirectory
-from adapters.slack.cli import DEFAULT_PORT
+from adapters.slack.convert import DEFAULT_PORT
 from adapters.slack.handlers import Handlers, register
 from adapters.slack.install import (
     INSTALL_PATH,
@@ -251,6 +251,8 @@ def build_app(
         inflight=inflight or InFlight(),
         responses=responses,
     )
+    # The forms' `/dlquiz` listener first: bolt runs the first listener that matches.
+    forms.register(app, handlers)
     register(app, handlers)
     pages.register(app, handlers)
     return app

@@ -53,13 +53,13 @@ from bot.models import (
     TopicsCard,
 )
 from bot.practice import TOP_BOX
+from bot.question_text import fenced_code
 from bot.render import (
     MY_PAGE_LABEL,
     NEXT_LABEL,
     PERIOD_TITLES,
     PREVIOUS_LABEL,
     counted,
-    fenced_code,
     page_line,
     percent,
     reveal_summary,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from adapters.slack.convert import DEFAULT_PORT
 from bot.config import Settings
 from bot.runtime import tune_gc
-
-DEFAULT_PORT = 3000
 
 
 @dataclass(frozen=True)

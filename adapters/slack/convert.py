@@ -22,6 +22,9 @@ from urllib.parse import parse_qsl
 from bot.models import LETTERS, ChannelRef, Invocation, Member, PageRequest, Period
 from bot.names import clean_name
 
+# Where HTTP mode listens unless `--port` says otherwise.
+DEFAULT_PORT = 3000
+
 SERVER_PREFIX = "slack:"
 ANSWER_ACTION_PREFIX = "dlq_answer_"
 ANSWER_BLOCK_PREFIX = "dlq_answers_"

@@ -468,23 +468,3 @@ def register(app: AsyncApp, handlers: Handlers) -> None:
 
 
 # --- telling the author ------------------------------------------------------------------------
-
-
-async def notify_member(
-    client: AsyncWebClient, *, auth: dict[str, Any], user_id: str, text: str
-) -> bool:
-    """A DM to the member; False when Slack refuses it, so the engine keeps the news for their
-    next `/dlquiz`."""
-    message = notice_message(Notice(text))
-    try:
-        opened = await client.conversations_open(**auth, users=user_id)
-        dm = (opened.get("channel") or {}).get("id")
-        if not dm:
-            return False
-        await client.chat_postMessage(
-            **auth, channel=dm, text=message.text, blocks=message.blocks, unfurl_links=False
-        )
-    except (SlackApiError, SlackRequestError, OSError, TimeoutError) as exc:
-        log.info("could not DM member %s: %s", user_id, exc)
-        return False
-    return True

@@ -28,7 +28,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import charts, convert, forms
+from adapters.slack import charts, convert
 from adapters.slack.admins import AdminDirectory
 from adapters.slack.blocks import Message, reply_message
 from adapters.slack.responses import ResponseUrls
@@ -350,7 +350,6 @@ def register(app: AsyncApp, handlers: Handlers) -> None:
             )
 
     app.middleware(EventDeduper())
-    forms.register(app, handlers)  # first: bolt runs the first matching `/dlquiz` listener
     app.command(COMMAND)(dlquiz_command)
     app.action(ANSWER_ACTION)(_tracked(inflight, handlers.answer))
     app.action(PRACTICE_ACTION)(_tracked(inflight, handlers.practice_answer))

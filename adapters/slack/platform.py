@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import forms
+from adapters.slack import dm
 from adapters.slack.blocks import (
     Message,
     closed_question_message,
@@ -146,7 +146,7 @@ class SlackPlatform:
         except SlackError as exc:
             log.info("cannot DM member %s: %s", user_id, exc)
             return False
-        return await forms.notify_member(self.client, auth=auth, user_id=user_id, text=text)
+        return await dm.notify_member(self.client, auth=auth, user_id=user_id, text=text)
 
     async def find_post(self, channel: ChannelRef, key: str, *, thread: str | None) -> str | None:
         """The ts of a recent message this app posted with `key` in its metadata (Slack has no
