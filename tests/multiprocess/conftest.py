@@ -5,7 +5,6 @@ of the reliability tests, made importable here, each fake started fresh on 127.0
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -13,28 +12,6 @@ for folder in (TESTS / "slack", TESTS / "discord", TESTS / "reliability"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-import pytest
-from fake_discord import FakeDiscord
-from fake_slack import FakeSlack
-from reliability_kit import ADMIN
+from reliability_kit import fake_discord, fake_slack
 
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    fake.users[ADMIN.id] = ADMIN.profile()
-    try:
-        yield fake
-    finally:
-        await fake.close()
-
-
-@pytest.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    fake = FakeDiscord()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
+__all__ = ["fake_discord", "fake_slack"]  # fixtures: pytest finds them here

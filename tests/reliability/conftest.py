@@ -2,11 +2,10 @@
 (tests/slack, tests/discord), made importable here, each started fresh on 127.0.0.1; the fake
 Slack knows one workspace admin."""
 
-# ruff: noqa: E402  (the adapter test folders must be on sys.path before their modules import)
+# ruff: noqa: E402  (the helper folders must be on sys.path before their modules import)
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -14,28 +13,6 @@ for folder in (TESTS / "slack", TESTS / "discord"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-import pytest
-from fake_discord import FakeDiscord
-from fake_slack import FakeSlack
-from reliability_kit import ADMIN
+from reliability_kit import fake_discord, fake_slack
 
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    fake.users[ADMIN.id] = ADMIN.profile()
-    try:
-        yield fake
-    finally:
-        await fake.close()
-
-
-@pytest.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    fake = FakeDiscord()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
+__all__ = ["fake_discord", "fake_slack"]  # fixtures: pytest finds them here

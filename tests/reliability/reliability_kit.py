@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+import pytest
 from fake_discord import FakeDiscord
 from fake_slack import TEAM, FakeSlack
 from slack_driver import CHANNEL, User, buttons_of, payload, signed
@@ -530,3 +531,28 @@ async def _reveal(db: Path, round_id: int) -> None:
 def say(text: str) -> None:
     """A figure for the reader of `pytest -s`."""
     print(f"[reliability] {text}", flush=True)
+
+
+# --- the fakes, started fresh for each test (the conftests of the real-process suites use these) --
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """The fake Slack Web API, knowing one workspace admin."""
+    fake = FakeSlack()
+    await fake.start()
+    fake.users[ADMIN.id] = ADMIN.profile()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    fake = FakeDiscord()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
