@@ -124,8 +124,8 @@ def _rounds(db: sqlite3.Connection, rounds: int) -> None:
         db.execute(
             "INSERT INTO rounds (id, server, channel, question_id, topic, difficulty,"
             " choice_count, answer, base_points, cycle, prev_round_id, day, posted_at,"
-            " reveal_at, closed_at, message_ref, reveal_posted)"
-            " VALUES (?, ?, ?, ?, 'bench', ?, 4, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+            " reveal_at, closed_at, message_ref)"
+            " VALUES (?, ?, ?, ?, 'bench', ?, 4, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
             (
                 idx,
                 SERVER,
@@ -140,7 +140,6 @@ def _rounds(db: sqlite3.Connection, rounds: int) -> None:
                 to_text(posted + timedelta(days=1)),
                 to_text(closed) if closed else None,
                 f"msg-{idx}",
-                int(closed is not None),
             ),
         )
         db.execute(

@@ -83,7 +83,6 @@ class RoundRow:
     reveal_at: datetime | None
     closed_at: datetime | None
     message_ref: str | None
-    reveal_posted: bool
     token: str = ""
     question: str | None = None  # the question as asked (bot.snapshot), None before schema 4
 

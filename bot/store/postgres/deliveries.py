@@ -93,7 +93,6 @@ async def finish(conn: Conn, delivery_id: int, message_ref: str | None, at: date
             # Closed while its question was on its way: the message is there, close its buttons.
             await _queue_close(conn, round_id, at)
     elif kind == DeliveryKind.REVEAL:
-        await conn.execute("UPDATE rounds SET reveal_posted = true WHERE id = $1", round_id)
         await _queue_close(conn, round_id, at)
         # Only now, after the reveal is marked: a thread can never make the reveal post twice.
         await _queue_close(conn, round_id, at, kind=DeliveryKind.THREAD)

@@ -35,7 +35,6 @@ MIGRATIONS: tuple[str, ...] = (
         reveal_at TIMESTAMPTZ,
         closed_at TIMESTAMPTZ,
         message_ref TEXT,
-        reveal_posted BOOLEAN NOT NULL DEFAULT false,
         -- Carried by the round's buttons: a button from before a restore that hands this id
         -- out again answers nothing.
         token TEXT NOT NULL DEFAULT '',

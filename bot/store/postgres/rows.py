@@ -15,7 +15,7 @@ Conn: TypeAlias = asyncpg.Connection | PoolConnectionProxy
 SCHEDULE_COLUMNS = "server, channel, time, zone, last_error, last_error_at, updated_at, next_due_at"
 ROUND_COLUMNS = (
     "id, server, channel, question_id, choice_count, answer, day, posted_at, reveal_at, "
-    "closed_at, message_ref, reveal_posted, token, question"
+    "closed_at, message_ref, token, question"
 )
 
 
@@ -32,9 +32,8 @@ def round_row(row: asyncpg.Record) -> RoundRow:
         reveal_at=row[8],
         closed_at=row[9],
         message_ref=row[10],
-        reveal_posted=row[11],
-        token=row[12],
-        question=row[13],
+        token=row[11],
+        question=row[12],
     )
 
 

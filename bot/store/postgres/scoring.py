@@ -37,7 +37,7 @@ async def close_open_round(
     # A question that never reached the channel has nothing to reveal there. The update waits
     # for any answer batch that holds the round FOR SHARE.
     row = await conn.fetchrow(
-        "UPDATE rounds SET closed_at = $1, reveal_posted = (message_ref IS NULL)"
+        "UPDATE rounds SET closed_at = $1"
         f" WHERE server = $2 AND channel = $3 AND closed_at IS NULL{guard}"
         f" RETURNING {ROUND_COLUMNS}",
         *params,

@@ -91,7 +91,6 @@ async def finish(
             # channel after all, so its buttons must be closed.
             await _queue_close(db, round_id, at)
     elif kind == DeliveryKind.REVEAL:
-        await db.execute("UPDATE rounds SET reveal_posted = 1 WHERE id = ?", (round_id,))
         await _queue_close(db, round_id, at)
         # Only now, after the reveal is marked: a thread can never make the reveal post twice.
         await _queue_close(db, round_id, at, kind=DeliveryKind.THREAD)

@@ -215,6 +215,8 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT id, server, channel, 'reveal', closed_at, 1
         FROM rounds WHERE closed_at IS NOT NULL AND reveal_posted = 0
     ) ORDER BY id, step;
+    -- Whether a reveal went out is the reveal delivery's outcome from now on.
+    ALTER TABLE rounds DROP COLUMN reveal_posted;
     """,
     # 5: requests acted on once. A signed request replayed within its validity window must not
     # post or reschedule again; the key is the request's own identity, kept a day.

@@ -11,7 +11,7 @@ from bot.store.sqlite.connection import from_text
 SCHEDULE_COLUMNS = "server, channel, time, zone, last_error, last_error_at, updated_at, next_due_at"
 ROUND_COLUMNS = (
     "id, server, channel, question_id, choice_count, answer, day, posted_at, reveal_at, "
-    "closed_at, message_ref, reveal_posted, token, question"
+    "closed_at, message_ref, token, question"
 )
 
 
@@ -30,9 +30,8 @@ def round_row(row: sqlite3.Row | tuple[Any, ...]) -> RoundRow:
         reveal_at=from_text(row[8]),
         closed_at=from_text(row[9]),
         message_ref=row[10],
-        reveal_posted=bool(row[11]),
-        token=row[12],
-        question=row[13],
+        token=row[11],
+        question=row[12],
     )
 
 

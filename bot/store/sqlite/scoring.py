@@ -33,7 +33,7 @@ async def close_open_round(
         params += (unless_day.isoformat(),)
     # A question that never reached the channel has nothing to reveal there.
     rows = await db.execute_fetchall(
-        "UPDATE rounds SET closed_at = ?1, reveal_posted = (message_ref IS NULL)"
+        "UPDATE rounds SET closed_at = ?1"
         f" WHERE server = ?2 AND channel = ?3 AND closed_at IS NULL{guard}"
         f" RETURNING {ROUND_COLUMNS},"
         " EXISTS (SELECT 1 FROM answers WHERE round_id = rounds.id)",
