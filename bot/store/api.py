@@ -37,11 +37,6 @@ def period_key(period: Period, moment: datetime) -> str:
     return "all"
 
 
-def platform_of(server: str) -> str:
-    """The platform part of a server key (`discord:123` -> `discord`)."""
-    return server.partition(":")[0]
-
-
 class AnswerStatus(StrEnum):
     RECORDED = "recorded"
     DUPLICATE = "duplicate"
