@@ -1,9 +1,9 @@
-"""Fan-out: many channels due at the same minute, posted through the scheduler's own entry point
-(`DailyScheduler.post_due`, bounded by its semaphore) on the memory platform."""
+"""Fan-out: many channels due at the same minute, posted the way a running bot posts them: the
+scheduler's poll claims the due schedules from the database, posts each channel's question
+(bounded by its semaphore) on the memory platform, and hands each schedule back."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -49,12 +49,12 @@ async def run(channels: int, location: str | Path) -> FanoutResult:
             await _schedule_all(store, refs, at=f"{START:%H:%M}", since=to_text(since))
         scheduler = DailyScheduler(engine, grace=timedelta(minutes=5))
         started = time.perf_counter()
-        outcomes = await asyncio.gather(*(scheduler.post_due(channel=ref) for ref in refs))
+        outcomes = await scheduler.poll()
         seconds = time.perf_counter() - started
     finally:
         await store.close()
     failed = [o for o in outcomes if o is None or o.round_id is None or o.error]
-    if failed:
+    if failed or len(outcomes) != channels:
         raise RuntimeError(f"{len(failed)} channels were not posted, e.g. {failed[0]}")
     return FanoutResult(
         channels=channels,

@@ -78,9 +78,10 @@ class Deliverer:
         self._sweeper: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
-    async def drain(self, channel: ChannelRef) -> str | None:
+    async def drain(self, channel: ChannelRef, *, posted: set[int] | None = None) -> str | None:
         """Post what the channel has due, oldest first, until nothing is due or a post fails;
-        the failure's reason, or None. Another process's claim ends it at once."""
+        the failure's reason, or None. Another process's claim ends it at once. The rounds
+        whose question this drain posted are added to `posted`."""
         async with self.inflight.track():
             while not self._stopping.is_set():
                 delivery = await self.store.claim_delivery(
@@ -88,9 +89,13 @@ class Deliverer:
                 )
                 if delivery is None:
                     return None
-                error = await self._deliver(delivery)
+                error, more = await self._deliver(delivery)
                 if error is not None and delivery.kind not in BEST_EFFORT:
                     return error
+                if error is None and posted is not None and delivery.kind is DeliveryKind.QUESTION:
+                    posted.add(delivery.round_id)
+                if not more:
+                    return None
             return None
 
     async def sweep(self) -> None:
@@ -125,9 +130,11 @@ class Deliverer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=interval)
 
-    async def _deliver(self, delivery: Delivery) -> str | None:
+    async def _deliver(self, delivery: Delivery) -> tuple[str | None, bool]:
+        """Post one claimed delivery: why it failed (None: posted or given up), and whether
+        the channel may have more to post."""
         channel = delivery.channel_ref
-        row = await self.store.round_by_id(delivery.round_id)
+        row = delivery.round
         question = self.question_of(row) if row is not None else None
         now = self.clock.now()
         if row is None or question is None:
@@ -140,7 +147,7 @@ class Deliverer:
             await self.store.fail_delivery(
                 delivery.id, error="question missing", retry_at=now, give_up=True, at=now
             )
-            return None
+            return None, True
         try:
             message_ref = await self._find_in_doubt(delivery, row, question)
             if message_ref is None:
@@ -173,9 +180,11 @@ class Deliverer:
             if delivery.kind is not DeliveryKind.CLOSE:
                 # A thread that cannot be opened is shown to admins like a failed post.
                 await self.store.record_post_error(channel, error=reason, at=now)
-            return reason
-        await self.store.finish_delivery(delivery.id, message_ref=message_ref, at=self.clock.now())
-        return None
+            return reason, True
+        more = await self.store.finish_delivery(
+            delivery.id, message_ref=message_ref, at=self.clock.now()
+        )
+        return None, more
 
     async def _find_in_doubt(
         self, delivery: Delivery, row: RoundRow, question: Question
@@ -204,8 +213,8 @@ class Deliverer:
     async def _post(self, delivery: Delivery, row: RoundRow, question: Question) -> str | None:
         channel = delivery.channel_ref
         if delivery.kind is DeliveryKind.QUESTION:
-            # Read at post time, so a ping set between the schedule and the post is honoured.
-            settings = await self.store.channel_settings(channel)
+            # Read by the claim, so a ping set between the schedule and the post is honoured.
+            settings = delivery.settings
             post = replace(question_post(row, question), ping=settings.ping if settings else None)
             return await self.platform.post_question(channel, post)
         reveal = RevealPost(
@@ -219,15 +228,16 @@ class Deliverer:
         if delivery.kind is DeliveryKind.REVEAL:
             await self.platform.post_reveal(channel, reveal)
         elif delivery.kind is DeliveryKind.THREAD:
-            await self._open_thread(channel, reveal)
+            await self._open_thread(channel, reveal, delivery.settings or ChannelSettings())
         else:
             await self.platform.close_question(channel, reveal)
         return None
 
-    async def _open_thread(self, channel: ChannelRef, reveal: RevealPost) -> None:
+    async def _open_thread(
+        self, channel: ChannelRef, reveal: RevealPost, settings: ChannelSettings
+    ) -> None:
         if not isinstance(self.platform, ThreadOpener) or not reveal.message_ref:
             return  # a platform without threads (Slack's reveal is in the question's thread)
-        settings = await self.store.channel_settings(channel) or ChannelSettings()
         if settings.thread:
             await self.platform.open_thread(channel, reveal)
 

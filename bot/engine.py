@@ -153,17 +153,18 @@ class QuizEngine:
                     else await self._next_post_time(channel, now)
                 ),
             )
-            await self.store.retry_deliveries_now(channel, now=now)
-        error = await self.deliverer.drain(channel)
+        posted: set[int] = set()
+        error = await self.deliverer.drain(channel, posted=posted)
         if started is None:
             log.info("the channel already has its question for %s", day, extra=_ctx(channel))
             return PostOutcome(round_id=None, error=error)
-        row = await self.store.round_by_id(started.round.id)
-        if error is None and (row is None or not row.delivered):
+        delivered = started.round.id in posted
+        if not delivered:  # posted earlier by another process, or not yet
+            row = await self.store.round_by_id(started.round.id)
+            delivered = row is not None and row.delivered
+        if error is None and not delivered:
             error = "another post to this channel is still on its way; this one follows it"
-        return PostOutcome(
-            round_id=started.round.id, error=None if row and row.delivered else error
-        )
+        return PostOutcome(round_id=started.round.id, error=None if delivered else error)
 
     async def reveal(self, channel: ChannelRef) -> tuple[int | None, str | None]:
         """Close the open question and post its reveal: (the round closed, a delivery error)."""
@@ -172,7 +173,6 @@ class QuizEngine:
             closed = await self.store.close_round(channel, now)
             if closed is None:
                 return None, None
-            await self.store.retry_deliveries_now(channel, now=now)
         error = await self.deliverer.drain(channel)
         if not closed.delivered:
             return closed.id, None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -126,21 +126,35 @@ class DailyScheduler:
         return row.next_due_at if row is not None else None
 
     async def poll(self) -> list[PostOutcome | None]:
-        """Claim every due schedule, post what each owes, hand each back with its next time."""
+        """Claim every due schedule, post what each owes, hand each back with its next time.
+
+        Claims stay a little ahead of the posts (at most `CLAIM_BATCH` held at once, topped up
+        when half are done), so posting never waits for the slowest channel of a batch, and a
+        replica never holds schedules it will not reach before its lease ends."""
         outcomes: list[PostOutcome | None] = []
-        while not self._stopping.is_set():
-            now = self.engine.clock.now()
-            rows = await self.engine.store.claim_due_schedules(
-                platform=self.platform,
-                now=now,
-                worker=self.worker,
-                lease=self.lease,
-                limit=CLAIM_BATCH,
-                shards=self.shards,
-            )
-            if not rows:
-                break
-            outcomes.extend(await asyncio.gather(*(self._look(row, now) for row in rows)))
+        looking: set[asyncio.Task[PostOutcome | None]] = set()
+        try:
+            while not self._stopping.is_set():
+                room = CLAIM_BATCH - len(looking)
+                if room >= CLAIM_BATCH // 2:
+                    now = self.engine.clock.now()
+                    rows = await self.engine.store.claim_due_schedules(
+                        platform=self.platform,
+                        now=now,
+                        worker=self.worker,
+                        lease=self.lease,
+                        limit=room,
+                        shards=self.shards,
+                    )
+                    if not rows:
+                        break
+                    looking.update(asyncio.create_task(self._look(row, now)) for row in rows)
+                done, looking = await asyncio.wait(looking, return_when=asyncio.FIRST_COMPLETED)
+                outcomes.extend(_outcomes(done))
+        finally:
+            if looking:
+                done, _ = await asyncio.wait(looking)
+                outcomes.extend(_outcomes(done))
         return outcomes
 
     async def _poll_job(self) -> None:
@@ -175,9 +189,17 @@ class DailyScheduler:
             await self._hand_back(channel, due)  # still owed: whoever looks next posts it
             return None
         outcome = None
-        if await self.engine.store.daily_round_exists(channel, day):
-            pass
-        elif now - due > self.grace:
+        if now - due <= self.grace:
+            # No look first for the day's round: the store opens none when the day has one.
+            outcome = await self._post_day(channel, day, daily)
+            if outcome.round_id is not None and now - due > LATE:
+                log.info(
+                    "posted the missed %s question late (due at %s)",
+                    day,
+                    due.isoformat(),
+                    extra=_ctx(channel),
+                )
+        elif not await self.engine.store.daily_round_exists(channel, day):
             log.warning(
                 "missed the %s question (due at %s, grace %s); the next one is at %s",
                 day,
@@ -186,15 +208,6 @@ class DailyScheduler:
                 following.isoformat(),
                 extra=_ctx(channel),
             )
-        else:
-            if now - due > LATE:
-                log.info(
-                    "posting the missed %s question late (due at %s)",
-                    day,
-                    due.isoformat(),
-                    extra=_ctx(channel),
-                )
-            outcome = await self.post_due(channel=channel)
         await self._hand_back(channel, following)
         return outcome
 
@@ -206,16 +219,6 @@ class DailyScheduler:
 
     async def post_due(self, *, channel: ChannelRef) -> PostOutcome | None:
         """Post the question due now (or at most `grace` ago) for its local day."""
-        task = asyncio.current_task()
-        if task is None:  # pragma: no cover - always called from a task
-            return await self._post_due(channel)
-        self._running.add(task)
-        try:
-            return await self._post_due(channel)
-        finally:
-            self._running.discard(task)
-
-    async def _post_due(self, channel: ChannelRef) -> PostOutcome | None:
         daily = await self.engine.daily_time(channel)
         if daily is None:
             return None
@@ -230,11 +233,37 @@ class DailyScheduler:
                 extra=_ctx(channel),
             )
             return None
-        async with self._slots:
-            outcome = await self.engine.post(channel, day=day, daily=daily)
+        return await self._post_day(channel, day, daily)
+
+    async def _post_day(self, channel: ChannelRef, day: date, daily: DailyTime) -> PostOutcome:
+        """Post `day`'s question, at most `concurrency` at a time; a shutdown waits for it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            async with self._slots:
+                outcome = await self.engine.post(channel, day=day, daily=daily)
+        finally:
+            if task is not None:
+                self._running.discard(task)
         if outcome.error:
             log.warning("daily question failed: %s", outcome.error, extra=_ctx(channel))
         return outcome
+
+
+def _outcomes(done: set[asyncio.Task[PostOutcome | None]]) -> list[PostOutcome | None]:
+    """What the finished looks posted; one that failed is logged (its schedule's claim runs out
+    and the schedule is looked at again then), never a reason to stop the others."""
+    outcomes: list[PostOutcome | None] = []
+    for task in done:
+        if task.cancelled():
+            outcomes.append(None)
+            continue
+        error = task.exception()
+        if error is not None:
+            log.error("posting a daily question failed", exc_info=error)
+        outcomes.append(None if error is not None else task.result())
+    return outcomes
 
 
 def _ctx(channel: ChannelRef) -> dict[str, str]:

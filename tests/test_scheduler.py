@@ -7,6 +7,7 @@ import io
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,11 +16,11 @@ from adapters.memory import ManualClock, MemoryPlatform
 from bot import commands as cmd
 from bot.config import Settings
 from bot.content import Bank
-from bot.engine import QuizEngine
+from bot.engine import PostOutcome, QuizEngine
 from bot.models import ChannelRef, Notice, QuestionPost, Tone
 from bot.runtime import running
-from bot.scheduler import DailyScheduler
-from bot.store import Store
+from bot.scheduler import CLAIM_BATCH, DailyScheduler
+from bot.store import ScheduleRow, Store
 from tests.conftest import invocation
 
 CHANNEL = ChannelRef("test:s1", "c1")
@@ -196,6 +197,54 @@ async def test_thousand_channels_due_together_one_failing(
     # A second round of triggers for the same minute posts nothing anywhere.
     await asyncio.gather(*(scheduler.post_due(channel=c) for c in channels))
     assert len(platform.questions) == 999
+
+
+async def test_the_poll_keeps_a_bounded_lead_of_claims_and_survives_a_broken_channel(
+    engine: QuizEngine, platform: MemoryPlatform, clock: ManualClock
+) -> None:
+    """The poll tops its claims up as posts finish (never holding more than CLAIM_BATCH), and
+    a channel whose post raises is logged and left to its lease; every other one is posted."""
+    channels = [ChannelRef(f"test:s{i % 5}", f"c{i}") for i in range(3 * CLAIM_BATCH + 7)]
+    for channel in channels:
+        await engine.store.set_schedule(
+            channel, time="09:00", zone="UTC", at=DUE - timedelta(days=1)
+        )
+    broken = channels[CLAIM_BATCH + 3]
+    store = engine.store
+    held, most = 0, 0
+    claim_due, finish = store.claim_due_schedules, store.finish_schedule
+
+    async def claiming(**kwargs: Any) -> list[ScheduleRow]:
+        nonlocal held, most
+        rows = await claim_due(**kwargs)
+        held += len(rows)
+        most = max(most, held)
+        return rows
+
+    async def handing_back(channel: ChannelRef, **kwargs: Any) -> bool:
+        nonlocal held
+        held -= 1
+        return await finish(channel, **kwargs)
+
+    post = engine.post
+
+    async def post_or_break(channel: ChannelRef, **kwargs: Any) -> PostOutcome:
+        if channel == broken:
+            raise RuntimeError("the database went away for this one")
+        return await post(channel, **kwargs)
+
+    store.claim_due_schedules = claiming  # type: ignore[method-assign]
+    store.finish_schedule = handing_back  # type: ignore[method-assign]
+    engine.post = post_or_break  # type: ignore[method-assign]
+    clock.set(DUE)
+    outcomes = await DailyScheduler(engine, grace=GRACE, concurrency=4).poll()
+    assert len(outcomes) == len(channels)
+    assert sum(o is not None and o.error is None for o in outcomes) == len(channels) - 1
+    posted = {q.channel for q in platform.questions}
+    assert posted == set(channels) - {broken}
+    assert 0 < most <= CLAIM_BATCH
+    assert held == 1  # the broken channel's claim runs out with its lease
+    assert await store.schedule(broken) is not None
 
 
 async def test_a_platform_loads_only_its_own_schedules_and_pending_posts(

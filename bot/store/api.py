@@ -124,6 +124,10 @@ class Delivery:
     # An earlier claim ended neither posted nor failed: its process died while posting, so the
     # platform may hold the message already.
     in_doubt: bool = False
+    # What posting it needs, read by the claim itself (one trip to the database, not three):
+    # its round (None if the round is gone) and the channel's settings (None: the defaults).
+    round: RoundRow | None = None
+    settings: ChannelSettings | None = None
 
     @property
     def channel_ref(self) -> ChannelRef:
@@ -405,7 +409,9 @@ class Store(Protocol):
     ) -> StartedRound | None:
         """Close the channel's open round (scoring it) and open a new one, atomically.
 
-        Returns None, changing nothing, when `day` already has its daily round in this channel.
+        Returns None, opening nothing, when `day` already has its daily round in this channel.
+        Either way the channel's waiting deliveries (a reveal that failed earlier, say) become
+        due at once: the new question queues behind them.
         """
         ...
 
@@ -414,6 +420,7 @@ class Store(Protocol):
 
         Closing a delivered round queues its reveal; closing one whose question never reached
         the channel drops that question's delivery: it was never seen, so nothing is revealed.
+        The channel's waiting deliveries become due at once, whether or not a round was open.
         """
         ...
 
@@ -431,15 +438,16 @@ class Store(Protocol):
         self, channel: ChannelRef, *, worker: str, now: datetime, lease: timedelta
     ) -> Delivery | None:
         """Claim the channel's oldest undone delivery for `lease`, if it is due and nobody holds
-        it; None otherwise (a later delivery never overtakes an earlier one)."""
+        it; None otherwise (a later delivery never overtakes an earlier one). The delivery
+        comes with its round and the channel's settings."""
         ...
 
     async def finish_delivery(
         self, delivery_id: int, *, message_ref: str | None, at: datetime
-    ) -> None:
+    ) -> bool:
         """Mark a delivery done once the platform accepted it. A question's message is kept
         (and clears the channel's posting error); a reveal queues the edit that closes the
-        question's buttons."""
+        question's buttons. True when the channel has undone deliveries left (due or not)."""
         ...
 
     async def fail_delivery(
@@ -459,10 +467,6 @@ class Store(Protocol):
 
     async def release_deliveries(self, *, worker: str) -> int:
         """Hand back every undone delivery `worker` holds (at a graceful stop); how many."""
-        ...
-
-    async def retry_deliveries_now(self, channel: ChannelRef, *, now: datetime) -> None:
-        """Make the channel's waiting deliveries due at once (a trigger or an admin's post)."""
         ...
 
     async def due_delivery_channels(

@@ -10,8 +10,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.models import ChannelRef
-from bot.store.api import Delivery, DeliveryKind, RoundRow
-from bot.store.postgres.rows import Conn, clean
+from bot.store.api import ChannelSettings, Delivery, DeliveryKind, RoundRow
+from bot.store.postgres.rows import ROUND_COLUMNS, Conn, clean, round_row
+
+# The round's columns as the claim reads them (joined, so named by their table).
+_CLAIMED_ROUND = ", ".join(f"r.{column.strip()}" for column in ROUND_COLUMNS.split(","))
+
+# Made due at once by a new round and by a close: what they queue comes after these.
+DUE_NOW = (
+    "UPDATE deliveries SET due_at = $3 WHERE server = $1 AND channel = $2"
+    " AND done_at IS NULL AND due_at > $3"
+)
 
 
 async def queue(conn: Conn, row: RoundRow, kind: DeliveryKind, at: datetime) -> None:
@@ -42,12 +51,20 @@ async def after_close(conn: Conn, closed: RoundRow, at: datetime) -> None:
 async def claim(
     conn: Conn, channel: ChannelRef, worker: str, now: datetime, lease: timedelta
 ) -> Delivery | None:
+    # One statement claims the delivery and reads what posting it needs: the round (a left
+    # join: a claim whose round is gone is still returned, to be given up) and the settings.
     row = await conn.fetchrow(
-        "UPDATE deliveries SET claimed_by = $1, claimed_until = $2, claims = claims + 1"
+        "WITH claimed AS (UPDATE deliveries SET claimed_by = $1, claimed_until = $2,"
+        " claims = claims + 1"
         " WHERE id = (SELECT id FROM deliveries WHERE server = $3 AND channel = $4"
         "             AND done_at IS NULL ORDER BY id LIMIT 1)"
         " AND due_at <= $5 AND (claimed_until IS NULL OR claimed_until < $5)"
-        " RETURNING id, round_id, server, channel, kind, attempts, claims",
+        " RETURNING id, round_id, server, channel, kind, attempts, claims)"
+        " SELECT d.id, d.round_id, d.server, d.channel, d.kind, d.attempts, d.claims,"
+        " s.source, s.topics, s.difficulty, s.thread, s.ping, r.id IS NOT NULL,"
+        f" {_CLAIMED_ROUND}"
+        " FROM claimed d LEFT JOIN rounds r ON r.id = d.round_id"
+        " LEFT JOIN channel_settings s ON s.server = d.server AND s.channel = d.channel",
         worker,
         now + lease,
         channel.server,
@@ -56,6 +73,15 @@ async def claim(
     )
     if row is None:
         return None
+    settings = None
+    if row[7] is not None:
+        settings = ChannelSettings(
+            source=row[7],
+            topics=tuple(t for t in row[8].split(",") if t),
+            difficulty=row[9],
+            thread=row[10],
+            ping=row[11],
+        )
     return Delivery(
         id=row[0],
         round_id=row[1],
@@ -64,53 +90,55 @@ async def claim(
         kind=DeliveryKind(row[4]),
         attempts=row[5],
         in_doubt=row[6] - 1 > row[5],
+        round=round_row(tuple(row)[13:]) if row[12] else None,
+        settings=settings,
     )
 
 
-async def finish(conn: Conn, delivery_id: int, message_ref: str | None, at: datetime) -> None:
-    row = await conn.fetchrow(
-        "UPDATE deliveries SET done_at = coalesce(done_at, $1),"
-        " outcome = CASE WHEN done_at IS NULL THEN 'posted' ELSE outcome END,"
-        " claimed_by = NULL, claimed_until = NULL"
-        " WHERE id = $2 RETURNING round_id, kind, outcome",
-        at,
-        delivery_id,
-    )
-    if row is None:
-        return
-    round_id, kind, outcome = row
-    if kind == DeliveryKind.QUESTION and message_ref is not None:
-        # Recording the message also clears the channel's last posting error.
-        await conn.execute(
-            "WITH delivered AS (UPDATE rounds SET message_ref = $1"
-            " WHERE id = $2 AND message_ref IS NULL RETURNING server, channel)"
-            " UPDATE schedules s SET last_error = NULL, last_error_at = NULL FROM delivered d"
-            " WHERE s.server = d.server AND s.channel = d.channel AND s.last_error IS NOT NULL",
-            message_ref,
-            round_id,
-        )
-        if outcome == "dropped":
-            # Closed while its question was on its way: the message is there, close its buttons.
-            await _queue_close(conn, round_id, at)
-    elif kind == DeliveryKind.REVEAL:
-        await _queue_close(conn, round_id, at)
-        # Only now, after the reveal is marked: a thread can never make the reveal post twice.
-        await _queue_close(conn, round_id, at, kind=DeliveryKind.THREAD)
+# One statement, so one trip and no explicit transaction: mark the delivery; for a question,
+# keep its message (the first one kept stays) and clear the channel's posting error; queue the
+# steps on the question message that come after (closing its buttons and opening its thread
+# after a reveal; closing the buttons of a question that reached the channel after its round
+# closed). Every part reads the rows as they were before the statement, so the message a
+# question may have just kept is `coalesce(r.message_ref, $3)`.
+_FINISH = """
+WITH d AS (
+    UPDATE deliveries SET done_at = coalesce(done_at, $1),
+        outcome = CASE WHEN done_at IS NULL THEN 'posted' ELSE outcome END,
+        claimed_by = NULL, claimed_until = NULL
+    WHERE id = $2 RETURNING round_id, server, channel, kind, outcome
+),
+kept AS (
+    UPDATE rounds r SET message_ref = $3 FROM d
+    WHERE r.id = d.round_id AND d.kind = 'question' AND $3::text IS NOT NULL
+      AND r.message_ref IS NULL
+    RETURNING r.server, r.channel
+),
+cleared AS (
+    UPDATE schedules s SET last_error = NULL, last_error_at = NULL FROM kept k
+    WHERE s.server = k.server AND s.channel = k.channel AND s.last_error IS NOT NULL
+),
+steps AS (
+    INSERT INTO deliveries (round_id, server, channel, kind, due_at)
+    SELECT r.id, r.server, r.channel, step.kind, $1
+    FROM d JOIN rounds r ON r.id = d.round_id
+    CROSS JOIN (VALUES (1, 'close'), (2, 'thread')) AS step (n, kind)
+    WHERE (d.kind = 'reveal' AND coalesce(r.message_ref, '') != '')
+       OR (d.kind = 'question' AND d.outcome = 'dropped' AND step.kind = 'close'
+           AND coalesce(r.message_ref, $3::text, '') != '')
+    ORDER BY step.n
+    ON CONFLICT (round_id, kind) DO NOTHING
+    RETURNING id
+)
+SELECT EXISTS (SELECT 1 FROM steps) OR EXISTS (
+    SELECT 1 FROM deliveries w
+    WHERE w.server = d.server AND w.channel = d.channel AND w.done_at IS NULL AND w.id != $2
+) FROM d
+"""
 
 
-async def _queue_close(
-    conn: Conn, round_id: int, at: datetime, *, kind: DeliveryKind = DeliveryKind.CLOSE
-) -> None:
-    """Queue a step on the question message (closing its buttons, or its discussion thread)."""
-    await conn.execute(
-        "INSERT INTO deliveries (round_id, server, channel, kind, due_at)"
-        " SELECT id, server, channel, $3, $1 FROM rounds"
-        " WHERE id = $2 AND message_ref IS NOT NULL AND message_ref != ''"
-        " ON CONFLICT (round_id, kind) DO NOTHING",
-        at,
-        round_id,
-        kind.value,
-    )
+async def finish(conn: Conn, delivery_id: int, message_ref: str | None, at: datetime) -> bool:
+    return bool(await conn.fetchval(_FINISH, at, delivery_id, message_ref))
 
 
 async def fail(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -19,7 +19,7 @@ ROUND_COLUMNS = (
 )
 
 
-def round_row(row: asyncpg.Record) -> RoundRow:
+def round_row(row: asyncpg.Record | tuple[Any, ...]) -> RoundRow:
     return RoundRow(
         id=row[0],
         server=row[1],

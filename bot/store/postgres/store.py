@@ -166,7 +166,15 @@ class PostgresStore:
         try:
             async with self._transaction() as conn:
                 await conn.execute(*_channel_lock(channel))
-                if day is not None and await _has_day(conn, channel, day):
+                taken = await conn.fetchval(
+                    f"WITH due AS ({deliveries.DUE_NOW}) SELECT $4::text IS NOT NULL AND EXISTS"
+                    " (SELECT 1 FROM rounds WHERE server = $1 AND channel = $2 AND day = $4)",
+                    channel.server,
+                    channel.channel,
+                    posted_at,
+                    day.isoformat() if day else None,
+                )
+                if taken:
                     return None
                 closed = await close_open_round(conn, channel, posted_at)
                 row = await conn.fetchrow(
@@ -207,6 +215,7 @@ class PostgresStore:
         """Close the channel's open round; it, or None when none was open."""
         async with self._transaction() as conn:
             await conn.execute(*_channel_lock(channel))
+            await conn.execute(deliveries.DUE_NOW, channel.server, channel.channel, at)
             return await close_open_round(conn, channel, at)
 
     async def round_by_id(self, round_id: int) -> RoundRow | None:
@@ -242,9 +251,9 @@ class PostgresStore:
 
     async def finish_delivery(
         self, delivery_id: int, *, message_ref: str | None, at: datetime
-    ) -> None:
-        async with self._transaction() as conn:
-            await deliveries.finish(conn, delivery_id, message_ref, at)
+    ) -> bool:
+        async with self._connection() as conn:
+            return await deliveries.finish(conn, delivery_id, message_ref, at)
 
     async def fail_delivery(
         self,
@@ -274,15 +283,6 @@ class PostgresStore:
             worker,
         )
         return int(status.split()[-1])
-
-    async def retry_deliveries_now(self, channel: ChannelRef, *, now: datetime) -> None:
-        await self._execute(
-            "UPDATE deliveries SET due_at = $1 WHERE server = $2 AND channel = $3"
-            " AND done_at IS NULL AND due_at > $1",
-            now,
-            channel.server,
-            channel.channel,
-        )
 
     async def due_delivery_channels(
         self, *, platform: str | None, now: datetime, limit: int = 100, shards: Shards | None = None

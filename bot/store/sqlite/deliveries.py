@@ -13,13 +13,24 @@ import aiosqlite
 
 from bot.models import ChannelRef
 from bot.store.api import Delivery, DeliveryKind, RoundRow
-from bot.store.sqlite.connection import to_text
+from bot.store.sqlite import community
+from bot.store.sqlite.connection import one, to_text
+from bot.store.sqlite.rows import ROUND_COLUMNS, round_row
 
 _QUEUE = "INSERT INTO deliveries (round_id, server, channel, kind, due_at) VALUES (?, ?, ?, ?, ?)"
 
 
 async def queue(db: aiosqlite.Connection, row: RoundRow, kind: DeliveryKind, at: datetime) -> None:
     await db.execute(_QUEUE, (row.id, row.server, row.channel, kind.value, to_text(at)))
+
+
+async def due_now(db: aiosqlite.Connection, channel: ChannelRef, now: datetime) -> None:
+    """The channel's waiting deliveries become due at once (a new round queues behind them)."""
+    await db.execute(
+        "UPDATE deliveries SET due_at = ? WHERE server = ? AND channel = ?"
+        " AND done_at IS NULL AND due_at > ?",
+        (to_text(now), channel.server, channel.channel, to_text(now)),
+    )
 
 
 async def after_close(db: aiosqlite.Connection, closed: RoundRow, at: datetime) -> None:
@@ -56,6 +67,7 @@ async def claim(
     row = next(iter(rows), None)
     if row is None:
         return None
+    kept = await one(db, f"SELECT {ROUND_COLUMNS} FROM rounds WHERE id = ?", (row[1],))
     return Delivery(
         id=row[0],
         round_id=row[1],
@@ -64,23 +76,25 @@ async def claim(
         kind=DeliveryKind(row[4]),
         attempts=row[5],
         in_doubt=row[6] - 1 > row[5],
+        round=round_row(kept) if kept is not None else None,
+        settings=await community.settings(db, channel),
     )
 
 
 async def finish(
     db: aiosqlite.Connection, delivery_id: int, message_ref: str | None, at: datetime
-) -> None:
+) -> bool:
     rows = await db.execute_fetchall(
         "UPDATE deliveries SET done_at = coalesce(done_at, :at),"
         " outcome = CASE WHEN done_at IS NULL THEN 'posted' ELSE outcome END,"
         " claimed_by = NULL, claimed_until = NULL"
-        " WHERE id = :id RETURNING round_id, kind, outcome",
+        " WHERE id = :id RETURNING round_id, kind, outcome, server, channel",
         {"at": to_text(at), "id": delivery_id},
     )
     row = next(iter(rows), None)
     if row is None:
-        return
-    round_id, kind, outcome = row
+        return False
+    round_id, kind, outcome, server, channel = row
     if kind == DeliveryKind.QUESTION and message_ref is not None:
         await db.execute(
             "UPDATE rounds SET message_ref = ? WHERE id = ? AND message_ref IS NULL",
@@ -94,6 +108,12 @@ async def finish(
         await _queue_close(db, round_id, at)
         # Only now, after the reveal is marked: a thread can never make the reveal post twice.
         await _queue_close(db, round_id, at, kind=DeliveryKind.THREAD)
+    left = await one(
+        db,
+        "SELECT 1 FROM deliveries WHERE server = ? AND channel = ? AND done_at IS NULL LIMIT 1",
+        (server, channel),
+    )
+    return left is not None
 
 
 async def _queue_close(

@@ -126,6 +126,7 @@ class SqliteStore:
         """
 
         async def work(db: aiosqlite.Connection) -> StartedRound | None:
+            await deliveries.due_now(db, channel, posted_at)
             closed = await close_open_round(db, channel, posted_at, unless_day=day)
             try:
                 rows = await db.execute_fetchall(
@@ -166,7 +167,12 @@ class SqliteStore:
 
     async def close_round(self, channel: ChannelRef, at: datetime) -> RoundRow | None:
         """Close the channel's open round; it, or None when none was open."""
-        return await self._writer.write(lambda db: close_open_round(db, channel, at))
+
+        async def work(db: aiosqlite.Connection) -> RoundRow | None:
+            await deliveries.due_now(db, channel, at)
+            return await close_open_round(db, channel, at)
+
+        return await self._writer.write(work)
 
     async def _execute_write(self, sql: str, params: tuple[Any, ...]) -> None:
         async def work(db: aiosqlite.Connection) -> None:
@@ -211,8 +217,10 @@ class SqliteStore:
 
     async def finish_delivery(
         self, delivery_id: int, *, message_ref: str | None, at: datetime
-    ) -> None:
-        await self._writer.write(lambda db: deliveries.finish(db, delivery_id, message_ref, at))
+    ) -> bool:
+        return await self._writer.write(
+            lambda db: deliveries.finish(db, delivery_id, message_ref, at)
+        )
 
     async def fail_delivery(
         self,
@@ -246,13 +254,6 @@ class SqliteStore:
             return cursor.rowcount
 
         return await self._writer.write(work)
-
-    async def retry_deliveries_now(self, channel: ChannelRef, *, now: datetime) -> None:
-        await self._execute_write(
-            "UPDATE deliveries SET due_at = ? WHERE server = ? AND channel = ?"
-            " AND done_at IS NULL AND due_at > ?",
-            (to_text(now), channel.server, channel.channel, to_text(now)),
-        )
 
     async def due_delivery_channels(
         self, *, platform: str | None, now: datetime, limit: int = 100, shards: Shards | None = None
