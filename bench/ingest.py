@@ -41,6 +41,7 @@ class IngestResult:
     reveal_ms: float  # closing the closed loop's round: scoring every answer, then the reveal
     raw_answers_only_per_s: float
     raw_engine_rows_per_s: float
+    raw_engine_copy_per_s: float | None  # PostgreSQL only: the engine's rows by COPY
     open_loop_rate: float
     open_loop_answers: int
     p50_ms: float
@@ -73,6 +74,7 @@ class Side:
     raw_engine_rows: Rate
     # The raw run each engine run is paired with: the limit its target compares against.
     paired: Rate
+    raw_engine_copy: Rate | None = None
 
 
 def sqlite_side(folder: Path) -> Side:
@@ -119,6 +121,14 @@ async def run(sizes: Sizes, side: Side) -> IngestResult:
             for n in TRIALS
         ]
     )
+    raw_copy = None
+    if side.raw_engine_copy is not None:
+        raw_copy = median(
+            [
+                await side.raw_engine_copy(sizes.answers, await side.prepare(f"raw-copy-{n}"))
+                for n in TRIALS
+            ]
+        )
     return IngestResult(
         answers=sizes.answers,
         engine_per_s=median(engine.trials),
@@ -130,6 +140,7 @@ async def run(sizes: Sizes, side: Side) -> IngestResult:
         reveal_ms=engine.reveal_s * 1000,
         raw_answers_only_per_s=raw_answers_only,
         raw_engine_rows_per_s=raw_engine_rows,
+        raw_engine_copy_per_s=raw_copy,
         open_loop_rate=rate,
         open_loop_answers=done,
         p50_ms=percentile(latencies, 50) * 1000,
