@@ -339,11 +339,8 @@ class QuizEngine:
         """A page of the leaderboard (page None: the one that shows the caller), clamped to the
         pages there are, so a stale Next after the board shrank still shows a real page."""
         key = period_key(period, self.clock.now())
-        own = await self.store.score_of(server=server, period=key, user_id=caller.user_id)
-        rank, ranked = await self.store.rank_of(
-            server=server, period=key, points=own.points if own else 0
-        )
-        place = await self.store.position_of(server=server, period=key, user_id=caller.user_id)
+        standing = await self.store.standing(server=server, period=key, user_id=caller.user_id)
+        own, rank, ranked, place = standing.score, standing.rank, standing.ranked, standing.place
         caller_page = None if place is None else (place - 1) // LEADERBOARD_PAGE
         last = max(0, -(-ranked // LEADERBOARD_PAGE) - 1)
         wanted = (caller_page or 0) if page is None else page

@@ -150,6 +150,16 @@ class ScoreRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Standing:
+    """Where one member stands in a period's leaderboard, read at once."""
+
+    score: ScoreRow | None  # None: no score row in the period
+    rank: int | None  # shared by equal points; None without points
+    ranked: int  # members holding any points
+    place: int | None  # 1-based place in `Store.leaderboard`'s order; None without points
+
+
+@dataclass(frozen=True, slots=True)
 class MemberRow:
     user_id: str
     name: str
@@ -504,6 +514,11 @@ class Store(Protocol):
         ...
 
     async def score_of(self, *, server: str, period: str, user_id: str) -> ScoreRow | None: ...
+
+    async def standing(self, *, server: str, period: str, user_id: str) -> Standing:
+        """The member's score, rank and place, and how many members are ranked: what a
+        leaderboard card needs besides its page, in one read."""
+        ...
 
     async def rank_of(self, *, server: str, period: str, points: int) -> tuple[int | None, int]:
         """The rank a member with `points` holds, and how many members hold any points."""

@@ -47,3 +47,25 @@ async def test_pages_share_ranks_and_places_find_the_page(store: Store) -> None:
     for user in ("u22", "nobody"):
         assert await store.position_of(server=CHANNEL.server, period="all", user_id=user) is None
     assert await store.position_of(server="test:other", period="all", user_id="u00") is None
+
+    # The standing a card reads in one go agrees with the page and the histogram.
+    for place, user in enumerate(order, start=1):
+        standing = await store.standing(server=CHANNEL.server, period="all", user_id=user)
+        assert standing.place == place
+        assert standing.score is not None
+        assert standing.score.points == totals[user]
+        assert standing.rank == 1 + sum(totals[u] > totals[user] for u in order)
+        assert standing.ranked == 22
+    unranked = await store.standing(server=CHANNEL.server, period="all", user_id="u22")
+    assert unranked.score is not None
+    assert unranked.score.points == 0
+    assert (unranked.rank, unranked.place, unranked.ranked) == (None, None, 22)
+    nobody = await store.standing(server=CHANNEL.server, period="all", user_id="nobody")
+    assert (nobody.score, nobody.rank, nobody.place, nobody.ranked) == (None, None, None, 22)
+    elsewhere = await store.standing(server="test:other", period="all", user_id="u00")
+    assert (elsewhere.score, elsewhere.rank, elsewhere.place, elsewhere.ranked) == (
+        None,
+        None,
+        None,
+        0,
+    )

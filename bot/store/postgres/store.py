@@ -39,6 +39,7 @@ from bot.store.api import (
     ScoreRow,
     ServerQuestionRow,
     Shards,
+    Standing,
     StartedRound,
     StoreError,
     SuggestionStatus,
@@ -386,6 +387,33 @@ class PostgresStore:
             user_id,
         )
         return ScoreRow(*row) if row else None
+
+    async def standing(self, *, server: str, period: str, user_id: str) -> Standing:
+        # One trip: the score, the histogram's sums above it and in all, and the members tied
+        # with it that sort first (its place among equals on the page).
+        row = await self._fetchrow(
+            "WITH own AS (SELECT s.user_id, coalesce(m.name, s.user_id) AS name, s.points,"
+            "   s.answered, s.correct FROM scores s"
+            "   LEFT JOIN members m ON m.server = s.server AND m.user_id = s.user_id"
+            "   WHERE s.server = $1 AND s.period = $2 AND s.user_id = $3)"
+            " SELECT o.user_id, o.name, o.points, o.answered, o.correct,"
+            " (SELECT coalesce(sum(c.members) FILTER (WHERE c.points > coalesce(o.points, 0)), 0)"
+            "  FROM score_counts c WHERE c.server = $1 AND c.period = $2 AND c.points > 0),"
+            " (SELECT coalesce(sum(c.members), 0) FROM score_counts c"
+            "  WHERE c.server = $1 AND c.period = $2 AND c.points > 0),"
+            " CASE WHEN o.points > 0 THEN (SELECT count(*) FROM scores t WHERE t.server = $1"
+            "  AND t.period = $2 AND t.points = o.points AND t.user_id < o.user_id) END"
+            " FROM (SELECT 1) AS one LEFT JOIN own o ON true",
+            server,
+            period,
+            user_id,
+        )
+        assert row is not None  # the outer side is one row, always there
+        score = ScoreRow(*row[:5]) if row[0] is not None else None
+        above, ranked, tied_before = int(row[5]), int(row[6]), row[7]
+        if score is None or score.points <= 0:
+            return Standing(score, None, ranked, None)
+        return Standing(score, above + 1, ranked, above + 1 + int(tied_before))
 
     async def rank_of(self, *, server: str, period: str, points: int) -> tuple[int | None, int]:
         """The rank a member with `points` holds, and how many members hold any points: from the
