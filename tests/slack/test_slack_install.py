@@ -378,4 +378,5 @@ def test_the_distributed_manifest_asks_what_the_app_needs() -> None:
     assert settings["token_rotation_enabled"] is False
     events = settings["event_subscriptions"]
     assert events["request_url"].endswith("/slack/events")
-    assert set(events["bot_events"]) == {"app_uninstalled", "tokens_revoked"}
+    assert set(events["bot_events"]) == {"app_home_opened", "app_uninstalled", "tokens_revoked"}
+    assert shared["features"]["app_home"] == single["features"]["app_home"]
