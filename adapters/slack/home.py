@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -80,11 +80,17 @@ class Pace:
     """A token bucket: at most `burst` calls at once, then `rate` a second."""
 
     def __init__(
-        self, *, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.rate = rate
         self.burst = burst
         self.clock = clock
+        self.sleep = sleep
         self._tokens = float(burst)
         self._at = clock()
         self._lock = asyncio.Lock()
@@ -95,7 +101,7 @@ class Pace:
             self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
             self._at = now
             if self._tokens < 1:
-                await asyncio.sleep((1 - self._tokens) / self.rate)
+                await self.sleep((1 - self._tokens) / self.rate)
                 self._at = self.clock()
                 self._tokens = 1
             self._tokens -= 1

@@ -11,6 +11,7 @@ from fake_slack import TEAM, FakeSlack, PublishedHome, home_problem
 from slack_driver import ANA, BEN, CHANNEL, CY, DEE, ErrorLog, SlackDriver, buttons_of
 
 from adapters.slack.convert import server_key
+from adapters.slack.home import PUBLISH_BURST, PUBLISH_RATE, Pace
 from adapters.slack.home_view import (
     HOME_PRACTICE_ACTION,
     MAX_HEADER_TEXT,
@@ -18,11 +19,13 @@ from adapters.slack.home_view import (
     HomePage,
     home_view,
 )
+from adapters.slack.platform import SlackPlatform
 from bot.models import (
     ChannelRef,
     LeaderboardCard,
     Notice,
     Period,
+    RevealPost,
     Standing,
     StatsCard,
     Tone,
@@ -236,3 +239,50 @@ def all_text_of(message: dict[str, object]) -> str:
     blocks = message.get("blocks")
     assert isinstance(blocks, list)
     return "\n".join(str(b) for b in blocks)
+
+
+async def test_publishing_is_paced_under_tier_4_after_a_burst() -> None:
+    now = [0.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    pace = Pace(rate=PUBLISH_RATE, burst=PUBLISH_BURST, clock=lambda: now[0], sleep=sleep)
+    for _ in range(PUBLISH_BURST):
+        await pace.take()
+    assert waits == [], "a burst goes out at once"
+    for _ in range(100):
+        await pace.take()
+    assert len(waits) == 100
+    assert now[0] == pytest.approx(60.0), "then 100 a minute, Slack's Tier 4"
+    now[0] += 600  # a quiet while refills the burst, and no more
+    for _ in range(PUBLISH_BURST + 1):
+        await pace.take()
+    assert len(waits) == 101
+
+
+async def test_a_failing_reveal_listener_never_fails_the_reveal(
+    slack: SlackDriver, logged_errors: ErrorLog
+) -> None:
+    def broken(channel: ChannelRef, reveal: RevealPost) -> None:
+        raise RuntimeError("a listener bug")
+
+    platform = slack.engine.platform
+    assert isinstance(platform, SlackPlatform)
+    platform.reveal_listeners.insert(0, broken)
+    await slack.open_home(BEN)
+    await home_of(slack, BEN.id)
+    await play_round(slack, right=[BEN.id], wrong=[])
+    logged_errors.expected = True
+
+    revealed = await slack.command(ANA, "reveal")
+
+    assert "posted its reveal" in revealed.text
+    assert [r.getMessage() for r in logged_errors.records] == [
+        "a listener failed after the reveal of round 1"
+    ]
+    assert slack.home is not None
+    await slack.home.idle()
+    assert len(slack.fake.homes_of(BEN.id)) == 2, "the listeners after it still ran"
