@@ -22,6 +22,7 @@ from slack_driver import ANA, BEN, CY, SECRET, ErrorLog, SlackDriver, nasty_bank
 from adapters.memory import ManualClock
 from adapters.slack.app import build_app, check_settings, http_app, make_client
 from adapters.slack.home import HomeTab
+from adapters.slack.home_view import HOME_PRACTICE_ACTION
 from adapters.slack.install import BOT_SCOPES, Installations, sqlalchemy_url
 from adapters.slack.platform import SlackPlatform
 from adapters.slack.responses import ResponseUrls
@@ -235,6 +236,15 @@ async def test_home_tabs_are_published_with_each_workspaces_own_token(multi: Mul
     assert "*Rank*\n1 of 1" in refreshed.text
     [unchanged] = fake.homes_of(BEN.id, team=TWO)
     assert "Welcome to dlquiz" in unchanged.text, "nothing of one workspace shows in the other"
+
+    # Practice from workspace two's Home goes to the DM with workspace two's token.
+    mark = len(fake.calls)
+    await driver.press_home(BEN, unchanged, HOME_PRACTICE_ACTION, team=TWO)
+    sent = [c for c in fake.calls[mark:] if c.method in ("conversations.open", "chat.postMessage")]
+    assert [(c.method, c.token) for c in sent] == [
+        ("conversations.open", token_two),
+        ("chat.postMessage", token_two),
+    ]
 
 
 async def test_a_bad_or_reused_state_installs_nothing(multi: Multi) -> None:
