@@ -28,7 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import reply_message
 from adapters.slack.convert import SERVER_PREFIX, server_key
 from adapters.slack.home_view import HOME_PRACTICE_ACTION, HomePage, home_view
-from adapters.slack.platform import BotTokens
+from adapters.slack.platform import NOT_INSTALLED, BotTokens
 from bot.engine import QuizEngine
 from bot.inflight import InFlight
 from bot.logs import context
@@ -46,7 +46,7 @@ PUBLISH_BURST = 20
 # is skipped (each Home is drawn fresh at the member's next visit).
 WORKSPACE_ERRORS = frozenset(
     {
-        "not_installed",
+        NOT_INSTALLED,
         "invalid_auth",
         "token_revoked",
         "account_inactive",
@@ -54,8 +54,6 @@ WORKSPACE_ERRORS = frozenset(
         "missing_scope",
     }
 )
-NOT_INSTALLED = "not_installed"
-
 PRACTICE_FAILED = (
     "Your practice question could not be sent to the Messages tab ({error}). Press Practice"
     " again in a moment."
