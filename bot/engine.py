@@ -380,16 +380,27 @@ class QuizEngine:
                     f"Nobody called '{shown}' has answered a question in this server yet."
                 )
             user_id = found
+        card = await self.stats_card(server=server, user_id=user_id)
+        if card is None:
+            return Notice("You have not answered a question in this server yet.")
+        titles = {t.slug: t.title for t in self.bank.topics}
+        return await stats_chart.with_chart(
+            self.store, card, server=server, titles=titles, today=self.clock.now().date()
+        )
+
+    async def stats_card(self, *, server: str, user_id: str) -> StatsCard | None:
+        """A member's numbers, without the chart; None when they have never answered a daily
+        question in the server."""
         member = await self.store.member(server=server, user_id=user_id)
         if member is None:
-            return Notice("You have not answered a question in this server yet.")
+            return None
         score = await self.store.score_of(server=server, period="all", user_id=user_id)
         points = score.points if score else 0
         rank, ranked = await self.store.rank_of(server=server, period="all", points=points)
         topics = await self.store.topic_accuracy(server=server, user_id=user_id)
         mastered = await self.store.mastery(server=server, user_id=user_id)
         titles = {t.slug: t.title for t in self.bank.topics}
-        card = StatsCard(
+        return StatsCard(
             user_id=user_id,
             name=member.name,
             points=points,
@@ -407,9 +418,6 @@ class QuizEngine:
                 TopicMastery(t.slug, t.title, mastered.get(t.slug, 0), t.count)
                 for t in self.bank.topics
             ),
-        )
-        return await stats_chart.with_chart(
-            self.store, card, server=server, titles=titles, today=self.clock.now().date()
         )
 
     # --- practice -------------------------------------------------------------------------------

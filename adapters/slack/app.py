@@ -37,7 +37,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.slack import convert, forms, pages
+from adapters.slack import convert, forms, home, pages
 from adapters.slack.admins import AdminDirectory
 from adapters.slack.convert import DEFAULT_PORT
 from adapters.slack.handlers import Handlers, register
@@ -214,9 +214,10 @@ def build_app(
     inflight: InFlight | None = None,
     installations: Installations | None = None,
     responses: ResponseUrls | None = None,
+    home_tab: home.HomeTab | None = None,
 ) -> AsyncApp:
-    """The bolt app serving `/dlquiz` and the answer buttons through `engine`; with
-    `installations`, for every workspace that installed it, each with its own token."""
+    """The bolt app serving `/dlquiz`, the answer buttons and the Home tab through `engine`;
+    with `installations`, for every workspace that installed it, each with its own token."""
     if installations is None:
         app = AsyncApp(
             name="dlquiz",
@@ -255,6 +256,10 @@ def build_app(
     forms.register(app, handlers)
     register(app, handlers)
     pages.register(app, handlers)
+    home_tab = home_tab or home.HomeTab(engine=engine, client=client, tokens=installations)
+    home.register(app, home_tab, handlers.inflight)
+    if isinstance(engine.platform, SlackPlatform):
+        engine.platform.reveal_listeners.append(home_tab.round_revealed)
     return app
 
 
@@ -501,6 +506,7 @@ async def _serving(
     ) as runtime:
         inflight = InFlight()
         responses = ResponseUrls()
+        home_tab = home.HomeTab(engine=runtime.engine, client=client, tokens=installations)
         app = build_app(
             settings,
             engine=runtime.engine,
@@ -508,6 +514,7 @@ async def _serving(
             inflight=inflight,
             installations=installations,
             responses=responses,
+            home_tab=home_tab,
         )
         url: str | None = None
         if mode is Mode.SOCKET:
@@ -526,6 +533,7 @@ async def _serving(
             await asyncio.wait_for(inflight.wait_idle(), SHUTDOWN_GRACE)
         except TimeoutError:
             log.warning("stopping with Slack requests still running after %ss", SHUTDOWN_GRACE)
+        await home_tab.close()
         await responses.close()
 
 

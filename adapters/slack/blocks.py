@@ -263,7 +263,8 @@ def question_card_message(card: QuestionCard) -> Message:
     return Message(text=_fallback(f"Question #{post.round_id}"), blocks=blocks)
 
 
-def _standing_line(row: Standing) -> str:
+def standing_line(row: Standing) -> str:
+    """One row of a leaderboard: the medal or rank, the name, the points."""
     rank = MEDALS[row.rank - 1] if 1 <= row.rank <= len(MEDALS) else f"*{row.rank}.*"
     name = clip(escape(row.name), 120)
     return f"{rank} {name} · *{row.points}* pts · {row.correct} right"
@@ -281,7 +282,7 @@ def leaderboard_message(card: LeaderboardCard) -> Message:
         own = f"You: rank {card.caller.rank} of {card.ranked}, {card.caller.points} pts."
     blocks = [
         section(f"*{title}*"),
-        section("\n".join(_standing_line(row) for row in card.rows)),
+        section("\n".join(standing_line(row) for row in card.rows)),
         context(f"{own} {page_line(card)}."),
     ]
     paging = page_buttons(card)

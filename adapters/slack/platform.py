@@ -9,6 +9,7 @@ one-line reason, which the engine records and `/dlquiz schedule` shows.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
@@ -85,6 +86,8 @@ class SlackPlatform:
     def __init__(self, client: AsyncWebClient, *, tokens: BotTokens | None = None) -> None:
         self.client = client
         self.tokens = tokens
+        # Told of each reveal once it is posted (the Home tab refresh); they must return at once.
+        self.reveal_listeners: list[Callable[[ChannelRef, RevealPost], None]] = []
 
     async def _auth(self, channel: ChannelRef, method: str) -> dict[str, Any]:
         """The `token` argument a call in `channel` needs: none when the client has it."""
@@ -118,6 +121,11 @@ class SlackPlatform:
             )
             await self._post(channel, message, key=reveal.nonce)
         log.info("posted reveal of round %d", reveal.round_id, extra=_ctx(channel))
+        for listener in self.reveal_listeners:
+            try:
+                listener(channel, reveal)
+            except Exception:  # the reveal is posted: nothing after it may fail the delivery
+                log.exception("a listener failed after the reveal of round %d", reveal.round_id)
 
     async def close_question(self, channel: ChannelRef, reveal: RevealPost) -> None:
         """Replace the question message with its closed form, without buttons."""

@@ -328,6 +328,7 @@ SERVER_ROWS: tuple[tuple[str, str], ...] = (
     ("practice", "server = {p}"),
     ("server_questions", "server = {p}"),
     ("channel_settings", "server = {p}"),
+    ("home_views", "server = {p}"),
 )
 
 # The tables slack-sdk's stores make where one Slack app serves many workspaces, and which of
@@ -550,6 +551,17 @@ class Store(Protocol):
     ) -> list[tuple[date, int, int]]:
         """(UTC day, answered, correct) of the member's answers to closed rounds, from `since`
         on, oldest first; days without an answer are left out."""
+        ...
+
+    # --- members who keep a view of their standing (Slack's Home tab) ---
+
+    async def record_home_opened(self, *, server: str, user_id: str, at: datetime) -> None:
+        """Remember that the member opened their Home view (the latest time is kept)."""
+        ...
+
+    async def home_viewers(self, round_id: int) -> list[str]:
+        """The user ids, in order, of the members who answered the round and have opened their
+        Home view in the round's server: whose Home its scoring changed."""
         ...
 
     # --- schedules ---

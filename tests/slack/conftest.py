@@ -14,6 +14,7 @@ from slack_driver import EVERYONE, SECRET, START, ErrorLog, SlackDriver, nasty_b
 
 from adapters.memory import ManualClock
 from adapters.slack.app import build_app, http_app, make_client
+from adapters.slack.home import HomeTab
 from adapters.slack.platform import SlackPlatform
 from adapters.slack.responses import ResponseUrls
 from bot.config import Settings
@@ -71,10 +72,17 @@ async def slack(
     async with running(slack_settings, platform, clock=slack_clock, bank=nasty_bank()) as rt:
         inflight = InFlight()
         responses = ResponseUrls()  # its session is closed below
+        home = HomeTab(engine=rt.engine, client=client)
         app = build_app(
-            slack_settings, engine=rt.engine, client=client, inflight=inflight, responses=responses
+            slack_settings,
+            engine=rt.engine,
+            client=client,
+            inflight=inflight,
+            responses=responses,
+            home_tab=home,
         )
         async with TestClient(TestServer(http_app(app), host="127.0.0.1")) as http:
-            yield SlackDriver(http, fake, app=app, engine=rt.engine, inflight=inflight)
+            yield SlackDriver(http, fake, app=app, engine=rt.engine, inflight=inflight, home=home)
             await inflight.wait_idle()
+        await home.close()
         await responses.close()

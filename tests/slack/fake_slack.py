@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
+from slack_sdk.signature import SignatureVerifier
 
 BOT_USER = "UDLQUIZBOT"
 TEAM = "T0TEAM001"
@@ -37,6 +39,62 @@ class Call:
     done: bool = False
     held: bool = False  # carried out, its answer held back (see FakeSlack.holds_after)
     response: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PublishedHome:
+    """A Home tab view published for one member of one workspace."""
+
+    team: str
+    user_id: str
+    view: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return all_text(self.view)
+
+    def button(self, action_id: str) -> dict[str, Any]:
+        """The button of the view with this action id, with the block id it sits in."""
+        for block in self.view["blocks"]:
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                if element.get("action_id") == action_id:
+                    return {**element, "block_id": block.get("block_id")}
+        raise AssertionError(f"no button {action_id} in the Home view")
+
+
+# What Slack refuses a Home view for (docs: "Views", "Block Kit reference").
+MAX_VIEW_BLOCKS = 100
+MAX_SECTION_TEXT = 3000
+MAX_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+MAX_CONTEXT_ELEMENTS = 10
+
+
+def home_problem(view: object) -> str | None:
+    """Why Slack would refuse `view` as a Home tab (None when it would take it)."""
+    if not isinstance(view, dict) or view.get("type") != "home":
+        return "the view is not of type home"
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or not blocks:
+        return "the view has no blocks"
+    if len(blocks) > MAX_VIEW_BLOCKS:
+        return f"{len(blocks)} blocks, more than {MAX_VIEW_BLOCKS}"
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header" and len(block["text"]["text"]) > MAX_HEADER_TEXT:
+            return "a header text is too long"
+        if kind == "section":
+            if "text" in block and len(block["text"]["text"]) > MAX_SECTION_TEXT:
+                return "a section text is too long"
+            fields = block.get("fields", [])
+            if len(fields) > MAX_FIELDS or any(len(f["text"]) > MAX_FIELD_TEXT for f in fields):
+                return "a section has too many fields or a field is too long"
+        if kind == "context" and len(block["elements"]) > MAX_CONTEXT_ELEMENTS:
+            return "a context has too many elements"
+        if kind == "actions" and len(block["elements"]) > 25:
+            return "an actions block has too many elements"
+    return None
 
 
 @dataclass
@@ -78,6 +136,7 @@ class FakeSlack:
         self.messages: list[dict[str, Any]] = []  # every message posted, as Slack keeps them
         self.ephemerals: list[dict[str, Any]] = []  # chat.postEphemeral: (channel, user, text)
         self.views: dict[str, dict[str, Any]] = {}  # view id -> the modal as opened or updated
+        self.homes: list[PublishedHome] = []  # every Home view published, in order
         self.replies: list[Reply] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.errors: dict[str, str] = {}  # method -> error code it answers with
@@ -101,6 +160,7 @@ class FakeSlack:
         self._socket: web.WebSocketResponse | None = None
         self._changed = asyncio.Condition()
         self._next_ts = 0
+        self._events = 0
         self._server: TestServer | None = None
 
     # --- life cycle -----------------------------------------------------------------------
@@ -297,6 +357,8 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": f"D{users}"}}
         if method in ("views.open", "views.update"):
             return self._view(method, args)
+        if method == "views.publish":
+            return self._publish(args, token)
         if method == "chat.postEphemeral":
             if not args.get("channel") or not args.get("user") or not args.get("text"):
                 return {"ok": False, "error": "invalid_arguments"}
@@ -335,6 +397,80 @@ class FakeSlack:
         view_id = str(args.get("view_id") or f"V{len(self.views) + 1:08d}")
         self.views[view_id] = {**view, "id": view_id}
         return {"ok": True, "view": self.views[view_id]}
+
+    def _publish(self, args: dict[str, Any], token: str) -> dict[str, Any]:
+        """A Home tab view, checked as Slack checks it, kept per workspace and member."""
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        user = args.get("user_id")
+        if not isinstance(user, str) or not user:
+            return {"ok": False, "error": "invalid_arguments"}
+        if home_problem(view) is not None:
+            return {"ok": False, "error": "invalid_arguments"}
+        self.homes.append(PublishedHome(self.tokens.get(token, TEAM), user, view))
+        return {"ok": True, "view": {**view, "id": f"VH{len(self.homes):07d}"}}
+
+    def homes_of(self, user_id: str, *, team: str = TEAM) -> list[PublishedHome]:
+        return [h for h in self.homes if h.user_id == user_id and h.team == team]
+
+    # --- the Events API -------------------------------------------------------------------
+
+    def event_request(
+        self,
+        event: dict[str, Any],
+        *,
+        secret: str,
+        team: str = TEAM,
+        event_id: str | None = None,
+    ) -> tuple[str, dict[str, str]]:
+        """An Events API delivery of `event` as Slack sends it: the `event_callback` body, and
+        the headers that sign it with the app's signing secret."""
+        self._events += 1
+        body = json.dumps(
+            {
+                "token": "gIkuvaNzQIHg97ATvDxqgjtO",
+                "team_id": team,
+                "api_app_id": "A0DLQUIZ",
+                "type": "event_callback",
+                "event_id": event_id or f"Ev{self._events:08d}",
+                "event_time": int(time.time()),
+                "authorizations": [
+                    {
+                        "team_id": team,
+                        "user_id": BOT_USER,
+                        "is_bot": True,
+                        "is_enterprise_install": False,
+                    }
+                ],
+                "event": event,
+            }
+        )
+        stamp = str(int(time.time()))
+        signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+        assert signature is not None
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature,
+        }
+        return body, headers
+
+    def home_opened(
+        self, user_id: str, *, secret: str, team: str = TEAM, tab: str = "home"
+    ) -> tuple[str, dict[str, str]]:
+        """The `app_home_opened` event of a member opening the app's Home (or Messages) tab;
+        the view they see comes along when one was published for them before."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": f"D{user_id}",
+            "tab": tab,
+            "event_ts": f"{time.time():.6f}",
+        }
+        earlier = self.homes_of(user_id, team=team)
+        if tab == "home" and earlier:
+            event["view"] = {**earlier[-1].view, "id": f"VH{len(self.homes):07d}"}
+        return self.event_request(event, secret=secret, team=team)
 
     def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("filename") or not str(args.get("length", "")).isdigit():

@@ -19,10 +19,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp.test_utils import TestClient
-from fake_slack import TEAM, FakeSlack, Reply, all_text
+from fake_slack import TEAM, FakeSlack, PublishedHome, Reply, all_text
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
+from adapters.slack.home import HomeTab
 from bot.content import Bank
 from bot.engine import QuizEngine
 from bot.inflight import InFlight
@@ -155,12 +156,14 @@ class SlackDriver:
         app: AsyncApp,
         engine: QuizEngine,
         inflight: InFlight,
+        home: HomeTab | None = None,
     ) -> None:
         self.http = http
         self.app = app
         self.fake = fake
         self.engine = engine
         self.inflight = inflight
+        self.home = home
         self._keys = itertools.count(1)
 
     async def send(
@@ -271,6 +274,44 @@ class SlackDriver:
             },
         }
         return await self.send(urlencode({"payload": json.dumps(body)}))
+
+    async def open_home(self, user: User, *, team: str = TEAM, tab: str = "home") -> int:
+        """The member opens the app's Home (or Messages) tab: Slack's `app_home_opened` event.
+        bolt acknowledges an event before its listener runs: wait on what it publishes."""
+        body, headers = self.fake.home_opened(user.id, secret=SECRET, team=team, tab=tab)
+        status, _ = await self.send(body, content_type="application/json", headers=headers)
+        return status
+
+    async def press_home(
+        self, user: User, home: PublishedHome, action_id: str, *, team: str = TEAM
+    ) -> int:
+        """Press a button of the member's Home view: a `block_actions` from a view, which has
+        no channel and no response_url."""
+        button = home.button(action_id)
+        body = {
+            "type": "block_actions",
+            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": team},
+            "api_app_id": "A0DLQUIZ",
+            "token": "gIkuvaNzQIHg97ATvDxqgjtO",
+            "container": {"type": "view", "view_id": "VH0000001"},
+            "trigger_id": f"1334522460{next(self._keys)}.738474920.8088930838d88f008e0",
+            "team": {"id": team, "domain": "deeplearners"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": {**home.view, "id": "VH0000001", "team_id": team},
+            "actions": [
+                {
+                    "action_id": button["action_id"],
+                    "block_id": button["block_id"],
+                    "text": button["text"],
+                    "value": button["value"],
+                    "type": "button",
+                    "action_ts": "1772442010.123456",
+                }
+            ],
+        }
+        status, _ = await self.send(urlencode({"payload": json.dumps(body)}))
+        return status
 
     def posted(self, index: int = -1) -> dict[str, Any]:
         """A message the bot posted, as Slack stores it (with its ts)."""

@@ -220,7 +220,12 @@ def test_manifest_matches_the_app() -> None:
     settings = manifest["settings"]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["interactivity"]["request_url"].endswith(EVENTS_PATH)
-    assert "event_subscriptions" not in settings, "dlquiz handles no events"
+    events = settings["event_subscriptions"]
+    assert events["request_url"].endswith(EVENTS_PATH)
+    assert events["bot_events"] == ["app_home_opened"], "the Home tab is its only event"
+    home = manifest["features"]["app_home"]
+    assert home["home_tab_enabled"] is True
+    assert home["messages_tab_enabled"] is True, "practice from Home arrives in the DM"
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert scopes == {
         "commands",

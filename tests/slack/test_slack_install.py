@@ -21,6 +21,8 @@ from slack_driver import ANA, BEN, CY, SECRET, ErrorLog, SlackDriver, nasty_bank
 
 from adapters.memory import ManualClock
 from adapters.slack.app import build_app, check_settings, http_app, make_client
+from adapters.slack.home import HomeTab
+from adapters.slack.home_view import HOME_PRACTICE_ACTION
 from adapters.slack.install import BOT_SCOPES, Installations, sqlalchemy_url
 from adapters.slack.platform import SlackPlatform
 from adapters.slack.responses import ResponseUrls
@@ -72,6 +74,7 @@ async def multi(
             multi_settings, platform, clock=slack_clock, bank=nasty_bank(), platform_name="slack"
         ) as rt:
             inflight = InFlight()
+            home = HomeTab(engine=rt.engine, client=client, tokens=installations)
             app = build_app(
                 multi_settings,
                 engine=rt.engine,
@@ -79,11 +82,15 @@ async def multi(
                 inflight=inflight,
                 installations=installations,
                 responses=responses,
+                home_tab=home,
             )
             async with TestClient(TestServer(http_app(app), host="127.0.0.1")) as http:
-                driver = SlackDriver(http, fake, app=app, engine=rt.engine, inflight=inflight)
+                driver = SlackDriver(
+                    http, fake, app=app, engine=rt.engine, inflight=inflight, home=home
+                )
                 yield Multi(driver, fake, rt, installations, slack_clock)
                 await inflight.wait_idle()
+            await home.close()
     finally:
         await responses.close()
         await installations.close()
@@ -204,6 +211,40 @@ async def test_two_workspaces_each_use_their_own_token_on_every_call(multi: Mult
     store = multi.runtime.engine.store
     assert await store.schedule(ChannelRef(f"slack:{ONE}", CH_TWO)) is None
     assert await store.schedule(ChannelRef(f"slack:{TWO}", CH_TWO)) is not None
+
+
+async def test_home_tabs_are_published_with_each_workspaces_own_token(multi: Multi) -> None:
+    fake, driver = multi.fake, multi.driver
+    token_one = await install(multi, ONE, code="code-one")
+    token_two = await install(multi, TWO, code="code-two")
+    await driver.open_home(BEN, team=ONE)
+    await driver.open_home(BEN, team=TWO)
+    await fake.wait_for(lambda: len(fake.homes_of(BEN.id, team=ONE)) == 1)
+    await fake.wait_for(lambda: len(fake.homes_of(BEN.id, team=TWO)) == 1)
+
+    await driver.command(ANA, "post", channel=CH_ONE, team=ONE)
+    question = {**posts_in(fake, CH_ONE)[-1].args, "ts": posts_in(fake, CH_ONE)[-1].response["ts"]}
+    right = await right_choice(multi, ONE, CH_ONE)
+    await driver.press(BEN, question, right, channel=CH_ONE, team=ONE)
+    await driver.command(ANA, "reveal", channel=CH_ONE, team=ONE)
+    assert driver.home is not None
+    await driver.home.idle()
+
+    publishes = fake.api("views.publish")
+    assert [c.token for c in publishes] == [token_one, token_two, token_one]
+    [_, refreshed] = fake.homes_of(BEN.id, team=ONE)
+    assert "*Rank*\n1 of 1" in refreshed.text
+    [unchanged] = fake.homes_of(BEN.id, team=TWO)
+    assert "Welcome to dlquiz" in unchanged.text, "nothing of one workspace shows in the other"
+
+    # Practice from workspace two's Home goes to the DM with workspace two's token.
+    mark = len(fake.calls)
+    await driver.press_home(BEN, unchanged, HOME_PRACTICE_ACTION, team=TWO)
+    sent = [c for c in fake.calls[mark:] if c.method in ("conversations.open", "chat.postMessage")]
+    assert [(c.method, c.token) for c in sent] == [
+        ("conversations.open", token_two),
+        ("chat.postMessage", token_two),
+    ]
 
 
 async def test_a_bad_or_reused_state_installs_nothing(multi: Multi) -> None:
@@ -347,4 +388,5 @@ def test_the_distributed_manifest_asks_what_the_app_needs() -> None:
     assert settings["token_rotation_enabled"] is False
     events = settings["event_subscriptions"]
     assert events["request_url"].endswith("/slack/events")
-    assert set(events["bot_events"]) == {"app_uninstalled", "tokens_revoked"}
+    assert set(events["bot_events"]) == {"app_home_opened", "app_uninstalled", "tokens_revoked"}
+    assert shared["features"]["app_home"] == single["features"]["app_home"]

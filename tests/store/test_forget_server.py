@@ -46,6 +46,7 @@ async def play(engine: QuizEngine, channel: ChannelRef) -> None:
         )
     await engine.handle(cmd.parse_command("post"), invocation=admin)  # closes and scores it
     await engine.handle(cmd.parse_command("practice"), invocation=admin)
+    await engine.store.record_home_opened(server=channel.server, user_id="u-ada", at=START)
     await engine.store.add_server_questions(
         server=channel.server,
         questions=[

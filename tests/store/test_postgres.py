@@ -53,6 +53,7 @@ async def test_new_database_is_migrated_to_the_latest_schema(pg_databases: PgDat
         "identify_slots",
         "server_questions",
         "channel_settings",
+        "home_views",
     }
     assert expected | {"schema_migrations"} == tables
     # Reopening runs nothing again.

@@ -194,6 +194,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (server, channel)
     );
     """,
+    # 5: who has opened the app's Home tab on Slack, per workspace (SQLite's migration 8).
+    """
+    CREATE TABLE home_views (
+        server TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        opened_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (server, user_id)
+    );
+    """,
 )
 
 # Every process that opens the database takes this lock before it looks at the schema, so

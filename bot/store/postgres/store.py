@@ -565,6 +565,24 @@ class PostgresStore:
             )
         return row is not None
 
+    async def record_home_opened(self, *, server: str, user_id: str, at: datetime) -> None:
+        await self._execute(
+            "INSERT INTO home_views (server, user_id, opened_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT (server, user_id) DO UPDATE SET opened_at = excluded.opened_at",
+            server,
+            user_id,
+            at,
+        )
+
+    async def home_viewers(self, round_id: int) -> list[str]:
+        rows = await self._fetch(
+            "SELECT a.user_id FROM answers a JOIN rounds r ON r.id = a.round_id"
+            " JOIN home_views h ON h.server = r.server AND h.user_id = a.user_id"
+            " WHERE a.round_id = $1 ORDER BY a.user_id",
+            round_id,
+        )
+        return [row[0] for row in rows]
+
     async def record_post_error(self, channel: ChannelRef, *, error: str, at: datetime) -> None:
         """Keep why posting failed, for `/dlquiz schedule`; a later delivery clears it."""
         await self._execute(

@@ -274,4 +274,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (server, channel)
     );
     """,
+    # 8: who has opened the app's Home tab on Slack, per workspace, so the Home views that a
+    # reveal changed are re-published for them only (publishing to anyone else is wasted calls
+    # against Slack's rate limit: their Home is drawn fresh when they first open it).
+    """
+    CREATE TABLE home_views (
+        server TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        PRIMARY KEY (server, user_id)
+    ) WITHOUT ROWID;
+    """,
 )

@@ -506,6 +506,22 @@ class SqliteStore:
 
         return await self._writer.write(work)
 
+    async def record_home_opened(self, *, server: str, user_id: str, at: datetime) -> None:
+        await self._execute_write(
+            "INSERT INTO home_views (server, user_id, opened_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (server, user_id) DO UPDATE SET opened_at = excluded.opened_at",
+            (server, user_id, to_text(at)),
+        )
+
+    async def home_viewers(self, round_id: int) -> list[str]:
+        rows = await self._reader.execute_fetchall(
+            "SELECT a.user_id FROM answers a JOIN rounds r ON r.id = a.round_id"
+            " JOIN home_views h ON h.server = r.server AND h.user_id = a.user_id"
+            " WHERE a.round_id = ? ORDER BY a.user_id",
+            (round_id,),
+        )
+        return [row[0] for row in rows]
+
     async def record_post_error(self, channel: ChannelRef, *, error: str, at: datetime) -> None:
         """Keep why posting failed, for `/dlquiz schedule`; a later delivery clears it."""
         await self._execute_write(
