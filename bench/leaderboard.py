@@ -39,6 +39,8 @@ class LeaderboardResult:
     build_seconds: float
     cached: bool
     periods: dict[str, dict[str, float]] = field(default_factory=dict)
+    # The caller's own page ("My page") instead of the first: p50 and p99, ms.
+    own_page_ms: tuple[float, float] = (math.nan, math.nan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +112,16 @@ def _result(data: Dataset, served: Served, naive: dict[str, list[float]]) -> Lea
         build_seconds=data.build_seconds,
         cached=data.cached,
         periods=periods,
+        own_page_ms=(
+            percentile(served["own_page_ms"], 50),
+            percentile(served["own_page_ms"], 99),
+        ),
     )
 
 
 class Served(TypedDict):
     latencies_ms: dict[str, list[float]]
+    own_page_ms: list[float]
     first_ms: float
     rss_mb: float
 

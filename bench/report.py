@@ -124,6 +124,7 @@ def _backend_document(b: BackendResults) -> dict[str, Any]:
             "naive_ms": lb.naive_ms,
             "first_ms": lb.first_ms,
             "periods": lb.periods,
+            "own_page_ms": lb.own_page_ms,
             "build_seconds": lb.build_seconds,
             "cached": lb.cached,
         },
@@ -286,6 +287,11 @@ def table(r: Results) -> str:
         "naive, summing answers: " + " / ".join(lb.periods),
         " / ".join(f"{v['naive_ms']:,.0f}" for v in lb.periods.values()) + " ms",
         "-",
+    )
+    row(
+        "",
+        "the caller's own page (My page): p50 / p99",
+        lambda b: f"{_ms(b.leaderboard.own_page_ms[0])} / {_ms(b.leaderboard.own_page_ms[1])}",
     )
     row("", "peak RSS, leaderboard process", lambda b: f"{b.leaderboard.rss_mb:.0f} MB", "rss_mb")
     fan = s.fanout

@@ -317,13 +317,7 @@ class SqliteStore:
         The rank comes from the histogram of totals, not from the page: a tie that starts on an
         earlier page keeps that page's rank, and one statement keeps rows and ranks consistent."""
         rows = await self._reader.execute_fetchall(
-            "SELECT 1 + (SELECT coalesce(sum(c.members), 0) FROM score_counts c"
-            "   WHERE c.server = s.server AND c.period = s.period AND c.points > s.points),"
-            " s.user_id, coalesce(m.name, s.user_id), s.points, s.answered, s.correct"
-            " FROM scores s LEFT JOIN members m ON m.server = s.server AND m.user_id = s.user_id"
-            " WHERE s.server = ? AND s.period = ? AND s.points > 0"
-            " ORDER BY s.points DESC, s.user_id LIMIT ? OFFSET ?",
-            (server, period, limit, offset),
+            _PAGE if offset else _TOP, (server, period, limit, offset)
         )
         return [(row[0], ScoreRow(*row[1:])) for row in rows]
 
@@ -718,3 +712,50 @@ class SqliteStore:
 
     async def item_columns(self, server: str | None) -> ItemColumns:
         return await items.item_columns(self.path, server)
+
+
+# The first page needs no histogram to find where it starts (its offset, the fourth
+# parameter, is 0).
+_TOP = """
+SELECT 1 + (SELECT coalesce(sum(c.members), 0) FROM score_counts c
+            WHERE c.server = s.server AND c.period = s.period AND c.points > s.points),
+    s.user_id, coalesce(m.name, s.user_id), s.points, s.answered, s.correct
+FROM scores s LEFT JOIN members m ON m.server = s.server AND m.user_id = s.user_id
+WHERE s.server = ?1 AND s.period = ?2 AND s.points > 0 AND ?4 = 0
+ORDER BY s.points DESC, s.user_id LIMIT ?3
+"""
+
+# A page found from the histogram, never by OFFSET over the board (which reads every member
+# before the page: seconds deep into a million). The histogram's running sum names the points
+# total at which the page starts and how many members with that total come before it; the page
+# is then those members from there on and the ones below, two short index range scans. One
+# statement, so the page and its ranks come from one snapshot.
+_PAGE = """
+WITH h AS (
+    SELECT points, members, sum(members) OVER (ORDER BY points DESC) AS through
+    FROM score_counts WHERE server = ?1 AND period = ?2 AND points > 0
+),
+pick AS (
+    SELECT points, ?4 - (through - members) AS skip FROM h WHERE through > ?4
+    ORDER BY points DESC LIMIT 1
+),
+page AS (
+    SELECT * FROM (
+        SELECT s.user_id, s.points, s.answered, s.correct FROM scores s
+        WHERE s.server = ?1 AND s.period = ?2 AND s.points = (SELECT points FROM pick)
+        ORDER BY s.points DESC, s.user_id LIMIT ?3 OFFSET coalesce((SELECT skip FROM pick), 0)
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT s.user_id, s.points, s.answered, s.correct FROM scores s
+        WHERE s.server = ?1 AND s.period = ?2 AND s.points > 0
+          AND s.points < (SELECT points FROM pick)
+        ORDER BY s.points DESC, s.user_id LIMIT ?3
+    )
+)
+SELECT 1 + (SELECT coalesce(sum(c.members), 0) FROM score_counts c
+            WHERE c.server = ?1 AND c.period = ?2 AND c.points > p.points),
+    p.user_id, coalesce(m.name, p.user_id), p.points, p.answered, p.correct
+FROM page p LEFT JOIN members m ON m.server = ?1 AND m.user_id = p.user_id
+ORDER BY p.points DESC, p.user_id LIMIT ?3
+"""
