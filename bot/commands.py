@@ -309,8 +309,19 @@ def parse_settings(words: list[str]) -> Settings:
 
 # Discord writes a role as <@&123>; Slack a user group as <!subteam^S123> or <!subteam^S123|@x>.
 _ROLE = re.compile(r"^<(?:@&|!subteam\^)([\w.-]+)(?:\|[^>]*)?>$")
+# A bare id: a Discord role's number, or a Slack user group's id (S followed by letters/digits).
+_ROLE_ID = re.compile(r"^(?:\d{1,20}|S[A-Z0-9]{2,20})$")
 
 
 def parse_role(text: str) -> str:
+    """The role's id from a mention or a bare id; a plain `@name` is refused, since only the
+    chat's own mention (picked from its list) says which role is meant."""
     role = _ROLE.match(text.strip())
-    return role[1] if role else text.strip().lstrip("@")
+    if role:
+        return role[1]
+    if _ROLE_ID.match(text.strip()):
+        return text.strip()
+    raise CommandError(
+        f"'{_shown(text)}' is not a role: type @ and pick the role (Discord) or user group"
+        " (Slack) from the list so it becomes a mention, give its id, or write off"
+    )

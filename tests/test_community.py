@@ -141,6 +141,29 @@ async def test_an_empty_pool_is_the_scheduled_posts_error(engine: QuizEngine) ->
     assert "no question matches" in posted.text
 
 
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("<@&1302744932918091826>", "1302744932918091826"),
+        ("1302744932918091826", "1302744932918091826"),
+        ("<!subteam^S0614TZR7|@ml-team>", "S0614TZR7"),
+        ("S0614TZR7", "S0614TZR7"),
+        ("off", "off"),
+        ("OFF", "off"),
+    ],
+)
+def test_a_ping_takes_a_role_mention_or_id(typed: str, stored: str) -> None:
+    parsed = cmd.parse_command(f"settings ping {typed}")
+    assert isinstance(parsed, cmd.Settings)
+    assert parsed.ping == stored
+
+
+@pytest.mark.parametrize("typed", ["@ml-team", "ml-team", "<@123>", "everyone", "@here"])
+def test_a_ping_refuses_a_name_that_is_not_a_mention(typed: str) -> None:
+    with pytest.raises(cmd.CommandError, match="is not a role: type @ and pick the role"):
+        cmd.parse_command(f"settings ping {typed}")
+
+
 async def test_settings_filter_the_bank_draw(engine: QuizEngine, platform: MemoryPlatform) -> None:
     admin = invocation("ann", admin=True)
     topic = engine.bank.topics[0].slug
