@@ -1,5 +1,6 @@
 """`python -m bench [--quick] [--db URL | --no-postgres] [--json FILE] [--check]`: run every
-scenario on SQLite and on PostgreSQL, print one table with both."""
+scenario on SQLite and on PostgreSQL, print one table with both. `--e2e [--only slack|discord]`:
+the end-to-end press scenarios instead."""
 
 from __future__ import annotations
 
@@ -32,7 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--e2e", action="store_true", help="only the end-to-end press scenarios (real processes)"
     )
+    parser.add_argument(
+        "--only",
+        choices=("slack", "discord"),
+        help="with --e2e: the scenarios of this platform only",
+    )
     args = parser.parse_args(argv)
+    if args.only and not args.e2e:
+        parser.error("--only needs --e2e: it picks which end-to-end scenarios run")
     if args.e2e:
         return _e2e(args)
     sizes = QUICK if args.quick else FULL
@@ -80,7 +88,11 @@ def _e2e(args: argparse.Namespace) -> int:
     from bench import e2e
 
     with tempfile.TemporaryDirectory(prefix="dlquiz-e2e-") as tmp:
-        result = e2e.run(e2e.E2E_QUICK if args.quick else e2e.E2E_FULL, Path(tmp))
+        result = e2e.run(
+            e2e.E2E_QUICK if args.quick else e2e.E2E_FULL,
+            Path(tmp),
+            platforms=(args.only,) if args.only else e2e.PLATFORMS,
+        )
     print(e2e.table(result))
     if args.json:
         args.json.write_text(json.dumps({"e2e": result}, indent=2) + "\n")

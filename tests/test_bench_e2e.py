@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench import e2e
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_KEYS = (
     "presses",
@@ -58,3 +60,31 @@ def test_quick_e2e_writes_every_key(tmp_path: Path) -> None:
     assert {t["name"] for t in result["targets"]}
     assert all(isinstance(t["met"], bool) for t in result["targets"])
     assert "| Slack dlquiz |" in done.stdout
+
+
+def test_one_platform_alone_has_its_own_rows_and_targets_only() -> None:
+    app = dict.fromkeys(APP_KEYS, 1.0)
+    discord = {"apps": {"dlquiz": app, "bare": app}, "cpu_vs_bare": 1.1}
+    result = {
+        "sizes": {"presses": 40, "in_flight": 8, "pairs": 1},
+        "slack": None,
+        "discord": discord,
+        "targets": e2e.targets(None, discord),
+    }
+    assert [t["name"] for t in result["targets"]] == ["Discord CPU per press vs bare client"]
+    shown = e2e.table(result)
+    assert "| Discord dlquiz |" in shown
+    assert "Slack" not in shown
+
+
+def test_only_without_e2e_is_refused() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--only", "discord"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--only needs --e2e" in done.stderr

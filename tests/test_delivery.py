@@ -34,6 +34,7 @@ from bot.store import (
     StoreError,
     open_store,
 )
+from bot.store.sqlite import answers
 from tests.conftest import START, answer_round, invocation, make_bank, member
 
 CHANNEL = ChannelRef("test:s1", "c1")
@@ -360,19 +361,17 @@ async def test_members_whose_answers_an_earlier_wave_committed_are_told_so(
         await engine.post(CHANNEL)
         row = await store.open_round(CHANNEL)
         assert row is not None
-        db = store._writer._db  # type: ignore[attr-defined]
-        script = db.executescript
-        writes = 0
+        write_wave = answers._write_wave
+        waves = 0
 
-        async def second_wave_fails(sql: str) -> object:
-            nonlocal writes
-            if "INSERT INTO answers" in sql:
-                writes += 1
-                if writes == 2:
-                    raise sqlite3.OperationalError("disk I/O error")
-            return await script(sql)
+        def second_wave_fails(db: object, rows: object) -> object:
+            nonlocal waves
+            waves += 1
+            if waves == 2:
+                raise sqlite3.OperationalError("disk I/O error")
+            return write_wave(db, rows)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(db, "executescript", second_wave_fails)
+        monkeypatch.setattr(answers, "_write_wave", second_wave_fails)
 
         def press(name: str, choice: int) -> Awaitable[AnswerOutcome]:
             return store.submit_answer(

@@ -1,26 +1,32 @@
-"""The answer buttons, as DynamicItems: a press is understood from its custom_id alone.
+"""The buttons dlquiz puts under its messages, and which press goes to which handler.
 
-discord.py matches every component press against the templates and rebuilds the button from the
-clicked message, so buttons posted before a restart keep working and no view is kept per message.
-Daily questions, practice questions and the "Next question" under a practice result have one
-class each; all of them hand the press to the client through `PressHandler`, which the client
-implements, so this module never imports the client (which imports it).
+A press is understood from its custom_id alone, so buttons posted before a restart keep working
+and nothing is kept per message. The client hands every press of these buttons to `route` straight
+from the gateway's payload, before discord.py's view store: the store would rebuild a View from
+the pressed message's components on every press only to find the DynamicItem, a fifth of what a
+press costs. The DynamicItem classes remain what the views are built of (`build_view`); their
+templates are the custom_id patterns. Every handler is a method of `PressHandler`, which the
+client implements, so this module never imports the client (which imports it).
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any, Protocol, Self, runtime_checkable
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
 import discord
 
 from adapters.discord.convert import (
     ANSWER_ID_PATTERN,
+    ANSWER_ID_PREFIX,
     BUTTON_LABEL_LIMIT,
     BUTTONS_PER_ROW,
     PAGE_ID_PATTERN,
+    PAGE_ID_PREFIX,
     PRACTICE_ID_PATTERN,
+    PRACTICE_ID_PREFIX,
     PRACTICE_NEXT_ID_PATTERN,
+    PRACTICE_NEXT_ID_PREFIX,
     AnswerPress,
     NextPracticePress,
     PracticePress,
@@ -29,13 +35,12 @@ from adapters.discord.convert import (
     parse_practice_custom_id,
     parse_practice_next_custom_id,
 )
-from adapters.discord.render import NEXT_PRACTICE_LABEL, ButtonSpec
+from adapters.discord.render import ButtonSpec
 from bot.models import PageRequest
 
 Button = discord.ui.Button[discord.ui.View]
 
 
-@runtime_checkable
 class PressHandler(Protocol):
     """What answers a press: the discord.py client the interaction arrived on."""
 
@@ -61,12 +66,62 @@ class PressHandler(Protocol):
         """A leaderboard's Previous, Next or My page."""
         ...
 
+    async def refuse_press(self, interaction: discord.Interaction[Any], text: str) -> None:
+        """A press nothing can answer: tell the member why, only them."""
+        ...
 
-def handler_of(interaction: discord.Interaction[Any]) -> PressHandler:
-    client = interaction.client
-    if not isinstance(client, PressHandler):
-        raise TypeError(f"{type(client).__name__} cannot answer dlquiz buttons")
-    return client
+
+Press = Callable[[PressHandler, discord.Interaction[Any]], Coroutine[Any, Any, None]]
+
+# A damaged id is refused in words the member can act on: which command gives working buttons.
+DAMAGED = "This button's id is damaged, so nothing was done with it; {fix}."
+UNKNOWN_BUTTON = (
+    "This button has expired or is not one of dlquiz's, so nothing was done with it;"
+    " run the `/dlquiz` command again for buttons that work."
+)
+
+
+def _refusal(text: str) -> Press:
+    async def refuse(handler: PressHandler, interaction: discord.Interaction[Any]) -> None:
+        await handler.refuse_press(interaction, text)
+
+    return refuse
+
+
+_DAMAGED_ANSWER = _refusal(
+    DAMAGED.format(fix="`/dlquiz question` shows the open question with buttons that work")
+)
+_DAMAGED_PRACTICE = _refusal(DAMAGED.format(fix="`/dlquiz practice` gives a new practice question"))
+_DAMAGED_PAGE = _refusal(DAMAGED.format(fix="`/dlquiz leaderboard` shows the leaderboard again"))
+refuse_unknown = _refusal(UNKNOWN_BUTTON)
+
+
+def route(custom_id: str) -> Press | None:
+    """What answers a press of `custom_id`: the handler of its kind of button; a refusal when it
+    starts like one of them but is not its shape; None when it is none of them (a review button
+    or a form's, which discord.py's view store dispatches)."""
+    # Answers first: they are nearly every press.
+    if custom_id.startswith(ANSWER_ID_PREFIX):
+        answer = parse_answer_custom_id(custom_id)
+        if answer is None:
+            return _DAMAGED_ANSWER
+        return lambda handler, interaction: handler.handle_press(interaction, answer)
+    if custom_id.startswith(PRACTICE_NEXT_ID_PREFIX):
+        following = parse_practice_next_custom_id(custom_id)
+        if following is None:
+            return _DAMAGED_PRACTICE
+        return lambda handler, interaction: handler.handle_practice_next(interaction, following)
+    if custom_id.startswith(PRACTICE_ID_PREFIX):
+        practice = parse_practice_custom_id(custom_id)
+        if practice is None:
+            return _DAMAGED_PRACTICE
+        return lambda handler, interaction: handler.handle_practice_press(interaction, practice)
+    if custom_id.startswith(PAGE_ID_PREFIX):
+        page = parse_page_custom_id(custom_id)
+        if page is None:
+            return _DAMAGED_PAGE
+        return lambda handler, interaction: handler.handle_page(interaction, page)
+    return None
 
 
 def _button(spec: ButtonSpec, *, row: int = 0) -> Button:
@@ -86,22 +141,6 @@ class AnswerButton(discord.ui.DynamicItem[Button], template=ANSWER_ID_PATTERN):
         super().__init__(_button(spec, row=press.choice // BUTTONS_PER_ROW))
         self.press = press
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> Self:
-        press = parse_answer_custom_id(match.string)
-        if press is None:  # pragma: no cover - the template and the parser share one pattern
-            raise ValueError(f"not an answer button: {match.string!r}")
-        return cls(press, ButtonSpec(custom_id=match.string, label="?"))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await handler_of(interaction).handle_press(interaction, self.press)
-
 
 class PracticeButton(discord.ui.DynamicItem[Button], template=PRACTICE_ID_PATTERN):
     """A choice of a practice question: `dlq:p:<question id>:<letter>`."""
@@ -109,22 +148,6 @@ class PracticeButton(discord.ui.DynamicItem[Button], template=PRACTICE_ID_PATTER
     def __init__(self, press: PracticePress, spec: ButtonSpec) -> None:
         super().__init__(_button(spec, row=press.choice // BUTTONS_PER_ROW))
         self.press = press
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> Self:
-        press = parse_practice_custom_id(match.string)
-        if press is None:  # pragma: no cover - the template and the parser share one pattern
-            raise ValueError(f"not a practice button: {match.string!r}")
-        return cls(press, ButtonSpec(custom_id=match.string, label="?"))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await handler_of(interaction).handle_practice_press(interaction, self.press)
 
 
 class NextPracticeButton(discord.ui.DynamicItem[Button], template=PRACTICE_NEXT_ID_PATTERN):
@@ -134,22 +157,6 @@ class NextPracticeButton(discord.ui.DynamicItem[Button], template=PRACTICE_NEXT_
         super().__init__(_button(spec))
         self.press = press
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> Self:
-        press = parse_practice_next_custom_id(match.string)
-        if press is None:  # pragma: no cover - the template and the parser share one pattern
-            raise ValueError(f"not a next-practice button: {match.string!r}")
-        return cls(press, ButtonSpec(custom_id=match.string, label=NEXT_PRACTICE_LABEL))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await handler_of(interaction).handle_practice_next(interaction, self.press)
-
 
 class PageButton(discord.ui.DynamicItem[Button], template=PAGE_ID_PATTERN):
     """A leaderboard's paging button: `dlq:lb:<period>:<page or me>:<owner's user id>`."""
@@ -157,25 +164,6 @@ class PageButton(discord.ui.DynamicItem[Button], template=PAGE_ID_PATTERN):
     def __init__(self, request: PageRequest, spec: ButtonSpec) -> None:
         super().__init__(_button(spec))
         self.request = request
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> Self:
-        request = parse_page_custom_id(match.string)
-        if request is None:  # pragma: no cover - the template and the parser share one pattern
-            raise ValueError(f"not a paging button: {match.string!r}")
-        return cls(request, ButtonSpec(custom_id=match.string, label="?"))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await handler_of(interaction).handle_page(interaction, self.request)
-
-
-DYNAMIC_ITEMS = (AnswerButton, PracticeButton, NextPracticeButton, PageButton)
 
 
 def build_view(buttons: tuple[ButtonSpec, ...]) -> discord.ui.View | None:

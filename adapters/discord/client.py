@@ -12,15 +12,15 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
+from discord.state import AutoShardedConnectionState
 
-from adapters.discord import convert, render, replies
-from adapters.discord.buttons import DYNAMIC_ITEMS
+from adapters.discord import buttons, convert, render, replies
 from adapters.discord.convert import AnswerPress, NextPracticePress, PracticePress
 from adapters.discord.render import DiscordMessage
 from bot import commands as cmd
@@ -30,6 +30,10 @@ from bot.inflight import InFlight
 from bot.logs import context, release_held_logs
 from bot.models import Invocation, PageRequest, Reply
 
+if TYPE_CHECKING:
+    # discord.py's payload types import each other in circles: for the type checker only.
+    from discord.types.gateway import InteractionCreateEvent
+
 log = logging.getLogger(__name__)
 
 UNKNOWN_INTERACTION = 10062
@@ -38,6 +42,7 @@ BAD_OPTION = "One of the options is not valid here; `/dlquiz help` shows the usa
 # Discord's identify window: one login per bucket in it.
 IDENTIFY_SPACING = timedelta(seconds=5)
 STALE_COMMAND = "This command is out of date; Discord will show the current one in a minute."
+COMPONENT = 3  # the interaction type of a button press
 
 Show = Callable[[Reply], DiscordMessage]
 
@@ -61,6 +66,39 @@ class QuizTree(app_commands.CommandTree["QuizClient"]):
         else:
             log.error("command failed: %s", error, exc_info=error)
             await _apologise(interaction, SORRY)
+
+
+class QuizState(AutoShardedConnectionState["QuizClient"]):
+    """discord.py's gateway state, but a press of one of dlquiz's buttons goes to the client from
+    the raw payload (see `buttons.route`), and a press nothing would answer is refused in words
+    instead of dropped."""
+
+    def parse_interaction_create(self, data: InteractionCreateEvent) -> None:
+        if data["type"] == COMPONENT:
+            custom_id: str = data["data"]["custom_id"]  # type: ignore[typeddict-item]
+            press = buttons.route(custom_id)
+            if press is None and not self._in_view_store(data, custom_id):
+                press = buttons.refuse_unknown
+            if press is not None:
+                interaction: discord.Interaction[QuizClient] = discord.Interaction(
+                    data=data, state=self
+                )
+                self._get_client().start_press(press, interaction)
+                # As discord.py does for every interaction, after its own dispatch.
+                self.dispatch("interaction", interaction)
+                return
+        super().parse_interaction_create(data)
+
+    def _in_view_store(self, data: InteractionCreateEvent, custom_id: str) -> bool:
+        """Whether discord.py's view store has something to call for this press: a review
+        button (a DynamicItem) or a button of a view kept for its message (a form's)."""
+        store = self._view_store
+        if any(pattern.fullmatch(custom_id) for pattern in store._dynamic_items):
+            return True
+        key = (data["data"]["component_type"], custom_id)  # type: ignore[typeddict-item]
+        message: Any = data.get("message")
+        message_id = int(message["id"]) if message else None
+        return any(key in store._views.get(where, {}) for where in (message_id, None))
 
 
 class QuizClient(discord.AutoShardedClient):
@@ -92,6 +130,17 @@ class QuizClient(discord.AutoShardedClient):
         self.tree = QuizTree(self)
         self.inflight = InFlight()
         self._engine: QuizEngine | None = None
+        # Strong references to the presses being answered: the loop only keeps weak ones.
+        self._presses: set[asyncio.Task[None]] = set()
+
+    def _get_state(self, **options: Any) -> QuizState:
+        return QuizState(
+            dispatch=self.dispatch,
+            handlers=self._handlers,
+            hooks=self._hooks,
+            http=self.http,
+            **options,
+        )
 
     @property
     def engine(self) -> QuizEngine:
@@ -106,7 +155,6 @@ class QuizClient(discord.AutoShardedClient):
 
     async def setup_hook(self) -> None:
         """Runs inside `login()`, before any gateway connection."""
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
         await self.point_gateway()
         await self.sync_commands()
 
@@ -191,6 +239,23 @@ class QuizClient(discord.AutoShardedClient):
                 await replies.deferred(interaction, work())
             else:
                 await replies.within(interaction, work(), budget=self.reply_budget)
+
+    def start_press(self, press: buttons.Press, interaction: discord.Interaction[Any]) -> None:
+        """Answer a press of one of dlquiz's buttons in a task of its own."""
+        task = asyncio.create_task(press(self, interaction))
+        self._presses.add(task)
+        task.add_done_callback(self._presses.discard)
+
+    async def refuse_press(self, interaction: discord.Interaction[Any], text: str) -> None:
+        """Tell the member a press cannot be answered, and why (only them)."""
+        log.warning(
+            "refused a press of %r: %s",
+            interaction.data.get("custom_id") if interaction.data else None,
+            text,
+            extra=_log_context(interaction),
+        )
+        async with _guard(interaction):
+            await replies.send(interaction, render.error_message(text))
 
     async def handle_press(self, interaction: discord.Interaction[Any], press: AnswerPress) -> None:
         """Record an answer button press and confirm it to the member only."""

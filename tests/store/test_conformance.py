@@ -9,6 +9,7 @@ acknowledged only after its transaction committed.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
@@ -308,8 +309,8 @@ async def test_one_daily_round_per_channel_and_day_across_processes(backend: Bac
 async def commit_held(
     store: Store, backend: Backend, location: str | Path
 ) -> AsyncIterator[tuple[Callable[[], Any], Callable[[], Any]]]:
-    """Holds the COMMIT of the next answer batch until `release()`; `held()` waits until the
-    writer is inside that commit."""
+    """Holds the next answer batch before its transaction commits, until `release()`; `held()`
+    waits until the writer is held there."""
     if backend.name == "postgres":
         # A deferred constraint trigger runs inside COMMIT; it waits on a lock the test holds.
         admin = await asyncpg.connect(str(location))
@@ -340,21 +341,21 @@ async def commit_held(
         finally:
             await admin.close()
         return
-    # SQLite: the batch's script runs without its final COMMIT, which waits for the test.
+    # SQLite: a trigger of the writer's connection stops the batch's transaction at its insert
+    # into answers, on the database thread, until the test lets it go on to its COMMIT.
     db = store._writer._db  # type: ignore[attr-defined]
-    original = db.executescript
-    inside, go = asyncio.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+    inside, go = asyncio.Event(), threading.Event()
 
-    async def executescript(script: str) -> Any:
-        body = script.rstrip()
-        if not body.endswith("COMMIT"):
-            return await original(script)
-        await original(body.removesuffix("COMMIT"))
-        inside.set()
-        await go.wait()
-        return await db.execute("COMMIT")
+    def hold() -> None:
+        loop.call_soon_threadsafe(inside.set)
+        go.wait(10)
 
-    db.executescript = executescript
+    await db.create_function("hold_commit", 0, hold)
+    await db.execute(
+        "CREATE TEMP TRIGGER hold_commit AFTER INSERT ON main.answers"
+        " BEGIN SELECT hold_commit(); END"
+    )
 
     async def sqlite_held() -> None:
         await asyncio.wait_for(inside.wait(), 10)
@@ -365,7 +366,8 @@ async def commit_held(
     try:
         yield sqlite_held, sqlite_release
     finally:
-        db.executescript = original
+        go.set()
+        await db.execute("DROP TRIGGER temp.hold_commit")
 
 
 async def count_answers(backend: Backend, location: str | Path) -> int:
