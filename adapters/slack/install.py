@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -210,11 +211,18 @@ class StopWhenUninstalled(AsyncMiddleware):
             for row in await self.store.schedules(platform="slack"):
                 if row.server == server:
                     stopped += await self.store.delete_schedule(ChannelRef(row.server, row.channel))
+            # Posts still waiting there (a reveal backing off, say) could only fail from now on.
+            abandoned = await self.store.abandon_deliveries(
+                server=server,
+                reason="the workspace removed the app",
+                at=datetime.now(UTC),
+            )
             log.info(
-                "workspace %s uninstalled dlquiz or revoked its token: %d daily schedules stopped;"
-                " its quiz data stays until `dlquiz db forget %s`",
+                "workspace %s uninstalled dlquiz or revoked its token: %d daily schedules stopped,"
+                " %d waiting posts given up; its quiz data stays until `dlquiz db forget %s`",
                 team,
                 stopped,
+                abandoned,
                 server,
                 extra=context(server),
             )

@@ -476,6 +476,11 @@ class Store(Protocol):
         retry then looks for the post first, as after a crash (`Delivery.in_doubt`)."""
         ...
 
+    async def abandon_deliveries(self, *, server: str, reason: str, at: datetime) -> int:
+        """End every undone delivery of `server` as failed with `reason` (a workspace that
+        removed the app: nothing can be posted there any more); how many."""
+        ...
+
     async def release_deliveries(self, *, worker: str) -> int:
         """Hand back every undone delivery `worker` holds (at a graceful stop); how many."""
         ...

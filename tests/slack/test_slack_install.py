@@ -30,6 +30,7 @@ from bot.config import ConfigError, Settings
 from bot.inflight import InFlight
 from bot.models import ChannelRef
 from bot.runtime import Runtime, running
+from bot.store import DeliveryKind
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "c0ffee-secret"
@@ -327,10 +328,19 @@ async def test_uninstall_stops_schedules_keeps_data_and_a_reinstall_resumes(mult
     for team, channel in ((ONE, CH_ONE), (TWO, CH_TWO)):
         await driver.command(ANA, "schedule 10:00", channel=channel, team=team)
     store = multi.runtime.engine.store
+    # A question Slack refused waits for its retry when the workspace removes the app.
+    fake.errors["chat.postMessage"] = "internal_error"
+    await driver.command(ANA, "post", channel=CH_ONE, team=ONE)
+    del fake.errors["chat.postMessage"]
+    waiting = await store.open_round(ChannelRef(f"slack:{ONE}", CH_ONE))
+    assert waiting is not None
+    assert (await store.deliveries_of(waiting.id))[DeliveryKind.QUESTION][0] is None
 
     status, _ = await driver.send(event(ONE, "app_uninstalled"), content_type="application/json")
     assert status == 200
     await uninstalled(multi, ONE)
+    # Given up, not retried into a workspace that can no longer be posted to.
+    assert (await store.deliveries_of(waiting.id))[DeliveryKind.QUESTION][0] == "failed"
     assert await multi.installations.bot_token(ONE) is None
     assert [s.server for s in await store.schedules(platform="slack")] == [f"slack:{TWO}"]
     assert await store.leaderboard(server=f"slack:{ONE}", period="all") != []

@@ -130,3 +130,23 @@ async def test_a_new_round_or_a_close_makes_waiting_posts_due_at_once(store: Sto
     retried_reveal = await store.claim_delivery(CHANNEL, worker="w", now=later, lease=LEASE)
     assert retried_reveal is not None
     assert retried_reveal.id == reveal.id
+
+
+async def test_a_server_that_removed_the_app_has_its_waiting_posts_given_up(
+    store: Store,
+) -> None:
+    round_id = await start(store, 1)
+    other = ChannelRef("discord:2", "quiz")
+    started = await store.start_round(
+        channel=other, new=new_round(1), cycle=1, day=None, posted_at=START, reveal_at=None
+    )
+    assert started is not None
+    gone = await store.abandon_deliveries(
+        server=CHANNEL.server, reason="the workspace removed the app", at=START
+    )
+    assert gone == 1
+    assert (await store.deliveries_of(round_id))[DeliveryKind.QUESTION] == ("failed", 0)
+    assert (await store.claim_delivery(CHANNEL, worker="w", now=START, lease=LEASE)) is None
+    # Another server's posts are untouched.
+    assert (await store.claim_delivery(other, worker="w", now=START, lease=LEASE)) is not None
+    assert await store.abandon_deliveries(server=CHANNEL.server, reason="again", at=START) == 0

@@ -277,6 +277,16 @@ class PostgresStore:
                 ambiguous=ambiguous,
             )
 
+    async def abandon_deliveries(self, *, server: str, reason: str, at: datetime) -> int:
+        status = await self._execute(
+            "UPDATE deliveries SET done_at = $1, outcome = 'failed', last_error = $2,"
+            " claimed_by = NULL, claimed_until = NULL WHERE server = $3 AND done_at IS NULL",
+            at,
+            clean(reason),
+            server,
+        )
+        return int(status.split()[-1])
+
     async def release_deliveries(self, *, worker: str) -> int:
         status = await self._execute(
             "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL"

@@ -245,6 +245,17 @@ class SqliteStore:
             )
         )
 
+    async def abandon_deliveries(self, *, server: str, reason: str, at: datetime) -> int:
+        async def work(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute(
+                "UPDATE deliveries SET done_at = ?, outcome = 'failed', last_error = ?,"
+                " claimed_by = NULL, claimed_until = NULL WHERE server = ? AND done_at IS NULL",
+                (to_text(at), reason, server),
+            )
+            return cursor.rowcount
+
+        return await self._writer.write(work)
+
     async def release_deliveries(self, *, worker: str) -> int:
         async def work(db: aiosqlite.Connection) -> int:
             cursor = await db.execute(
