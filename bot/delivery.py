@@ -229,8 +229,25 @@ class Deliverer:
             await self.platform.post_reveal(channel, reveal)
         elif delivery.kind is DeliveryKind.THREAD:
             await self._open_thread(channel, reveal, delivery.settings or ChannelSettings())
-        else:
+        elif reveal.message_ref is not None:
             await self.platform.close_question(channel, reveal)
+        else:
+            # The question was dropped while its post was in doubt: close it where it is found.
+            found = None
+            if isinstance(self.platform, PostFinder):
+                key = question_post(row, question).nonce
+                found = await self.platform.find_post(channel, key, thread=None)
+            if found is not None:
+                log.info(
+                    "the question of round %d reached the channel after its round closed (%s):"
+                    " closing its buttons",
+                    row.id,
+                    found,
+                    extra=_ctx(channel),
+                )
+                await self.platform.close_question(
+                    channel, replace(reveal, message_ref=found, withdrawn=True)
+                )
         return None
 
     async def _open_thread(

@@ -128,6 +128,9 @@ class RevealPost:
     tally: tuple[int, ...]
     message_ref: str | None
     token: str = ""
+    # Closed without a reveal: a question whose post got no answer, found in the channel after
+    # its round had closed. Its closed form says so and shows no answer.
+    withdrawn: bool = False
 
     @property
     def nonce(self) -> str:

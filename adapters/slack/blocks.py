@@ -217,10 +217,10 @@ def ping_mention(ping: str | None) -> str | None:
 def closed_question_message(reveal: RevealPost) -> Message:
     """The question message once revealed: the same text, no buttons, and where the answer is."""
     q = reveal.question
-    blocks = [
-        *_question_body(reveal),
-        context(f"Closed. The answer is *{q.answer_letter}*: see the reveal in the thread."),
-    ]
+    where = f"Closed. The answer is *{q.answer_letter}*: see the reveal in the thread."
+    if reveal.withdrawn:
+        where = "Closed without a reveal: Slack confirmed this question too late to count it."
+    blocks = [*_question_body(reveal), context(where)]
     text = f"Question #{reveal.round_id} (closed): {escape(q.prompt)}"
     return Message(text=_fallback(text), blocks=blocks)
 

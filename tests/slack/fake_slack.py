@@ -342,6 +342,12 @@ class FakeSlack:
             ]
             return {"ok": True, "messages": found[: int(args.get("limit") or 100)]}
         if method == "chat.update":
+            # As Slack does: the message in the channel now holds the new text and blocks.
+            for message in self.messages:
+                if message.get("channel") == args.get("channel") and str(
+                    message.get("ts")
+                ) == str(args.get("ts")):
+                    message.update({k: args[k] for k in ("text", "blocks") if k in args})
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "users.info":
             user = self.users.get(str(args.get("user")))

@@ -66,6 +66,7 @@ async def test_a_failed_daily_post_leaves_nothing_to_answer_and_the_next_post_ca
     engine: QuizEngine, fake: FakeSlack, failure: str
 ) -> None:
     first = await answered_round(engine)
+    first_question = questions(fake)[0]
     if failure == "rate limited past the retries":
         fake.rate_limits["chat.postMessage"] = 100
     elif failure == "HTML 500":
@@ -92,8 +93,9 @@ async def test_a_failed_daily_post_leaves_nothing_to_answer_and_the_next_post_ca
     again = await engine.post(HERE)
     assert again.error is None
     # The owed reveal first, then a question; the one nobody saw is never revealed.
-    assert [str(m["thread_ts"]) for m in reveals(fake)] == [str(questions(fake)[0]["ts"])]
-    assert len(questions(fake)) == 2
+    assert [str(m["thread_ts"]) for m in reveals(fake)] == [str(first_question["ts"])]
+    assert buttons_of(first_question) == []  # closed once its reveal was out
+    assert len([m for m in fake.messages if "thread_ts" not in m]) == 2
     kinds = await engine.store.deliveries_of(first)
     assert kinds[next(k for k in kinds if k.value == "reveal")][0] == "posted"
 
@@ -123,6 +125,40 @@ async def test_a_hung_post_that_slack_took_after_all_is_found_not_posted_again(
         channel=HERE, member=ADA, round_id=row.id, choice=row.answer, token=row.token
     )
     assert recorded.text.startswith("Recorded")
+
+
+async def test_a_timed_out_question_closed_before_its_retry_loses_its_buttons(
+    engine: QuizEngine, fake: FakeSlack, slack_clock: ManualClock
+) -> None:
+    """Slack keeps the question but the answer never comes back, and an admin posts again before
+    the retry: the round closes unseen (no reveal), and the message Slack did take is found
+    and closed, so no live-looking buttons stay behind."""
+    release = asyncio.Event()
+    fake.holds_after["chat.postMessage"] = (lambda args: True, release)
+    failed = await engine.post(HERE)
+    assert failed.error is not None  # timed out
+    fake.holds_after.clear()
+    release.set()
+    ghost = questions(fake)[0]
+    assert buttons_of(ghost)
+
+    again = await engine.post(HERE)  # closes the unseen round first
+    assert again.error is None
+    assert buttons_of(ghost) == [], "the message Slack took has its buttons closed"
+    closed_text = str(ghost["blocks"])
+    assert "Closed without a reveal" in closed_text
+    assert "The answer is" not in closed_text
+    assert reveals(fake) == []
+    assert len([m for m in fake.messages if buttons_of(m)]) == 1  # the new question only
+
+    # A question that surely never arrived (refused outright) is not looked for.
+    lookups = len(fake.api("conversations.history"))
+    fake.errors["chat.postMessage"] = "channel_not_found"
+    slack_clock.advance(timedelta(days=1))
+    await engine.post(HERE)  # the reveal of `again`'s round and the next question are refused
+    del fake.errors["chat.postMessage"]
+    await engine.post(HERE)
+    assert len(fake.api("conversations.history")) == lookups
 
 
 async def test_the_sweep_retries_with_backoff_while_the_process_runs(

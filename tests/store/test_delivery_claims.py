@@ -150,3 +150,39 @@ async def test_a_server_that_removed_the_app_has_its_waiting_posts_given_up(
     # Another server's posts are untouched.
     assert (await store.claim_delivery(other, worker="w", now=START, lease=LEASE)) is not None
     assert await store.abandon_deliveries(server=CHANNEL.server, reason="again", at=START) == 0
+
+
+async def test_closing_a_round_whose_post_is_in_doubt_queues_a_look_for_its_message(
+    store: Store,
+) -> None:
+    """A question whose post got no answer may be in the channel: dropping it queues the edit
+    that finds and closes it. One refused outright, or one still in flight, queues nothing
+    (the finish of a post in flight closes it once its message is known)."""
+    refused = await start(store, 1)
+    claimed = await store.claim_delivery(CHANNEL, worker="w", now=START, lease=LEASE)
+    assert claimed is not None
+    await store.fail_delivery(claimed.id, error="403", retry_at=START, give_up=False, at=START)
+    await store.close_round(CHANNEL, START)
+    assert DeliveryKind.CLOSE not in await store.deliveries_of(refused)
+
+    timed_out = await start(store, 2, day_offset=1)
+    later = START + timedelta(days=1)
+    claimed = await store.claim_delivery(CHANNEL, worker="w", now=later, lease=LEASE)
+    assert claimed is not None
+    await store.fail_delivery(
+        claimed.id, error="timeout", retry_at=later, give_up=False, at=later, ambiguous=True
+    )
+    await store.close_round(CHANNEL, later)
+    assert (await store.deliveries_of(timed_out))[DeliveryKind.CLOSE] == (None, 0)
+    close = await store.claim_delivery(CHANNEL, worker="w", now=later, lease=LEASE)
+    assert close is not None
+    assert close.kind is DeliveryKind.CLOSE
+    assert close.round is not None
+    assert close.round.message_ref is None  # the deliverer looks for the message first
+    await store.finish_delivery(close.id, message_ref=None, at=later)
+
+    in_flight = await start(store, 3, day_offset=2)
+    latest = START + timedelta(days=2)
+    assert await store.claim_delivery(CHANNEL, worker="w", now=latest, lease=LEASE) is not None
+    await store.close_round(CHANNEL, latest)
+    assert DeliveryKind.CLOSE not in await store.deliveries_of(in_flight)

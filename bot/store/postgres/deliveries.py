@@ -39,13 +39,23 @@ async def after_close(conn: Conn, closed: RoundRow, at: datetime) -> None:
     """A delivered round's reveal becomes due; an undelivered one's question is dropped."""
     if closed.delivered:
         await queue(conn, closed, DeliveryKind.REVEAL, at)
-    else:
-        await conn.execute(
-            "UPDATE deliveries SET done_at = $1, outcome = 'dropped'"
-            " WHERE round_id = $2 AND kind = 'question' AND done_at IS NULL",
-            at,
-            closed.id,
-        )
+        return
+    # A post that got no answer (or whose process died) may have reached the channel all the
+    # same: its buttons are looked for and closed, so none stays live-looking. (A post still in
+    # flight is closed by its finish instead, once its message is known.)
+    await conn.execute(
+        "WITH dropped AS (UPDATE deliveries SET done_at = $1, outcome = 'dropped'"
+        " WHERE round_id = $2 AND kind = 'question' AND done_at IS NULL"
+        " RETURNING claims > attempts AND (claimed_until IS NULL OR claimed_until < $1)"
+        " AS in_doubt)"
+        " INSERT INTO deliveries (round_id, server, channel, kind, due_at)"
+        " SELECT $2, $3, $4, 'close', $1 FROM dropped WHERE in_doubt"
+        " ON CONFLICT (round_id, kind) DO NOTHING",
+        at,
+        closed.id,
+        closed.server,
+        closed.channel,
+    )
 
 
 async def claim(

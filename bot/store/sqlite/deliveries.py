@@ -39,11 +39,22 @@ async def after_close(db: aiosqlite.Connection, closed: RoundRow, at: datetime) 
     that closes its buttons)."""
     if closed.delivered:
         await queue(db, closed, DeliveryKind.REVEAL, at)
-    else:
+        return
+    moment = to_text(at)
+    dropped = await db.execute_fetchall(
+        "UPDATE deliveries SET done_at = ?1, outcome = 'dropped'"
+        " WHERE round_id = ?2 AND kind = 'question' AND done_at IS NULL"
+        " RETURNING claims > attempts AND (claimed_until IS NULL OR claimed_until < ?1)",
+        (moment, closed.id),
+    )
+    if any(in_doubt for (in_doubt,) in dropped):
+        # A post that got no answer (or whose process died) may have reached the channel all
+        # the same: its buttons are looked for and closed. (A post still in flight is closed
+        # by its finish instead, once its message is known.)
         await db.execute(
-            "UPDATE deliveries SET done_at = ?, outcome = 'dropped'"
-            " WHERE round_id = ? AND kind = 'question' AND done_at IS NULL",
-            (to_text(at), closed.id),
+            "INSERT INTO deliveries (round_id, server, channel, kind, due_at)"
+            " VALUES (?, ?, ?, 'close', ?) ON CONFLICT (round_id, kind) DO NOTHING",
+            (closed.id, closed.server, closed.channel, moment),
         )
 
 
