@@ -344,9 +344,9 @@ class FakeSlack:
         if method == "chat.update":
             # As Slack does: the message in the channel now holds the new text and blocks.
             for message in self.messages:
-                if message.get("channel") == args.get("channel") and str(
-                    message.get("ts")
-                ) == str(args.get("ts")):
+                if message.get("channel") == args.get("channel") and str(message.get("ts")) == str(
+                    args.get("ts")
+                ):
                     message.update({k: args[k] for k in ("text", "blocks") if k in args})
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "users.info":
