@@ -139,6 +139,7 @@ class FakeSlack:
         self.homes: list[PublishedHome] = []  # every Home view published, in order
         self.replies: list[Reply] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.edited: dict[str, dict[str, Any]] = {}  # ts -> what chat.update made it show
         self.errors: dict[str, str] = {}  # method -> error code it answers with
         self.errors_once: dict[str, list[str]] = {}  # method -> codes for its next calls
         self.rate_limits: dict[str, int] = {}  # method -> how many 429s to send first
@@ -342,12 +343,10 @@ class FakeSlack:
             ]
             return {"ok": True, "messages": found[: int(args.get("limit") or 100)]}
         if method == "chat.update":
-            # As Slack does: the message in the channel now holds the new text and blocks.
-            for message in self.messages:
-                if message.get("channel") == args.get("channel") and str(message.get("ts")) == str(
-                    args.get("ts")
-                ):
-                    message.update({k: args[k] for k in ("text", "blocks") if k in args})
+            # What the message now shows, by its ts (the posted message stays as it was posted).
+            self.edited[str(args.get("ts"))] = {
+                k: args[k] for k in ("channel", "text", "blocks") if k in args
+            }
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "users.info":
             user = self.users.get(str(args.get("user")))
