@@ -55,7 +55,11 @@ async def run(channels: int, location: str | Path) -> FanoutResult:
         await store.close()
     failed = [o for o in outcomes if o is None or o.round_id is None or o.error]
     if failed or len(outcomes) != channels:
-        raise RuntimeError(f"{len(failed)} channels were not posted, e.g. {failed[0]}")
+        example = f", e.g. {failed[0]}" if failed else ""
+        raise RuntimeError(
+            f"{channels - len(outcomes) + len(failed)} of {channels} channels were not"
+            f" posted{example}"
+        )
     return FanoutResult(
         channels=channels,
         seconds=seconds,

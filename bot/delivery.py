@@ -17,7 +17,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import aiohttp
@@ -89,12 +89,12 @@ class Deliverer:
                 )
                 if delivery is None:
                     return None
-                error, more = await self._deliver(delivery)
-                if error is not None and delivery.kind not in BEST_EFFORT:
-                    return error
-                if error is None and posted is not None and delivery.kind is DeliveryKind.QUESTION:
+                done = await self._deliver(delivery)
+                if done.error is not None and delivery.kind not in BEST_EFFORT:
+                    return done.error
+                if done.posted and posted is not None and delivery.kind is DeliveryKind.QUESTION:
                     posted.add(delivery.round_id)
-                if not more:
+                if not done.more:
                     return None
             return None
 
@@ -130,9 +130,8 @@ class Deliverer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=interval)
 
-    async def _deliver(self, delivery: Delivery) -> tuple[str | None, bool]:
-        """Post one claimed delivery: why it failed (None: posted or given up), and whether
-        the channel may have more to post."""
+    async def _deliver(self, delivery: Delivery) -> _Done:
+        """Post one claimed delivery."""
         channel = delivery.channel_ref
         row = delivery.round
         question = self.question_of(row) if row is not None else None
@@ -147,7 +146,7 @@ class Deliverer:
             await self.store.fail_delivery(
                 delivery.id, error="question missing", retry_at=now, give_up=True, at=now
             )
-            return None, True
+            return _Done(error=None, more=True, posted=False)
         try:
             message_ref = await self._find_in_doubt(delivery, row, question)
             if message_ref is None:
@@ -180,11 +179,21 @@ class Deliverer:
             if delivery.kind is not DeliveryKind.CLOSE:
                 # A thread that cannot be opened is shown to admins like a failed post.
                 await self.store.record_post_error(channel, error=reason, at=now)
-            return reason, True
-        more = await self.store.finish_delivery(
-            delivery.id, message_ref=message_ref, at=self.clock.now()
-        )
-        return None, more
+            return _Done(error=reason, more=True, posted=False)
+        try:
+            more = await self.store.finish_delivery(
+                delivery.id, message_ref=message_ref, at=self.clock.now()
+            )
+        except Exception as exc:  # the post is out, the mark is not: the claim runs out and
+            # the retry finds the post first (the claim has become one in doubt)
+            log.exception(
+                "posted the %s of round %d but could not mark it",
+                delivery.kind.value,
+                row.id,
+                extra=_ctx(channel),
+            )
+            return _Done(error=f"the post went out but was not recorded: {exc}", more=False)
+        return _Done(error=None, more=more, posted=True)
 
     async def _find_in_doubt(
         self, delivery: Delivery, row: RoundRow, question: Question
@@ -257,6 +266,16 @@ class Deliverer:
             return  # a platform without threads (Slack's reveal is in the question's thread)
         if settings.thread:
             await self.platform.open_thread(channel, reveal)
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """How one delivery went: why it failed (None: posted, or given up), whether the channel
+    may have more to post, and whether this drain posted it."""
+
+    error: str | None
+    more: bool
+    posted: bool = False
 
 
 def question_post(row: RoundRow, question: Question) -> QuestionPost:

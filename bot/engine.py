@@ -128,6 +128,8 @@ class QuizEngine:
             try:
                 cycle, question = await self._pick_question(channel)
             except EmptyPool as exc:
+                if day is not None and await self.store.daily_round_exists(channel, day):
+                    return PostOutcome(round_id=None, error=None)  # the day's question is out
                 log.warning("nothing to draw: %s", exc, extra=_ctx(channel))
                 if day is not None:
                     await self.store.record_post_error(channel, error=str(exc), at=now)

@@ -46,6 +46,8 @@ CLAIM_BATCH = 50
 LATE = timedelta(minutes=1)
 # A schedule whose zone can no longer be loaded is looked at again this much later.
 BROKEN_RETRY = timedelta(hours=1)
+# A post that raised (the database away for a moment, say) is tried again this much later.
+RETRY_AFTER_ERROR = timedelta(minutes=1)
 
 
 class DailyScheduler:
@@ -189,25 +191,30 @@ class DailyScheduler:
             await self._hand_back(channel, due)  # still owed: whoever looks next posts it
             return None
         outcome = None
-        if now - due <= self.grace:
-            # No look first for the day's round: the store opens none when the day has one.
-            outcome = await self._post_day(channel, day, daily)
-            if outcome.round_id is not None and now - due > LATE:
-                log.info(
-                    "posted the missed %s question late (due at %s)",
+        try:
+            if now - due <= self.grace:
+                # No look first for the day's round: the store opens none when the day has one.
+                outcome = await self._post_day(channel, day, daily)
+                if outcome.round_id is not None and now - due > LATE:
+                    log.info(
+                        "posted the missed %s question late (due at %s)",
+                        day,
+                        due.isoformat(),
+                        extra=_ctx(channel),
+                    )
+            elif not await self.engine.store.daily_round_exists(channel, day):
+                log.warning(
+                    "missed the %s question (due at %s, grace %s); the next one is at %s",
                     day,
                     due.isoformat(),
+                    self.grace,
+                    following.isoformat(),
                     extra=_ctx(channel),
                 )
-        elif not await self.engine.store.daily_round_exists(channel, day):
-            log.warning(
-                "missed the %s question (due at %s, grace %s); the next one is at %s",
-                day,
-                due.isoformat(),
-                self.grace,
-                following.isoformat(),
-                extra=_ctx(channel),
-            )
+        except Exception:  # a database hiccup: this channel is looked at again soon, not lost
+            log.exception("posting the daily question failed; trying again", extra=_ctx(channel))
+            await self._hand_back(channel, now + RETRY_AFTER_ERROR)
+            return None
         await self._hand_back(channel, following)
         return outcome
 

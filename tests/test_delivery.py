@@ -30,6 +30,7 @@ from bot.store import (
     AnswerRequest,
     AnswerStatus,
     DeliveryKind,
+    NewRound,
     Store,
     StoreError,
     open_store,
@@ -397,3 +398,33 @@ async def test_members_whose_answers_an_earlier_wave_committed_are_told_so(
         assert await store.choice_of(row.id, "u-bob") == 2
     finally:
         await store.close()
+
+
+async def test_a_question_that_cannot_be_shown_is_given_up_not_reported_posted(
+    engine: QuizEngine, platform: MemoryPlatform, store: Store
+) -> None:
+    """A round whose kept question is unreadable and whose bank no longer has it: its post is
+    given up, and the drain does not count it among the questions it posted."""
+    started = await store.start_round(
+        channel=CHANNEL,
+        new=NewRound(
+            question_id="removed-from-the-bank",
+            topic="alpha",
+            difficulty="easy",
+            choice_count=4,
+            answer=RIGHT,
+            base_points=10,
+            token="t0",
+            snapshot="{not json",
+        ),
+        cycle=1,
+        day=None,
+        posted_at=START,
+        reveal_at=None,
+    )
+    assert started is not None
+    posted: set[int] = set()
+    assert await engine.deliverer.drain(CHANNEL, posted=posted) is None
+    assert posted == set()
+    assert platform.questions == []
+    assert (await store.deliveries_of(started.round.id))[DeliveryKind.QUESTION] == ("failed", 1)

@@ -19,7 +19,7 @@ from bot.content import Bank
 from bot.engine import PostOutcome, QuizEngine
 from bot.models import ChannelRef, Notice, QuestionPost, Tone
 from bot.runtime import running
-from bot.scheduler import CLAIM_BATCH, DailyScheduler
+from bot.scheduler import CLAIM_BATCH, RETRY_AFTER_ERROR, DailyScheduler
 from bot.store import ScheduleRow, Store
 from tests.conftest import invocation
 
@@ -203,7 +203,8 @@ async def test_the_poll_keeps_a_bounded_lead_of_claims_and_survives_a_broken_cha
     engine: QuizEngine, platform: MemoryPlatform, clock: ManualClock
 ) -> None:
     """The poll tops its claims up as posts finish (never holding more than CLAIM_BATCH), and
-    a channel whose post raises is logged and left to its lease; every other one is posted."""
+    a channel whose post raises is logged and handed back to be tried again a minute later;
+    every other one is posted."""
     channels = [ChannelRef(f"test:s{i % 5}", f"c{i}") for i in range(3 * CLAIM_BATCH + 7)]
     for channel in channels:
         await engine.store.set_schedule(
@@ -237,14 +238,16 @@ async def test_the_poll_keeps_a_bounded_lead_of_claims_and_survives_a_broken_cha
     store.finish_schedule = handing_back  # type: ignore[method-assign]
     engine.post = post_or_break  # type: ignore[method-assign]
     clock.set(DUE)
-    outcomes = await DailyScheduler(engine, grace=GRACE, concurrency=4).poll()
+    scheduler = DailyScheduler(engine, grace=GRACE, concurrency=4)
+    outcomes = await scheduler.poll()
     assert len(outcomes) == len(channels)
     assert sum(o is not None and o.error is None for o in outcomes) == len(channels) - 1
     posted = {q.channel for q in platform.questions}
     assert posted == set(channels) - {broken}
     assert 0 < most <= CLAIM_BATCH
-    assert held == 1  # the broken channel's claim runs out with its lease
-    assert await store.schedule(broken) is not None
+    assert held == 0  # every claim handed back, the broken channel's too...
+    assert await scheduler.next_due(broken) == DUE + RETRY_AFTER_ERROR  # ...to be tried again
+    assert await scheduler.next_due(channels[0]) == DUE + timedelta(days=1)
 
 
 async def test_a_platform_loads_only_its_own_schedules_and_pending_posts(

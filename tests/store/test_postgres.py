@@ -183,3 +183,44 @@ async def test_a_bad_url_is_one_clear_error_without_the_password(
     assert wrong not in text
     assert "\n" not in text
     assert caught.value.__cause__ is None  # no driver traceback chained to it
+
+
+async def test_a_claim_that_waited_for_a_finish_does_not_take_the_finished_delivery(
+    pg_databases: PgDatabases,
+) -> None:
+    """A post that ran past its lease is being marked by its process while another process
+    claims the same delivery: the claim waits for the mark's row lock, then must find the
+    delivery done (READ COMMITTED re-reads only the row it waited for)."""
+    from datetime import timedelta
+
+    from bot.models import ChannelRef
+    from bot.store.postgres import deliveries
+    from tests.conftest import START
+    from tests.store.test_conformance import new_round
+
+    url = await pg_databases.create()
+    channel = ChannelRef("discord:1", "quiz")
+    async with await open_store(url) as store:
+        started = await store.start_round(
+            channel=channel, new=new_round(1), cycle=1, day=None, posted_at=START, reveal_at=None
+        )
+        assert started is not None
+        lease = timedelta(minutes=2)
+        first = await store.claim_delivery(channel, worker="a", now=START, lease=lease)
+        assert first is not None
+        marking = await asyncpg.connect(url)
+        try:
+            transaction = marking.transaction()
+            await transaction.start()
+            await deliveries.finish(marking, first.id, "m1", START + timedelta(minutes=3))
+            late = START + timedelta(minutes=3)  # the lease is over: the row is claimable
+            claim = asyncio.create_task(
+                store.claim_delivery(channel, worker="b", now=late, lease=lease)
+            )
+            await asyncio.sleep(0.3)
+            assert not claim.done(), "the claim waits for the mark's row lock"
+            await transaction.commit()
+            assert await claim is None
+        finally:
+            await marking.close()
+        assert (await store.deliveries_of(started.round.id))[first.kind] == ("posted", 0)

@@ -68,7 +68,10 @@ async def claim(
         " claims = claims + 1"
         " WHERE id = (SELECT id FROM deliveries WHERE server = $3 AND channel = $4"
         "             AND done_at IS NULL ORDER BY id LIMIT 1)"
-        " AND due_at <= $5 AND (claimed_until IS NULL OR claimed_until < $5)"
+        # Checked again here: a claim that waited for another process's finish re-reads
+        # only this row (READ COMMITTED), and must not take a delivery that finish ended.
+        " AND done_at IS NULL AND due_at <= $5"
+        " AND (claimed_until IS NULL OR claimed_until < $5)"
         " RETURNING id, round_id, server, channel, kind, attempts, claims)"
         " SELECT d.id, d.round_id, d.server, d.channel, d.kind, d.attempts, d.claims,"
         " s.source, s.topics, s.difficulty, s.thread, s.ping, r.id IS NOT NULL,"
@@ -105,18 +108,25 @@ async def claim(
     )
 
 
-# One statement, so one trip and no explicit transaction: mark the delivery; for a question,
-# keep its message (the first one kept stays) and clear the channel's posting error; queue the
-# steps on the question message that come after (closing its buttons and opening its thread
-# after a reveal; closing the buttons of a question that reached the channel after its round
-# closed). Every part reads the rows as they were before the statement, so the message a
-# question may have just kept is `coalesce(r.message_ref, $3)`.
+# One statement, so no explicit transaction: mark the delivery; for a question, keep its message
+# (the first one kept stays) and clear the channel's posting error; queue the steps on the
+# question message that come after (closing its buttons and opening its thread after a reveal;
+# closing the buttons of a question that reached the channel after its round closed). Every part
+# reads the rows as they were before the statement, so the message a question may have just kept
+# is `coalesce(r.message_ref, $3)`. A question's round is locked first, as closing it locks the
+# round and then its deliveries: the same order, so a finish and a close never deadlock.
 _FINISH = """
-WITH d AS (
+WITH round_locked AS (
+    SELECT r.id FROM rounds r
+    WHERE r.id = (SELECT round_id FROM deliveries WHERE id = $2 AND kind = 'question')
+    FOR NO KEY UPDATE
+),
+d AS (
     UPDATE deliveries SET done_at = coalesce(done_at, $1),
         outcome = CASE WHEN done_at IS NULL THEN 'posted' ELSE outcome END,
         claimed_by = NULL, claimed_until = NULL
-    WHERE id = $2 RETURNING round_id, server, channel, kind, outcome
+    WHERE id = $2 AND (SELECT count(*) FROM round_locked) >= 0
+    RETURNING round_id, server, channel, kind, outcome
 ),
 kept AS (
     UPDATE rounds r SET message_ref = $3 FROM d
@@ -138,17 +148,25 @@ steps AS (
            AND coalesce(r.message_ref, $3::text, '') != '')
     ORDER BY step.n
     ON CONFLICT (round_id, kind) DO NOTHING
-    RETURNING id
 )
-SELECT EXISTS (SELECT 1 FROM steps) OR EXISTS (
-    SELECT 1 FROM deliveries w
-    WHERE w.server = d.server AND w.channel = d.channel AND w.done_at IS NULL AND w.id != $2
-) FROM d
+SELECT server, channel FROM d
 """
+
+# After the finish has committed, in a snapshot of its own: a post another process queued
+# meanwhile (and could not claim, this one's claim being in its way) is seen, so this drain
+# goes on to post it.
+_MORE = (
+    "SELECT EXISTS (SELECT 1 FROM deliveries"
+    " WHERE server = $1 AND channel = $2 AND done_at IS NULL)"
+)
 
 
 async def finish(conn: Conn, delivery_id: int, message_ref: str | None, at: datetime) -> bool:
-    return bool(await conn.fetchval(_FINISH, at, delivery_id, message_ref))
+    """Mark the delivery (the caller holds no transaction: the mark commits on its own)."""
+    where = await conn.fetchrow(_FINISH, at, delivery_id, message_ref)
+    if where is None:
+        return False
+    return bool(await conn.fetchval(_MORE, where[0], where[1]))
 
 
 async def fail(

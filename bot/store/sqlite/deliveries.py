@@ -65,7 +65,8 @@ async def claim(
         "UPDATE deliveries SET claimed_by = :worker, claimed_until = :until, claims = claims + 1"
         " WHERE id = (SELECT id FROM deliveries WHERE server = :server AND channel = :channel"
         "             AND done_at IS NULL ORDER BY id LIMIT 1)"
-        " AND due_at <= :now AND (claimed_until IS NULL OR claimed_until < :now)"
+        " AND done_at IS NULL AND due_at <= :now"
+        " AND (claimed_until IS NULL OR claimed_until < :now)"
         " RETURNING id, round_id, server, channel, kind, attempts, claims",
         {
             "worker": worker,
