@@ -85,9 +85,7 @@ class Text:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A separator: a line, or only space between the parts of a card."""
-
-    visible: bool = True
+    """A separator: a thin line between the parts of a card."""
 
 
 @dataclass(frozen=True, slots=True)

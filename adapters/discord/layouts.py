@@ -42,7 +42,7 @@ def _item(block: Text | Rule | Gallery | Row) -> LayoutItem:
         case Text():
             return discord.ui.TextDisplay(block.content)
         case Rule():
-            return discord.ui.Separator(visible=block.visible)
+            return discord.ui.Separator()
         case Gallery():
             media = discord.MediaGalleryItem(block.url, description=block.description or None)
             return discord.ui.MediaGallery(media)

@@ -11,9 +11,10 @@ import pytest
 from discord_harness import ADA, CHANNEL_ID, GRACE, MOD, Harness, buttons_of, click, slash
 from fake_discord import IS_COMPONENTS_V2, TOKEN, FakeDiscord, texts
 
-from adapters.discord import platform
-from adapters.discord.render import DiscordMessage, answer_buttons, question_text
-from bot.models import LETTERS, QuestionPost
+from adapters.discord import platform, render
+from adapters.discord.convert import practice_custom_id
+from adapters.discord.render import ButtonSpec, DiscordMessage, answer_buttons, question_text
+from bot.models import LETTERS, PracticeCard, QuestionPost
 from tests.discord.test_discord_round import right_and_wrong
 
 ROLE = "1302999000000000042"
@@ -60,6 +61,34 @@ async def test_a_question_posted_as_an_embed_is_answered_and_closed(
     # A member whose client still shows the embed presses it: told it is closed.
     late = await quiz.send(click(message, right, GRACE))
     assert late.content == "This question is closed: its answer has been revealed in the channel."
+
+
+def embed_practice(card: PracticeCard) -> DiscordMessage:
+    """A practice question as versions before cards showed it: an embed and a row of buttons."""
+    q = card.question
+    embed = discord.Embed(title="Practice", description=question_text(q))
+    buttons = tuple(
+        ButtonSpec(practice_custom_id(q.id, i), LETTERS[i]) for i in range(len(q.choices))
+    )
+    return DiscordMessage(embeds=(embed,), buttons=buttons)
+
+
+async def test_a_practice_question_shown_as_an_embed_turns_into_its_result_card(
+    quiz: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as old_version:
+        old_version.setattr(render, "_practice_card", embed_practice)
+        shown = await quiz.send(slash("practice", ADA, topic="gans"))
+    assert shown.embeds[0]["title"] == "Practice"
+    assert not shown.v2
+    # The result replaces the pressed message: as a card, with the embed emptied away.
+    marked = await quiz.send(click(shown.message, "A", ADA))
+    assert marked.callback_type == 7
+    assert (marked.sent["content"], marked.sent["embeds"]) == (None, [])
+    assert marked.v2
+    assert marked.ephemeral
+    assert marked.embeds == []
+    assert marked.texts[0].startswith("## Right. The answer is A)")
 
 
 async def post_raw(
