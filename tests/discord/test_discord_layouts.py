@@ -1,5 +1,6 @@
-"""Discord's limits on layout cards (components v2), checked on the worst cases the bank and a
-full leaderboard page allow, on the components discord.py actually sends."""
+"""Layout cards (components v2): Discord's limits, checked on the worst cases the bank and a full
+leaderboard page allow on the components discord.py actually sends, and each reply card as the
+fake Discord stores it."""
 
 from __future__ import annotations
 
@@ -8,12 +9,23 @@ from typing import Any
 
 import pytest
 from discord.http import handle_message_parameters
-from fake_discord import BUTTON, IS_COMPONENTS_V2, TEXT_DISPLAY, walk
+from discord_harness import ADA, MOD, Harness, click, container_of, layout_types, slash
+from fake_discord import (
+    ACTION_ROW,
+    BUTTON,
+    IS_COMPONENTS_V2,
+    MEDIA_GALLERY,
+    SEPARATOR,
+    TEXT_DISPLAY,
+    walk,
+)
 
 from adapters.discord import layouts, render
 from adapters.discord.cards import (
     COMPONENT_LIMIT,
+    NEUTRAL_ACCENT,
     TEXT_LIMIT,
+    TOPIC_ACCENTS,
     ButtonSpec,
     Card,
     CardTooLarge,
@@ -42,6 +54,7 @@ from bot.models import (
     TopicAccuracy,
     TopicMastery,
 )
+from tests.discord.test_discord_round import right_and_wrong
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CHANNEL = ChannelRef("discord:1302744932918091826", "1302744933496770612")
@@ -198,3 +211,47 @@ async def test_a_card_is_sent_with_the_v2_flag_and_nothing_beside() -> None:
     edited = handle_message_parameters(**layouts.body(message, edit=True)).payload
     assert edited is not None
     assert (edited["content"], edited["embeds"], edited["flags"]) == (None, [], IS_COMPONENTS_V2)
+
+
+async def test_each_reply_card_as_discord_stores_it(quiz: Harness) -> None:
+    practice = await quiz.send(slash("practice", ADA, topic="gans"))
+    assert container_of(practice.message)["accent_color"] == TOPIC_ACCENTS["gans"]
+    assert layout_types(practice.message) == [
+        TEXT_DISPLAY,
+        SEPARATOR,
+        TEXT_DISPLAY,
+        SEPARATOR,
+        ACTION_ROW,
+        TEXT_DISPLAY,
+    ]
+    result = await quiz.send(click(practice.message, "B", ADA))
+    assert container_of(result.message)["accent_color"] == TOPIC_ACCENTS["gans"]
+    assert layout_types(result.message) == [
+        TEXT_DISPLAY,
+        TEXT_DISPLAY,
+        SEPARATOR,
+        TEXT_DISPLAY,
+        ACTION_ROW,
+    ]
+
+    await quiz.send(slash("post", MOD))
+    right, _ = await right_and_wrong(quiz)
+    await quiz.send(click(quiz.question_message(), right, ADA))
+    await quiz.send(slash("reveal", MOD))
+
+    board = await quiz.send(slash("leaderboard", ADA))
+    assert container_of(board.message)["accent_color"] == NEUTRAL_ACCENT
+    # Title, the ranked members, your rank, the page (one page: no page buttons).
+    assert layout_types(board.message) == [
+        TEXT_DISPLAY,
+        TEXT_DISPLAY,
+        SEPARATOR,
+        TEXT_DISPLAY,
+        TEXT_DISPLAY,
+    ]
+    assert board.texts[0] == "## Leaderboard, all time"
+
+    stats = await quiz.send(slash("stats", ADA))
+    assert container_of(stats.message)["accent_color"] == NEUTRAL_ACCENT
+    assert layout_types(stats.message)[:2] == [TEXT_DISPLAY, TEXT_DISPLAY]
+    assert layout_types(stats.message)[-1] == MEDIA_GALLERY
