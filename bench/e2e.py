@@ -689,11 +689,18 @@ def interaction(template: dict[str, Any], user_id: str, *, admin: bool = False) 
 _interaction_ids = iter(range(1303400000000000000, 1303500000000000000))
 
 
+def _walk(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every component of a message, the ones nested in a layout (components v2) included."""
+    found = []
+    for component in components:
+        found += [component, *_walk(component.get("components") or [])]
+    return found
+
+
 def discord_presses(question: dict[str, Any], users: list[str]) -> list[tuple[str, str]]:
     ids = [
         c["custom_id"]
-        for row in question["components"]
-        for c in row.get("components", [])
+        for c in _walk(question["components"])
         if str(c.get("custom_id", "")).startswith("dlq:a:")
     ]
     template = _payload("discord", "button_click")

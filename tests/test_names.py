@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from adapters.console import ConsolePlatform, ConsoleSession
 from adapters.discord import convert as discord_convert
 from adapters.discord import render as discord_render
+from adapters.discord.cards import Text
 from adapters.slack import blocks as slack_blocks
 from adapters.slack import convert as slack_convert
 from bot.models import LeaderboardCard, Period, Standing
@@ -98,12 +99,14 @@ def test_every_leaderboard_line_stays_one_line(raws: list[str]) -> None:
     standings = message.blocks[1]["text"]["text"]
     assert len(standings.split("\n")) == len(rows)
 
-    # Discord: the embed's description holds one line per member.
-    embed = discord_render.reply_message(card).embeds[0]
-    assert embed.description is not None
-    assert len(embed.description.split("\n")) == len(rows)
+    # Discord: the card's list holds one line per member.
+    shown = discord_render.reply_message(card).card
+    assert shown is not None
+    listed = shown.blocks[1]
+    assert isinstance(listed, Text)
+    assert len(listed.content.split("\n")) == len(rows)
 
-    for line in (*plain, *standings.split("\n"), *embed.description.split("\n")):
+    for line in (*plain, *standings.split("\n"), *listed.content.split("\n")):
         assert not INVISIBLE & set(line)
 
 

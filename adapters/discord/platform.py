@@ -12,12 +12,11 @@ from typing import Any, Literal
 
 import discord
 
-from adapters.discord import forms
-from adapters.discord.buttons import build_view
+from adapters.discord import forms, layouts
 from adapters.discord.convert import SERVER_PREFIX
 from adapters.discord.render import (
     DiscordMessage,
-    closed_buttons,
+    closed_question_message,
     question_message,
     reveal_message,
 )
@@ -69,7 +68,13 @@ class DiscordPlatform:
             return
         message = self._target(channel).get_partial_message(question_id)
         try:
-            await message.edit(view=build_view(closed_buttons(reveal)))
+            # A question posted before cards existed (an embed) becomes the closed card too:
+            # the edit empties its content and embeds, which Discord asks of a message that
+            # turns into a card.
+            await message.edit(
+                **layouts.body(closed_question_message(reveal), edit=True),
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
         except discord.NotFound:
             log.info(
                 "question message %s of round %d in %s is gone; nothing to close",
@@ -114,10 +119,7 @@ class DiscordPlatform:
         nonce: str | None = None,
     ) -> discord.Message:
         # discord.py's overloads take no None for these, so they are passed only when set.
-        options: dict[str, Any] = {}
-        view = build_view(message.buttons)
-        if view is not None:
-            options["view"] = view
+        options: dict[str, Any] = layouts.body(message)
         if reference is not None:
             options["reference"] = reference
         if nonce is not None:
@@ -125,10 +127,7 @@ class DiscordPlatform:
             # so a retry after a crash between the post and its mark shows nothing twice.
             options["nonce"] = nonce
         return await self._target(channel).send(
-            content=message.content,
-            embeds=list(message.embeds),
-            allowed_mentions=message.allowed_mentions,
-            **options,
+            allowed_mentions=message.allowed_mentions, **options
         )
 
     def _target(self, channel: ChannelRef) -> discord.PartialMessageable:

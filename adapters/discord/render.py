@@ -15,6 +15,19 @@ from typing import assert_never
 import discord
 from discord.utils import escape_markdown, escape_mentions, format_dt
 
+from adapters.discord import cards
+from adapters.discord.cards import (
+    NEUTRAL_ACCENT,
+    Block,
+    Card,
+    Gallery,
+    Row,
+    Rule,
+    Text,
+    accent_of,
+    room,
+    rows,
+)
 from adapters.discord.convert import (
     answer_custom_id,
     page_custom_id,
@@ -65,33 +78,35 @@ DESCRIPTION_LIMIT = 4096
 FIELD_LIMIT = 1024
 CONTENT_LIMIT = 2000
 
-QUESTION_COLOUR = discord.Colour.blurple()
-REVEAL_COLOUR = discord.Colour.green()
+QUESTION_COLOUR = discord.Colour(NEUTRAL_ACCENT)
 INFO_COLOUR = discord.Colour.dark_grey()
 ERROR_COLOUR = discord.Colour.red()
 
 NEXT_PRACTICE_LABEL = "Next question"
+
+# The button spec is the cards' own; the classic views (adapters.discord.buttons) read it here.
+ButtonSpec = cards.ButtonSpec
 CODE_LANGUAGES = frozenset({"python", "text"})
-
-
-@dataclass(frozen=True, slots=True)
-class ButtonSpec:
-    custom_id: str
-    label: str
-    style: discord.ButtonStyle = discord.ButtonStyle.secondary
-    disabled: bool = False
 
 
 @dataclass(frozen=True, eq=False)
 class DiscordMessage:
-    """One message as Discord takes it; mentions are never allowed when it is sent."""
+    """One message as Discord takes it: text, embeds and buttons, or a layout `card` (components
+    v2) alone, which Discord shows instead of content and embeds. Mentions are never allowed when
+    it is sent, but for `ping_role`."""
 
     content: str | None = None
     embeds: tuple[discord.Embed, ...] = ()
     buttons: tuple[ButtonSpec, ...] = ()
-    image: bytes | None = None  # a PNG attached as IMAGE_NAME, shown inside the first embed
+    image: bytes | None = None  # a PNG attached as IMAGE_NAME, shown by the embed or the card
     # The one role this message may ping (a channel's daily question with `ping` set).
     ping_role: int | None = None
+    card: Card | None = None
+
+    def __post_init__(self) -> None:
+        if self.card is not None and (self.content or self.embeds or self.buttons):
+            # Discord refuses a v2 message with content or embeds; its buttons are in the card.
+            raise ValueError("a layout card is the whole message: no content, embeds or buttons")
 
     @property
     def allowed_mentions(self) -> discord.AllowedMentions:
@@ -141,17 +156,18 @@ def closed_buttons(reveal: RevealPost) -> tuple[ButtonSpec, ...]:
     )
 
 
-def question_text(question: Question) -> str:
-    """The prompt, its code block if any, and the lettered choices, within an embed description."""
+def question_text(question: Question, limit: int = DESCRIPTION_LIMIT) -> str:
+    """The prompt, its code block if any, and the lettered choices, in at most `limit`
+    characters; a code block is cut inside, never left open."""
     prompt = plain(question.prompt)
     choices = "\n".join(
         f"**{LETTERS[i]})** {plain(text)}" for i, text in enumerate(question.choices)
     )
     if question.code is None:
-        return _clip(f"{prompt}\n\n{choices}", DESCRIPTION_LIMIT)
-    room = DESCRIPTION_LIMIT - len(prompt) - len(choices) - 4  # the blank lines around the block
-    block = code_block(question.code, room)
-    return _clip(f"{prompt}\n\n{block}\n\n{choices}", DESCRIPTION_LIMIT)
+        return _clip(f"{prompt}\n\n{choices}", limit)
+    room_left = limit - len(prompt) - len(choices) - 4  # the blank lines around the block
+    block = code_block(question.code, room_left)
+    return _clip(f"{prompt}\n\n{block}\n\n{choices}", limit)
 
 
 def code_block(snippet: CodeSnippet, limit: int) -> str:
@@ -165,52 +181,71 @@ def code_block(snippet: CodeSnippet, limit: int) -> str:
     return f"{opening}{_clip(body, room)}{closing}"
 
 
-def question_embed(post: QuestionPost) -> discord.Embed:
+def _question_head(title: str, question: Question, *extra: str) -> Text:
+    facts = " · ".join((plain(question.topic_label), question.difficulty.value, *extra))
+    return Text(f"## {title}\n-# {facts}")
+
+
+def _question_card_of(
+    post: QuestionPost | RevealPost,
+    buttons: tuple[ButtonSpec, ...],
+    footer: str,
+    *,
+    ping: int | None = None,
+) -> Card:
+    """A question as a card: its title and facts, the question with its lettered choices (so it
+    reads whole without the buttons), the buttons, and a footer."""
     q = post.question
-    embed = discord.Embed(
-        title=_clip(f"Question #{post.round_id}", TITLE_LIMIT),
-        description=question_text(q),
-        colour=QUESTION_COLOUR,
-    )
-    embed.add_field(name="Topic", value=plain(q.topic_label), inline=True)
-    embed.add_field(name="Difficulty", value=q.difficulty.value, inline=True)
+    head: tuple[Text, ...] = (Text(f"<@&{ping}>"),) if ping is not None else ()
+    head += (_question_head(f"Question #{post.round_id}", q),)
+    tail: tuple[Block, ...] = (Rule(), *rows(buttons), Text(footer))
+    body = Text(question_text(q, room(*head, *tail)))
+    return Card(accent_of(q.topic), (*head, Rule(), body, *tail))
+
+
+def _reveal_when(post: QuestionPost) -> str:
     if post.reveal_at is None:
-        reveal = "when an admin runs `/dlquiz reveal` or posts the next question"
-    else:
-        reveal = f"{timestamp(post.reveal_at, 'f')} ({timestamp(post.reveal_at, 'R')})"
-    embed.add_field(name="Answer revealed", value=reveal, inline=False)
-    embed.set_footer(text="Press a button to answer. Only you see your answer; the first is final.")
-    return embed
+        return (
+            "The answer is revealed when an admin runs `/dlquiz reveal` or posts the next question."
+        )
+    when = f"{timestamp(post.reveal_at, 'f')} ({timestamp(post.reveal_at, 'R')})"
+    return f"The answer is revealed {when}."
+
+
+ANSWER_HINT = "Press a button to answer. Only you see your answer; the first is final."
+CLOSED_NOTE = "Closed: the answer and the tally are in the reveal."
 
 
 def question_message(post: QuestionPost) -> DiscordMessage:
-    """The daily question as posted in the channel: embed plus one button per choice, and the
-    channel's ping role mentioned above it (a mention inside an embed pings nobody)."""
+    """The daily question as posted in the channel, with the channel's ping role mentioned at
+    its top: a mention in a text display pings, as in a message's content, within the allowed
+    mentions (which name that role alone)."""
     role = int(post.ping) if post.ping and post.ping.isdigit() else None
-    return DiscordMessage(
-        content=f"<@&{role}>" if role is not None else None,
-        embeds=(question_embed(post),),
-        buttons=answer_buttons(post),
-        ping_role=role,
-    )
+    footer = f"{_reveal_when(post)}\n-# {ANSWER_HINT}"
+    card = _question_card_of(post, answer_buttons(post), footer, ping=role)
+    return DiscordMessage(card=card, ping_role=role)
+
+
+def closed_question_message(reveal: RevealPost) -> DiscordMessage:
+    """The question message once closed: the same card, its buttons disabled, the right one
+    green. A message posted as a card stays one (Discord cannot turn it back)."""
+    return DiscordMessage(card=_question_card_of(reveal, closed_buttons(reveal), CLOSED_NOTE))
 
 
 def reveal_message(reveal: RevealPost) -> DiscordMessage:
     q = reveal.question
-    embed = discord.Embed(
-        title=_clip(
-            f"Answer to question #{reveal.round_id}: {q.answer_letter})"
+    title = Text(
+        _clip(
+            f"## Answer to question #{reveal.round_id}: {q.answer_letter})"
             f" {plain(q.choices[q.answer])}",
             TITLE_LIMIT,
-        ),
-        description=_clip(plain(q.explanation), DESCRIPTION_LIMIT),
-        colour=REVEAL_COLOUR,
+        )
     )
     # A code block keeps the bars aligned; the tally holds no user text, so nothing to escape.
     tally = "\n".join(tally_lines(reveal))
-    embed.add_field(name="Answers", value=_clip(f"```\n{tally}\n```", FIELD_LIMIT), inline=False)
-    embed.add_field(name="Result", value=reveal_summary(reveal), inline=False)
-    return DiscordMessage(embeds=(embed,))
+    tail = (Rule(), Text(f"**Answers**\n```\n{tally}\n```"), Text(reveal_summary(reveal)))
+    explanation = Text(_clip(plain(q.explanation), room(title, *tail)))
+    return DiscordMessage(card=Card(accent_of(q.topic), (title, explanation, *tail)))
 
 
 def reply_message(reply: Reply) -> DiscordMessage:
@@ -221,12 +256,9 @@ def reply_message(reply: Reply) -> DiscordMessage:
         case QuestionCard():
             return _question_card(reply)
         case LeaderboardCard():
-            return DiscordMessage(embeds=(_leaderboard_embed(reply),), buttons=page_buttons(reply))
+            return DiscordMessage(card=_leaderboard_card(reply))
         case StatsCard():
-            embed = _stats_embed(reply)
-            if reply.chart is not None:
-                embed.set_image(url=f"attachment://{IMAGE_NAME}")
-            return DiscordMessage(embeds=(embed,), image=reply.chart)
+            return DiscordMessage(card=_stats_card(reply), image=reply.chart)
         case ScheduleCard():
             return DiscordMessage(embeds=(_schedule_embed(reply),))
         case TopicsCard():
@@ -290,35 +322,31 @@ def error_message(text: str) -> DiscordMessage:
 
 
 def _question_card(card: QuestionCard) -> DiscordMessage:
-    embed = question_embed(card.post)
+    post = card.post
     if card.answered_choice is not None:
-        embed.set_footer(text=f"You answered {LETTERS[card.answered_choice]}; the first is final.")
-        return DiscordMessage(embeds=(embed,))
-    return DiscordMessage(embeds=(embed,), buttons=answer_buttons(card.post))
+        note = f"You answered {LETTERS[card.answered_choice]}; the first is final."
+        return DiscordMessage(card=_question_card_of(post, (), f"{_reveal_when(post)}\n-# {note}"))
+    footer = f"{_reveal_when(post)}\n-# {ANSWER_HINT}"
+    return DiscordMessage(card=_question_card_of(post, answer_buttons(post), footer))
 
 
-def _leaderboard_embed(card: LeaderboardCard) -> discord.Embed:
-    embed = discord.Embed(
-        title=f"Leaderboard, {PERIOD_TITLES[card.period]}", colour=QUESTION_COLOUR
-    )
-    if not card.rows:
-        embed.description = "Nobody has points yet."
-    else:
-        embed.description = _clip(
-            "\n".join(
-                f"**{row.rank}.** {plain(row.name)} · {row.points} pts · {row.correct} right"
-                for row in card.rows
-            ),
-            DESCRIPTION_LIMIT,
-        )
+def _leaderboard_card(card: LeaderboardCard) -> Card:
+    title = Text(f"## Leaderboard, {PERIOD_TITLES[card.period]}")
     if card.caller is None:
-        you = "You have no points in this period yet."
+        you = "**You:** no points in this period yet."
     else:
-        you = f"Rank {card.caller.rank} of {card.ranked}, {card.caller.points} pts"
-    embed.add_field(name="You", value=you, inline=False)
+        you = f"**You:** rank {card.caller.rank} of {card.ranked}, {card.caller.points} pts"
+    tail: tuple[Text | Rule | Row, ...] = (Rule(), Text(you))
     if card.rows:
-        embed.set_footer(text=page_line(card))
-    return embed
+        tail += (Text(f"-# {page_line(card)}"),)
+    tail += rows(page_buttons(card))
+    if not card.rows:
+        return Card(NEUTRAL_ACCENT, (title, Text("Nobody has points yet."), *tail))
+    lines = "\n".join(
+        f"**{row.rank}.** {plain(row.name)} · {row.points} pts · {row.correct} right"
+        for row in card.rows
+    )
+    return Card(NEUTRAL_ACCENT, (title, Text(_clip(lines, room(title, *tail))), *tail))
 
 
 def page_buttons(card: LeaderboardCard) -> tuple[ButtonSpec, ...]:
@@ -347,38 +375,33 @@ def page_buttons(card: LeaderboardCard) -> tuple[ButtonSpec, ...]:
     )
 
 
-def _stats_embed(card: StatsCard) -> discord.Embed:
-    embed = discord.Embed(title=_clip(f"Stats for {plain(card.name)}", TITLE_LIMIT))
-    embed.colour = QUESTION_COLOUR
+STATS_CHART_TEXT = "Chart of the stats above: accuracy per topic and answers per week."
+
+
+def _stats_card(card: StatsCard) -> Card:
+    title = Text(_clip(f"## Stats for {plain(card.name)}", TITLE_LIMIT))
     rank = f"rank {card.rank} of {card.ranked}" if card.rank else "unranked"
-    embed.add_field(name="Points", value=f"{card.points} ({rank})", inline=True)
-    embed.add_field(
-        name="Answered",
-        value=f"{card.answered}, {card.correct} right ({percent(card.correct, card.answered)})",
-        inline=True,
+    answered = f"{card.answered}, {card.correct} right ({percent(card.correct, card.answered)})"
+    facts = Text(
+        f"**Points:** {card.points} ({rank})\n**Answered:** {answered}\n"
+        f"**Streak:** {card.current_streak} now, {card.longest_streak} longest"
     )
-    embed.add_field(
-        name="Streak",
-        value=f"{card.current_streak} now, {card.longest_streak} longest",
-        inline=True,
-    )
+    blocks: list[Text | Rule | Gallery] = [title, facts]
+    mastered = [m for m in card.mastery if m.mastered]
+    tail: tuple[Text | Gallery, ...] = ()
+    if mastered:
+        lines = "\n".join(f"{plain(m.title)}: {m.mastered}/{m.total}" for m in mastered)
+        tail += (Text(_clip(f"**Mastered in practice**\n{lines}", FIELD_LIMIT)),)
+    if card.chart is not None:
+        tail += (Gallery(f"attachment://{IMAGE_NAME}", STATS_CHART_TEXT),)
     if card.topics:
-        lines = (
+        lines = "\n".join(
             f"{plain(t.label)}: {t.correct}/{t.answered} ({percent(t.correct, t.answered)})"
             for t in card.topics
         )
-        embed.description = _clip("**Accuracy per topic**\n" + "\n".join(lines), DESCRIPTION_LIMIT)
-    mastered = [m for m in card.mastery if m.mastered]
-    if mastered:
-        embed.add_field(
-            name="Mastered in practice",
-            value=_clip(
-                "\n".join(f"{plain(m.title)}: {m.mastered}/{m.total}" for m in mastered),
-                FIELD_LIMIT,
-            ),
-            inline=False,
-        )
-    return embed
+        text = _clip(f"**Accuracy per topic**\n{lines}", room(title, facts, *tail))
+        blocks += [Rule(), Text(text)]
+    return Card(NEUTRAL_ACCENT, (*blocks, *tail))
 
 
 def _schedule_embed(card: ScheduleCard) -> discord.Embed:
@@ -422,48 +445,43 @@ def _topics_embed(card: TopicsCard) -> discord.Embed:
     return embed
 
 
+PRACTICE_NOTE = "Only you see this; practice never counts on the leaderboard."
+
+
 def _practice_card(card: PracticeCard) -> DiscordMessage:
     q = card.question
     where = card.topic.title if card.topic else "all topics"
-    embed = discord.Embed(
-        title=_clip(f"Practice · {plain(where)}", TITLE_LIMIT),
-        description=question_text(q),
-        colour=INFO_COLOUR,
+    head = _question_head(
+        _clip(f"Practice · {plain(where)}", TITLE_LIMIT), q, f"{card.due} due, {card.new} new"
     )
-    embed.add_field(name="Topic", value=plain(q.topic_label), inline=True)
-    embed.add_field(name="Difficulty", value=q.difficulty.value, inline=True)
-    embed.add_field(name="Queue", value=f"{card.due} due, {card.new} new", inline=True)
-    embed.set_footer(text="Only you see this; practice never counts on the leaderboard.")
     buttons = tuple(
         ButtonSpec(custom_id=practice_custom_id(q.id, i), label=LETTERS[i])
         for i in range(len(q.choices))
     )
-    return DiscordMessage(embeds=(embed,), buttons=buttons)
+    tail: tuple[Block, ...] = (Rule(), *rows(buttons), Text(f"-# {PRACTICE_NOTE}"))
+    body = Text(question_text(q, room(head, *tail)))
+    return DiscordMessage(card=Card(accent_of(q.topic), (head, Rule(), body, *tail)))
 
 
 def _practice_result(result: PracticeResult) -> DiscordMessage:
     """The marked practice press, with a button for the next question under the same filter."""
     q = result.question
     verdict = "Right" if result.correct else f"Not quite: you chose {result.choice_letter}"
-    embed = discord.Embed(
-        title=_clip(
-            f"{verdict}. The answer is {q.answer_letter}) {plain(q.choices[q.answer])}",
+    title = Text(
+        _clip(
+            f"## {verdict}. The answer is {q.answer_letter}) {plain(q.choices[q.answer])}",
             TITLE_LIMIT,
-        ),
-        description=_clip(plain(q.explanation), DESCRIPTION_LIMIT),
-        colour=REVEAL_COLOUR if result.correct else ERROR_COLOUR,
-    )
-    embed.add_field(
-        name="Comes back",
-        value=f"{timestamp(result.next_due_at, 'R')} (box {result.box} of {TOP_BOX})",
-        inline=False,
+        )
     )
     next_button = ButtonSpec(
         custom_id=practice_next_custom_id(result.topic),
         label=NEXT_PRACTICE_LABEL,
         style=discord.ButtonStyle.primary,
     )
-    return DiscordMessage(embeds=(embed,), buttons=(next_button,))
+    comes_back = f"**Comes back** {timestamp(result.next_due_at, 'R')}"
+    tail = (Rule(), Text(f"{comes_back} (box {result.box} of {TOP_BOX})"), Row((next_button,)))
+    explanation = Text(_clip(plain(q.explanation), room(title, *tail)))
+    return DiscordMessage(card=Card(accent_of(q.topic), (title, explanation, *tail)))
 
 
 def _clip(text: str, limit: int) -> str:

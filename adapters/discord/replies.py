@@ -16,7 +16,7 @@ from typing import Any
 import discord
 from discord.utils import MISSING
 
-from adapters.discord.buttons import build_view
+from adapters.discord import layouts
 from adapters.discord.render import IMAGE_NAME, DiscordMessage
 
 # Leaves a second of the 3 for the network both ways and a busy event loop.
@@ -32,32 +32,27 @@ async def send(
     if interaction.response.is_done():
         await edit_original(interaction, message)
         return
-    view = build_view(message.buttons)
     if update:
         await interaction.response.edit_message(
-            content=message.content,
-            embeds=list(message.embeds),
-            view=view,
+            **layouts.body(_in_place(interaction, message), edit=True),
             allowed_mentions=NO_MENTIONS,
         )
         return
-    if view is None:
-        await interaction.response.send_message(
-            content=message.content,
-            embeds=list(message.embeds),
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
-            files=_files(message),
-        )
-    else:
-        await interaction.response.send_message(
-            content=message.content,
-            embeds=list(message.embeds),
-            view=view,
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
-            files=_files(message),
-        )
+    await interaction.response.send_message(
+        **layouts.body(message),
+        ephemeral=True,
+        allowed_mentions=NO_MENTIONS,
+        files=_files(message),
+    )
+
+
+def _in_place(interaction: discord.Interaction[Any], message: DiscordMessage) -> DiscordMessage:
+    """What replaces the pressed message: a card when that message is one, as Discord keeps a
+    card a card."""
+    pressed = interaction.message
+    if pressed is not None and pressed.flags.components_v2:
+        return layouts.as_card(message)
+    return message
 
 
 def _files(message: DiscordMessage) -> list[discord.File]:
@@ -70,11 +65,12 @@ def _files(message: DiscordMessage) -> list[discord.File]:
 
 
 async def edit_original(interaction: discord.Interaction[Any], message: DiscordMessage) -> None:
-    """Replace the deferred "thinking" message with the answer."""
+    """Replace the deferred "thinking" message, or the pressed message after a deferred update,
+    with the answer."""
+    if interaction.response.type is discord.InteractionResponseType.deferred_message_update:
+        message = _in_place(interaction, message)
     await interaction.edit_original_response(
-        content=message.content,
-        embeds=list(message.embeds),
-        view=build_view(message.buttons),
+        **layouts.body(message, edit=True),
         allowed_mentions=NO_MENTIONS,
         attachments=_files(message),
     )

@@ -14,7 +14,16 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-from fake_discord import FakeDiscord, Request, message_fields
+from fake_discord import (
+    BUTTON,
+    CONTAINER,
+    IS_COMPONENTS_V2,
+    FakeDiscord,
+    Request,
+    message_fields,
+    texts,
+    walk,
+)
 
 from adapters.discord.client import QuizClient
 
@@ -71,26 +80,56 @@ class Answer:
         return list(self.message.get("embeds") or [])
 
     @property
+    def v2(self) -> bool:
+        return bool(self.message.get("flags", 0) & IS_COMPONENTS_V2)
+
+    @property
     def text(self) -> str:
-        """Content and every embed's text, for assertions that do not care where text sits."""
-        parts = [self.content]
-        for embed in self.embeds:
-            parts += [embed.get("title", ""), embed.get("description", "")]
-            parts += [f"{f['name']}: {f['value']}" for f in embed.get("fields", [])]
-            parts.append(embed.get("footer", {}).get("text", ""))
-        return "\n".join(p for p in parts if p)
+        """Content, every embed's text and every text display's, for assertions that do not care
+        where text sits."""
+        return text_of(self.message)
 
     @property
     def custom_ids(self) -> list[str]:
         return custom_ids(self.message)
 
+    @property
+    def texts(self) -> list[str]:
+        """The text displays of a card, in order."""
+        return texts(self.message)
+
+
+def text_of(message: dict[str, Any]) -> str:
+    parts = [str(message.get("content") or ""), *texts(message)]
+    for embed in message.get("embeds") or []:
+        parts += [embed.get("title", ""), embed.get("description", "")]
+        parts += [f"{f['name']}: {f['value']}" for f in embed.get("fields", [])]
+        parts.append(embed.get("footer", {}).get("text", ""))
+    return "\n".join(p for p in parts if p)
+
+
+def buttons_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The buttons of a message, in rows or nested in a layout, in order."""
+    return [c for c in walk(message.get("components") or []) if c.get("type") == BUTTON]
+
 
 def custom_ids(message: dict[str, Any]) -> list[str]:
-    return [
-        button["custom_id"]
-        for row in message.get("components") or []
-        for button in row.get("components", [])
-    ]
+    return [b["custom_id"] for b in buttons_of(message) if "custom_id" in b]
+
+
+def container_of(message: dict[str, Any]) -> dict[str, Any]:
+    """The one container of a card (a components v2 message), checked to be that."""
+    assert message.get("flags", 0) & IS_COMPONENTS_V2, "not a components v2 message"
+    assert not message.get("content")
+    assert not message.get("embeds")
+    [container] = message["components"]
+    assert container["type"] == CONTAINER
+    return container
+
+
+def layout_types(message: dict[str, Any]) -> list[int]:
+    """The component types inside a card's container, in order."""
+    return [c["type"] for c in container_of(message)["components"]]
 
 
 def _as(payload: dict[str, Any], person: Person, *, channel_id: str = CHANNEL_ID) -> None:
@@ -190,6 +229,9 @@ class Harness:
     def feed(self, payload: dict[str, Any]) -> None:
         """Hand the payload to the client, where the gateway would."""
         self.fake.channel_of_token[payload["token"]] = payload["channel_id"]
+        pressed = (payload.get("message") or {}).get("id")
+        if pressed in self.fake.messages:
+            self.fake.pressed[payload["token"]] = pressed
         self.client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
 
     async def send(self, payload: dict[str, Any]) -> Answer:
@@ -209,15 +251,23 @@ class Harness:
             # pressed message, which the payload carries.
             sent = callback.body.get("data") or {}
             if kind == UPDATE:
-                shown = {**payload["message"], **message_fields(sent)}
+                stored = self.fake.messages.get(payload["message"]["id"])
+                shown = (
+                    copy.deepcopy(stored)
+                    if stored
+                    else {**payload["message"], **message_fields(sent)}
+                )
             else:
-                shown = self.fake.originals.get(token, sent)
+                shown = copy.deepcopy(self.fake.originals.get(token, sent))
             return Answer(kind, shown, sent, self._since(after))
         edit = await self.fake.wait_for(
             lambda r: r.method == "PATCH" and r.path.endswith(f"/{token}/messages/@original"),
             after=callback.seq,
         )
-        return Answer(kind, self.fake.originals[token], edit.body, self._since(after))
+        shown = copy.deepcopy(
+            self.fake.originals.get(token) or self.fake.messages[payload["message"]["id"]]
+        )
+        return Answer(kind, shown, edit.body, self._since(after))
 
     def _since(self, after: int) -> list[Request]:
         return [r for r in self.fake.requests if r.seq > after]

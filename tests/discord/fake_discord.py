@@ -10,6 +10,7 @@ token other than `TOKEN` is refused with 401.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import re
 import time
@@ -28,6 +29,24 @@ TOKEN = "fake-bot-token.for-tests.only"  # shaped as a bot token: three dotted p
 APP_ID = "1302745164120801311"
 API_PREFIX = "/api/v10"
 WAIT_LIMIT = 5.0  # a guard against a broken handler, never a way to wait for something
+
+# Components v2, as Discord takes them: the message flag, the component types, the limits.
+IS_COMPONENTS_V2 = 1 << 15
+ACTION_ROW, BUTTON, SECTION, TEXT_DISPLAY, MEDIA_GALLERY, SEPARATOR, CONTAINER = (
+    1,
+    2,
+    9,
+    10,
+    12,
+    14,
+    17,
+)
+V2_ONLY_TYPES = {SECTION, TEXT_DISPLAY, 11, MEDIA_GALLERY, 13, SEPARATOR, CONTAINER}
+V2_COMPONENT_LIMIT = 40
+EDITABLE_FLAGS = (1 << 2) | IS_COMPONENTS_V2  # SUPPRESS_EMBEDS, and v2 (one way)
+V2_TEXT_LIMIT = 4000
+CUSTOM_ID_LIMIT = 100
+BUTTONS_PER_ROW = 5
 
 BOT_USER = {
     "id": APP_ID,
@@ -86,6 +105,7 @@ class FakeDiscord:
         self.messages: dict[str, dict[str, Any]] = {}
         self.originals: dict[str, dict[str, Any]] = {}  # interaction token -> its message
         self.channel_of_token: dict[str, str] = {}
+        self.pressed: dict[str, str] = {}  # interaction token -> the id of the message pressed
         self.failing: dict[str, tuple[int, int, str]] = {}
         # channel -> the answers of its next message posts: (HTTP status, whether Discord kept
         # the message anyway, as when a 500 comes after the write)
@@ -269,8 +289,7 @@ class FakeDiscord:
             stored = self.messages.get(parts[3])
             if stored is None:
                 return _json({"message": "Unknown Message", "code": 10008}, status=404)
-            stored.update(message_fields(entry.body))
-            return _json(stored)
+            return self._edit(stored, entry.body)
         return _json({"message": "405: Method Not Allowed", "code": 0}, status=405)
 
     def file_url(self, name: str) -> str:
@@ -288,6 +307,9 @@ class FakeDiscord:
         if nonce and body.get("enforce_nonce") and nonce in self.nonces:
             # Discord answers a nonce it has seen with the message it made then.
             return _json(self.messages[self.nonces[nonce]])
+        refused = _refusal(message_fields(body))
+        if refused is not None:
+            return refused
         faults = self.post_faults.get(channel_id)
         if faults:
             status, kept = faults.pop(0)
@@ -317,6 +339,16 @@ class FakeDiscord:
             data = entry.body.get("data") or {}
             ephemeral = bool(data.get("flags", 0) & 64)
             reply: dict[str, Any] = {"id": interaction_id, "type": 2}
+            if kind == 7 and token in self.pressed:
+                # The pressed message is replaced: Discord checks the message it becomes.
+                stored = self.messages[self.pressed[token]]
+                edited = self._edit(stored, data)
+                if edited.status != 200:
+                    return edited
+                return _json({"interaction": reply})
+            refused = _refusal(message_fields(data)) if kind == 4 else None
+            if refused is not None:
+                return refused
             if kind in (4, 5):
                 message = self._new_message(self.channel_of_token.get(token, "0"), data)
                 self.originals[token] = message
@@ -328,12 +360,17 @@ class FakeDiscord:
             return _json({"interaction": reply})
         token = parts[2]  # /webhooks/{app}/{token}[/messages/@original]
         if entry.method == "PATCH" and parts[-1] == "@original":
+            if token in self.pressed and token not in self.originals:
+                # After a deferred update (type 6) the original is the pressed message.
+                return self._edit(self.messages[self.pressed[token]], entry.body)
             original = self.originals.setdefault(
                 token, self._new_message(self.channel_of_token.get(token, "0"), {})
             )
-            original.update(message_fields(entry.body))
-            return _json(original)
+            return self._edit(original, entry.body)
         if entry.method == "POST" and len(parts) == 3:
+            refused = _refusal(message_fields(entry.body))
+            if refused is not None:
+                return refused
             return _json(self._new_message(self.channel_of_token.get(token, "0"), entry.body))
         return _json({"message": "404: Not Found", "code": 0}, status=404)
 
@@ -387,9 +424,30 @@ class FakeDiscord:
             "flags": body.get("flags", 0),
         }
         message.update(message_fields(body))
-        message["mention_roles"] = _pinged_roles(message.get("content") or "", body)
+        _number(message.get("components") or [])
+        message["mention_roles"] = _pinged_roles(message, body)
         self.messages[message_id] = message
         return message
+
+    def _edit(self, stored: dict[str, Any], body: dict[str, Any] | None) -> web.Response:
+        """Apply an edit as Discord does: the message it would become must be valid, and a
+        message sent as components v2 stays one."""
+        fields = message_fields(body)
+        flags = stored.get("flags", 0)
+        was_v2 = bool(flags & IS_COMPONENTS_V2)
+        if "flags" in fields:
+            if was_v2 and not fields["flags"] & IS_COMPONENTS_V2:
+                return _invalid(
+                    "flags", "CANNOT_REMOVE_COMPONENTS_V2_FLAG", "The flag cannot be removed"
+                )
+            # An edit changes only the flags Discord lets it change; the rest (ephemeral) stay.
+            fields["flags"] = (flags & ~EDITABLE_FLAGS) | (fields["flags"] & EDITABLE_FLAGS)
+        refused = _refusal({**stored, **fields})
+        if refused is not None:
+            return refused
+        stored.update(fields)
+        _number(stored.get("components") or [])
+        return _json(stored)
 
     # --- gateway ------------------------------------------------------------------------------
 
@@ -435,15 +493,94 @@ class FakeDiscord:
         }
 
 
-def _pinged_roles(content: str, body: dict[str, Any]) -> list[str]:
-    """The roles mentioned in the content that allowed_mentions lets ping, as Discord decides."""
+def _pinged_roles(message: dict[str, Any], body: dict[str, Any]) -> list[str]:
+    """The roles mentioned in the message's text that allowed_mentions lets ping, as Discord
+    decides: the content, or in a v2 message its text displays (a mention in an embed never
+    pings)."""
+    text = message.get("content") or ""
+    if message.get("flags", 0) & IS_COMPONENTS_V2:
+        text = "\n".join(texts(message))
     allowed = body.get("allowed_mentions")
-    named = re.findall(r"<@&(\d+)>", content)
+    named = re.findall(r"<@&(\d+)>", text)
     if allowed is None:
         return named
     if "roles" in allowed.get("parse", []):
         return named
     return [r for r in named if r in {str(x) for x in allowed.get("roles", [])}]
+
+
+def walk(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every component, nested ones included, in order."""
+    found = []
+    for component in components:
+        found.append(component)
+        found += walk(component.get("components") or [])
+        if isinstance(component.get("accessory"), dict):
+            found.append(component["accessory"])
+    return found
+
+
+def texts(message: dict[str, Any]) -> list[str]:
+    """The text displays of a message, in order."""
+    return [
+        str(c.get("content", ""))
+        for c in walk(message.get("components") or [])
+        if c.get("type") == TEXT_DISPLAY
+    ]
+
+
+def _number(components: list[dict[str, Any]]) -> None:
+    """Give each component the id Discord fills in when none was sent."""
+    everything = walk(components)
+    taken = {c["id"] for c in everything if c.get("id")}
+    fresh = (n for n in count(1) if n not in taken)
+    for component in everything:
+        if not component.get("id"):
+            component["id"] = next(fresh)
+
+
+def _refusal(message: dict[str, Any]) -> web.Response | None:
+    """Discord's 400 for a message it would not show, or None when the message is fine."""
+    components = message.get("components") or []
+    everything = walk(components)
+    for component in everything:
+        custom_id = component.get("custom_id")
+        if custom_id is not None and len(custom_id) > CUSTOM_ID_LIMIT:
+            return _invalid("components", "BASE_TYPE_MAX_LENGTH", "custom_id is too long")
+        row = component.get("components") or []
+        if component.get("type") == ACTION_ROW and len(row) > BUTTONS_PER_ROW:
+            return _invalid("components", "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer")
+    if not message.get("flags", 0) & IS_COMPONENTS_V2:
+        if any(c.get("type") in V2_ONLY_TYPES for c in everything):
+            return _invalid(
+                "components", "COMPONENT_TYPE_INVALID", "These components need IS_COMPONENTS_V2"
+            )
+        return None
+    for legacy in ("content", "embeds", "poll", "sticker_ids"):
+        if message.get(legacy):
+            return _invalid(
+                legacy,
+                "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+                f"The '{legacy}' field cannot be used when using MessageFlags.IS_COMPONENTS_V2",
+            )
+    if len(everything) > V2_COMPONENT_LIMIT:
+        return _invalid(
+            "components",
+            "MESSAGE_COMPONENTS_TOO_MANY",
+            f"A message may have at most {V2_COMPONENT_LIMIT} components",
+        )
+    if sum(len(t) for t in texts(message)) > V2_TEXT_LIMIT:
+        return _invalid(
+            "components",
+            "MESSAGE_TEXT_DISPLAYS_TOO_LONG",
+            f"The text of a message's components may be at most {V2_TEXT_LIMIT} characters",
+        )
+    return None
+
+
+def _invalid(field: str, code: str, text: str) -> web.Response:
+    errors = {field: {"_errors": [{"code": code, "message": text}]}}
+    return _json({"message": "Invalid Form Body", "code": 50035, "errors": errors}, status=400)
 
 
 def _json(data: Any, *, status: int = 200) -> web.Response:
@@ -458,7 +595,8 @@ def _json(data: Any, *, status: int = 200) -> web.Response:
 def message_fields(body: dict[str, Any] | None) -> dict[str, Any]:
     body = body or {}
     keep = ("content", "embeds", "components", "message_reference", "flags", "nonce", "attachments")
-    fields = {k: body[k] for k in keep if k in body}
+    # A copy: what the fake stores (and numbers) is not the request it recorded.
+    fields = {k: copy.deepcopy(body[k]) for k in keep if k in body}
     if fields.get("content") is None and "content" in fields:
         fields["content"] = ""
     return fields

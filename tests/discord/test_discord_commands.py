@@ -11,11 +11,13 @@ from discord_harness import (
     MOD,
     Harness,
     autocomplete,
+    buttons_of,
     click,
     click_id,
     slash,
     with_resolved_user,
 )
+from fake_discord import texts
 
 REFUSAL = "Only admins can change the schedule, post or reveal; nothing was changed."
 RIGHT = {"act-relu-dead-units": "A", "act-sigmoid-range": "B", "gan-optimal-discriminator": "A"}
@@ -38,10 +40,10 @@ async def test_question_when_none_is_open(quiz: Harness) -> None:
 async def test_leaderboard_periods(quiz: Harness) -> None:
     default = await quiz.send(slash("leaderboard", ADA))
     assert default.ephemeral
-    assert default.embeds[0]["title"] == "Leaderboard, all time"
-    assert default.embeds[0]["description"] == "Nobody has points yet."
+    assert default.v2
+    assert default.texts[:2] == ["## Leaderboard, all time", "Nobody has points yet."]
     week = await quiz.send(slash("leaderboard", ADA, period="week"))
-    assert week.embeds[0]["title"] == "Leaderboard, this week"
+    assert week.texts[0] == "## Leaderboard, this week"
 
 
 async def test_leaderboard_with_a_forged_period(quiz: Harness) -> None:
@@ -61,12 +63,12 @@ async def test_stats_of_oneself_and_of_another_member(quiz: Harness) -> None:
     await quiz.send(slash("reveal", MOD))
 
     mine = await quiz.send(slash("stats", ADA))
-    assert mine.embeds[0]["title"] == "Stats for Ada"
-    fields = {f["name"]: f["value"] for f in mine.embeds[0]["fields"]}
-    assert fields["Answered"].startswith("1, ")
+    assert mine.v2
+    assert mine.texts[0] == "## Stats for Ada"
+    assert "**Answered:** 1, " in mine.texts[1]
 
     theirs = await quiz.send(with_resolved_user(slash("stats", GRACE, user=ADA.user_id), ADA))
-    assert theirs.embeds[0]["title"] == "Stats for Ada"
+    assert theirs.texts[0] == "## Stats for Ada"
 
     nobody = await quiz.send(with_resolved_user(slash("stats", ADA, user=GRACE.user_id), GRACE))
     assert nobody.content == "Grace has not answered a question in this server yet."
@@ -83,25 +85,29 @@ async def test_topics(quiz: Harness) -> None:
 async def test_practice_question_marked_at_once(quiz: Harness) -> None:
     card = await quiz.send(slash("practice", ADA, topic="gans"))
     assert card.ephemeral
-    assert card.embeds[0]["title"] == "Practice · GANs"
+    assert card.v2
+    assert card.texts[0].startswith("## Practice · GANs\n")
+    assert "**A)** p\\_data(x) / (p\\_data(x) + p\\_g(x))" in card.texts[1]
     assert card.custom_ids == [f"dlq:p:gan-optimal-discriminator:{x}" for x in "ABCD"]
 
     marked = await quiz.send(click(card.message, "A", ADA))
     assert marked.callback_type == 7  # the practice message is replaced by its result
-    [result] = marked.sent["embeds"]
-    assert result["title"].startswith("Right. The answer is A)")
-    [[next_button]] = [row["components"] for row in marked.sent["components"]]
+    assert marked.v2
+    assert marked.texts[0].startswith("## Right. The answer is A)")
+    [next_button] = buttons_of(marked.message)
     assert next_button["custom_id"] == "dlq:pn:gans"
     assert next_button["label"] == "Next question"
 
     again = await quiz.send(click(card.message, "B", ADA))
-    assert again.sent["content"] == "You already answered this practice question."
+    # The refusal replaces a card, so it is a card too (Discord keeps a card a card).
+    assert again.v2
+    assert again.texts == ["You already answered this practice question."]
 
     # The only GANs question is known now: Next says so in place of the result.
     done = await quiz.send(click_id(marked.message, "dlq:pn:gans", ADA))
     assert done.callback_type == 7
-    assert done.content.startswith("All caught up in GANs: the next question is due")
-    assert done.embeds == []
+    assert done.v2
+    assert done.texts[0].startswith("All caught up in GANs: the next question is due")
     assert done.custom_ids == []
 
 
@@ -119,17 +125,15 @@ async def test_next_practice_question_keeps_the_topic(quiz: Harness) -> None:
     following = await quiz.send(click_id(marked.message, marked.custom_ids[0], ADA))
     assert following.callback_type == 7  # the result is replaced by the next question
     assert following.ephemeral
-    [embed] = following.embeds
-    assert embed["title"] == "Practice · Activation functions"
-    fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert fields["Topic"] == "Activation functions"
+    assert following.texts[0].startswith("## Practice · Activation functions\n")
+    assert "-# Activation functions · " in following.texts[0]
     second = _question_id(following.custom_ids)
     assert second != first
     assert following.custom_ids == [f"dlq:p:{second}:{x}" for x in "ABCD"]
 
     # Its answer buttons work like the first question's.
     again = await quiz.send(click(following.message, RIGHT[second], ADA))
-    assert again.embeds[0]["title"].startswith("Right.")
+    assert again.texts[0].startswith("## Right.")
     assert again.custom_ids == ["dlq:pn:activation-functions"]
 
 
@@ -137,11 +141,11 @@ async def test_next_practice_question_over_all_topics(quiz: Harness) -> None:
     card = await quiz.send(slash("practice", GRACE))
     first = _question_id(card.custom_ids)
     marked = await quiz.send(click(card.message, "D", GRACE))
-    assert marked.embeds[0]["title"].startswith("Not quite: you chose D.")
+    assert marked.texts[0].startswith("## Not quite: you chose D.")
     assert marked.custom_ids == ["dlq:pn:*"]
 
     following = await quiz.send(click_id(marked.message, "dlq:pn:*", GRACE))
-    assert following.embeds[0]["title"] == "Practice · all topics"
+    assert following.texts[0].startswith("## Practice · all topics\n")
     second = _question_id(following.custom_ids)
     assert second != first  # the missed one is due again later, not at once
     assert following.custom_ids == [f"dlq:p:{second}:{x}" for x in "ABCD"]
@@ -258,5 +262,5 @@ async def test_post_twice_reveals_the_first_question(quiz: Harness) -> None:
     posts = quiz.channel_posts()
     assert len(posts) == 3  # question 1, its reveal, question 2
     assert posts[1].body["message_reference"]["message_id"] == int(first["id"])
-    assert posts[2].body["embeds"][0]["title"] == "Question #2"
+    assert texts(posts[2].body)[0].startswith("## Question #2\n")
     assert all(r.path.startswith(f"/channels/{CHANNEL_ID}/") for r in posts)

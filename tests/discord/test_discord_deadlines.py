@@ -70,4 +70,5 @@ async def test_a_slow_practice_press_updates_the_practice_message(slow: Harness)
     card = await slow.send(slash("practice", ADA, topic="gans"))
     marked = await slow.send(click(card.message, "B", ADA))
     assert marked.callback_type == 6  # deferred update: the practice message itself changes
-    assert marked.sent["embeds"][0]["title"].startswith("Not quite: you chose B.")
+    assert marked.v2
+    assert marked.texts[0].startswith("## Not quite: you chose B.")

@@ -1,4 +1,4 @@
-"""Pure rendering: every value the engine posts or replies, as Discord embeds and buttons."""
+"""Pure rendering: every value the engine posts or replies, as Discord cards, embeds and buttons."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import discord
 
-from adapters.discord import convert, render
+from adapters.discord import cards, render
+from adapters.discord.cards import TOPIC_ACCENTS, Gallery, Text
+from bot.content import default_bank_dir, load_bank
 from bot.models import (
     ChannelRef,
     CodeSnippet,
@@ -45,32 +47,61 @@ QUESTION = Question(
 POST = QuestionPost(
     round_id=12, channel=CHANNEL, question=QUESTION, posted_at=NOW, reveal_at=NOW + timedelta(1)
 )
-EMBED_TOTAL = 6000
 
 
 def as_dict(message: render.DiscordMessage) -> list[dict[str, object]]:
     return [embed.to_dict() for embed in message.embeds]  # type: ignore[misc]
 
 
+def card_of(message: render.DiscordMessage) -> cards.Card:
+    assert message.card is not None, "not a card"
+    assert (message.content, message.embeds, message.buttons) == (None, (), ())
+    return message.card
+
+
+def texts(message: render.DiscordMessage) -> list[str]:
+    return [b.content for b in card_of(message).blocks if isinstance(b, Text)]
+
+
 def text_of(message: render.DiscordMessage) -> str:
-    return (message.content or "") + json.dumps(as_dict(message), ensure_ascii=False)
+    shown = "\n".join(texts(message)) if message.card is not None else ""
+    return (message.content or "") + json.dumps(as_dict(message), ensure_ascii=False) + shown
+
+
+def buttons(message: render.DiscordMessage) -> tuple[render.ButtonSpec, ...]:
+    return message.card.buttons if message.card is not None else message.buttons
+
+
+def kinds(message: render.DiscordMessage) -> list[str]:
+    return [type(b).__name__ for b in card_of(message).blocks]
 
 
 def test_the_question_message() -> None:
     message = render.question_message(POST)
-    [embed] = as_dict(message)
-    assert embed["title"] == "Question #12"
-    description = str(embed["description"])
-    assert "\\*dead\\*" in description  # bank text is plain text, not markdown
-    assert "@everyone" not in description
-    assert "**A)** Its gradient is zero" in description
-    reveal = {f["name"]: f["value"] for f in embed["fields"]}["Answer revealed"]  # type: ignore[index,union-attr]
+    card = card_of(message)
+    assert card.accent == TOPIC_ACCENTS["activation-functions"]
+    assert kinds(message) == ["Text", "Rule", "Text", "Rule", "Row", "Text"]
+    title, body, footer = texts(message)
+    assert title == "## Question #12\n-# activation-functions · medium"
+    assert "\\*dead\\*" in body  # bank text is plain text, not markdown
+    assert "@everyone" not in body
+    # The choices read whole as text, without the buttons.
+    assert "**A)** Its gradient is zero\n**B)** It saturates" in body
     unix = int((NOW + timedelta(1)).timestamp())
-    assert reveal == f"<t:{unix}:f> (<t:{unix}:R>)"
-    assert [b.custom_id for b in message.buttons] == [f"dlq:a:12:{x}" for x in "ABCD"]
-    assert [b.label for b in message.buttons] == ["A", "B", "C", "D"]
-    assert not any(b.disabled for b in message.buttons)
+    assert footer.startswith(f"The answer is revealed <t:{unix}:f> (<t:{unix}:R>).")
+    assert [b.custom_id for b in buttons(message)] == [f"dlq:a:12:{x}" for x in "ABCD"]
+    assert [b.label for b in buttons(message)] == ["A", "B", "C", "D"]
+    assert not any(b.disabled for b in buttons(message))
     assert "right" not in text_of(message).lower().replace("right answer", "")
+    assert message.ping_role is None
+    assert message.allowed_mentions.to_dict()["parse"] == []
+
+
+def test_the_question_pings_its_role_from_the_card() -> None:
+    message = render.question_message(replace(POST, ping="445566778899001122"))
+    # A v2 message has no content: the mention is the card's first text.
+    assert texts(message)[0] == "<@&445566778899001122>"
+    assert message.allowed_mentions.to_dict() == {"parse": [], "roles": [445566778899001122]}
 
 
 def test_a_question_without_a_reveal_time() -> None:
@@ -78,19 +109,26 @@ def test_a_question_without_a_reveal_time() -> None:
     assert "/dlquiz reveal" in text_of(render.question_message(post))
 
 
-def test_the_reveal_and_the_closed_buttons() -> None:
+def test_the_reveal_and_the_closed_question() -> None:
     reveal = RevealPost(12, CHANNEL, QUESTION, tally=(3, 1, 0, 0), message_ref="99")
-    [embed] = as_dict(render.reveal_message(reveal))
-    assert embed["title"] == "Answer to question #12: A) Its gradient is zero"
-    assert "no\\_updates" in str(embed["description"])
-    fields = {f["name"]: f["value"] for f in embed["fields"]}  # type: ignore[index,union-attr]
-    assert fields["Answers"].startswith("```\n ✓ A  3")  # type: ignore[union-attr]
-    assert fields["Result"] == "3 of 4 got it right (75%)."
-    closed = render.closed_buttons(reveal)
-    assert all(b.disabled for b in closed)
-    assert [b.style for b in closed] == [discord.ButtonStyle.success] + [
+    message = render.reveal_message(reveal)
+    assert card_of(message).accent == TOPIC_ACCENTS["activation-functions"]
+    assert kinds(message) == ["Text", "Text", "Rule", "Text", "Text"]
+    title, explanation, tally, result = texts(message)
+    assert title == "## Answer to question #12: A) Its gradient is zero"
+    assert "no\\_updates" in explanation
+    assert tally.startswith("**Answers**\n```\n ✓ A  3")
+    assert result == "3 of 4 got it right (75%)."
+    closed = render.closed_question_message(reveal)
+    assert kinds(closed) == ["Text", "Rule", "Text", "Rule", "Row", "Text"]
+    assert "**A)** Its gradient is zero" in texts(closed)[1]
+    assert texts(closed)[-1] == render.CLOSED_NOTE
+    assert all(b.disabled for b in buttons(closed))
+    assert [b.custom_id for b in buttons(closed)] == [f"dlq:a:12:{x}" for x in "ABCD"]
+    assert [b.style for b in buttons(closed)] == [discord.ButtonStyle.success] + [
         discord.ButtonStyle.secondary
     ] * 3
+    assert render.closed_buttons(reveal) == buttons(closed)
 
 
 def test_a_notice_is_its_text() -> None:
@@ -100,9 +138,10 @@ def test_a_notice_is_its_text() -> None:
 
 def test_the_question_card() -> None:
     open_card = render.reply_message(QuestionCard(POST, answered_choice=None))
-    assert len(open_card.buttons) == 4
+    assert len(buttons(open_card)) == 4
     answered = render.reply_message(QuestionCard(POST, answered_choice=2))
-    assert answered.buttons == ()
+    assert buttons(answered) == ()
+    assert "Row" not in kinds(answered)
     assert "You answered C" in text_of(answered)
 
 
@@ -112,19 +151,36 @@ def test_the_leaderboard_escapes_names() -> None:
         Standing(2, "2", "under_score <@112233445566778899>", 15, 2, 1),
     )
     card = LeaderboardCard(Period.WEEK, rows, caller=rows[1], ranked=2)
-    [embed] = as_dict(render.reply_message(card))
-    assert embed["title"] == "Leaderboard, this week"
-    description = str(embed["description"])
-    assert "**1.** \\*\\*Boss\\*\\* @\u200beveryone · 40 pts · 3 right" in description
-    assert "under\\_score" in description
-    assert "<@112233445566778899>" not in description
-    assert {"name": "You", "value": "Rank 2 of 2, 15 pts", "inline": False} in embed["fields"]  # type: ignore[operator]
+    message = render.reply_message(card)
+    assert card_of(message).accent == cards.NEUTRAL_ACCENT
+    assert kinds(message) == ["Text", "Text", "Rule", "Text", "Text"]
+    title, listed, you, page = texts(message)
+    assert title == "## Leaderboard, this week"
+    assert "**1.** \\*\\*Boss\\*\\* @\u200beveryone · 40 pts · 3 right" in listed
+    assert "under\\_score" in listed
+    assert "<@112233445566778899>" not in listed
+    assert you == "**You:** rank 2 of 2, 15 pts"
+    assert page.startswith("-# ")
+
+
+def test_the_leaderboard_page_buttons_sit_in_the_card() -> None:
+    rows = tuple(Standing(i, str(i), f"m{i}", 100 - i, 3, 3) for i in range(1, 11))
+    card = LeaderboardCard(
+        Period.ALL, rows, caller=rows[0], ranked=25, page=1, viewer="42", caller_page=0
+    )
+    message = render.reply_message(card)
+    assert kinds(message)[-1] == "Row"
+    assert [b.custom_id for b in buttons(message)] == [
+        "dlq:lb:all:0:42",
+        "dlq:lb:all:2:42",
+        "dlq:lb:all:me:42",
+    ]
 
 
 def test_an_empty_leaderboard() -> None:
     text = text_of(render.reply_message(LeaderboardCard(Period.ALL, (), None, 0)))
     assert "Nobody has points yet." in text
-    assert "You have no points in this period yet." in text
+    assert "no points in this period yet." in text
 
 
 def test_stats() -> None:
@@ -140,15 +196,24 @@ def test_stats() -> None:
         longest_streak=3,
         topics=(TopicAccuracy("gans", 2, 1),),
         mastery=(TopicMastery("gans", "GANs", 2, 9), TopicMastery("rnn", "RNNs", 0, 4)),
+        chart=b"\x89PNG fake",
     )
-    [embed] = as_dict(render.reply_message(card))
-    assert embed["title"] == "Stats for Ada\\_"
-    fields = {f["name"]: f["value"] for f in embed["fields"]}  # type: ignore[index,union-attr]
-    assert fields["Points"] == "55 (rank 1 of 4)"
-    assert fields["Answered"] == "4, 3 right (75%)"
-    assert fields["Streak"] == "2 now, 3 longest"
-    assert fields["Mastered in practice"] == "GANs: 2/9"
-    assert "gans: 1/2 (50%)" in str(embed["description"])
+    message = render.reply_message(card)
+    assert card_of(message).accent == cards.NEUTRAL_ACCENT
+    assert kinds(message) == ["Text", "Text", "Rule", "Text", "Text", "Gallery"]
+    title, facts, topics, mastered = texts(message)
+    assert title == "## Stats for Ada\\_"
+    assert "**Points:** 55 (rank 1 of 4)" in facts
+    assert "**Answered:** 4, 3 right (75%)" in facts
+    assert "**Streak:** 2 now, 3 longest" in facts
+    assert mastered == "**Mastered in practice**\nGANs: 2/9"
+    assert "gans: 1/2 (50%)" in topics
+    gallery = card_of(message).blocks[-1]
+    assert isinstance(gallery, Gallery)
+    assert gallery.url == f"attachment://{render.IMAGE_NAME}"
+    assert message.image == b"\x89PNG fake"
+    without = render.reply_message(replace(card, chart=None))
+    assert "Gallery" not in kinds(without)
 
 
 def test_schedule_cards() -> None:
@@ -171,41 +236,28 @@ def test_topics() -> None:
 def test_practice_card_and_result() -> None:
     card = PracticeCard(QUESTION, Topic("activation-functions", "Activation functions", 9), 1, 5)
     message = render.reply_message(card)
-    assert [b.custom_id for b in message.buttons] == [
+    assert card_of(message).accent == TOPIC_ACCENTS["activation-functions"]
+    assert [b.custom_id for b in buttons(message)] == [
         f"dlq:p:act-relu-dead-units:{x}" for x in "ABCD"
     ]
-    assert "Practice · Activation functions" in text_of(message)
+    assert texts(message)[0].startswith("## Practice · Activation functions\n")
+    assert "**A)** Its gradient is zero" in texts(message)[1]
     result = PracticeResult(QUESTION, 1, False, 1, NOW + timedelta(minutes=10), "gans")
     marked = render.reply_message(result)
-    [embed] = as_dict(marked)
-    assert embed["title"] == "Not quite: you chose B. The answer is A) Its gradient is zero"
-    assert marked.buttons == (
+    assert card_of(marked).accent == TOPIC_ACCENTS["activation-functions"]
+    assert texts(marked)[0] == "## Not quite: you chose B. The answer is A) Its gradient is zero"
+    assert buttons(marked) == (
         render.ButtonSpec("dlq:pn:gans", "Next question", discord.ButtonStyle.primary),
     )
     anywhere = render.reply_message(PracticeResult(QUESTION, 0, True, 2, NOW, None))
-    assert [b.custom_id for b in anywhere.buttons] == ["dlq:pn:*"]
+    assert [b.custom_id for b in buttons(anywhere)] == ["dlq:pn:*"]
 
 
-def test_the_largest_question_fits_discords_limits() -> None:
-    big = Question(
-        id="q-big",
-        topic="t" * 64,
-        difficulty=Difficulty.HARD,
-        prompt="*" * 300,
-        choices=tuple("_" * 150 for _ in range(5)),
-        answer=4,
-        explanation="`" * 400,
-    )
-    post = QuestionPost(10**17, CHANNEL, big, NOW, NOW)
-    for message in (
-        render.question_message(post),
-        render.reveal_message(RevealPost(10**17, CHANNEL, big, (9999,) * 5, "1")),
-    ):
-        for embed in message.embeds:
-            assert len(embed) <= EMBED_TOTAL
-            assert len(embed.description or "") <= render.DESCRIPTION_LIMIT
-            assert all(len(f.value or "") <= render.FIELD_LIMIT for f in embed.fields)
-        assert all(len(b.custom_id) <= convert.CUSTOM_ID_LIMIT for b in message.buttons)
+def test_every_bank_topic_has_its_own_accent() -> None:
+    bank = load_bank([default_bank_dir()])
+    assert {q.topic for q in bank.questions} <= set(TOPIC_ACCENTS)
+    assert len(set(TOPIC_ACCENTS.values())) == len(TOPIC_ACCENTS)
+    assert cards.accent_of("a-servers-own-topic") == cards.NEUTRAL_ACCENT
 
 
 CODED = Question(
@@ -220,14 +272,13 @@ CODED = Question(
 )
 
 
-def test_a_code_snippet_is_a_python_block_in_the_description() -> None:
+def test_a_code_snippet_is_a_python_block_in_the_question_text() -> None:
     post = QuestionPost(3, CHANNEL, CODED, NOW, None)
     for message in (
         render.question_message(post),
         render.reply_message(PracticeCard(CODED, None, 0, 1)),
     ):
-        description = str(as_dict(message)[0]["description"])
-        assert description == (
+        assert texts(message)[1] == (
             "What does this print?\n\n"
             "```python\nx = torch.randn(8, 3, 32, 32)  # *not* bold\nprint(x.shape)\n```\n\n"
             "**A)** (8, 3, 32, 32)\n**B)** (8, 32, 32, 3)\n**C)** (3, 32, 32)"

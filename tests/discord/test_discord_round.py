@@ -15,18 +15,34 @@ from discord_harness import (
     MOD,
     Harness,
     Person,
+    buttons_of,
     click,
     click_id,
+    container_of,
     custom_ids,
+    layout_types,
     slash,
 )
-from fake_discord import APP_ID, FakeDiscord, Request
+from fake_discord import (
+    ACTION_ROW,
+    APP_ID,
+    IS_COMPONENTS_V2,
+    SEPARATOR,
+    TEXT_DISPLAY,
+    FakeDiscord,
+    Request,
+    texts,
+)
 
 from adapters.discord.app import started
+from adapters.discord.cards import TOPIC_ACCENTS
 from adapters.memory import ManualClock
 from bot.config import Settings
 from bot.models import LETTERS, ChannelRef
 
+# Title, question with its choices, the buttons, the reveal time; answer, explanation, tally.
+QUESTION_LAYOUT = [TEXT_DISPLAY, SEPARATOR, TEXT_DISPLAY, SEPARATOR, ACTION_ROW, TEXT_DISPLAY]
+REVEAL_LAYOUT = [TEXT_DISPLAY, TEXT_DISPLAY, SEPARATOR, TEXT_DISPLAY, TEXT_DISPLAY]
 GUILD_CHANNEL = ChannelRef("discord:1302744932918091826", CHANNEL_ID)
 
 
@@ -35,6 +51,14 @@ async def right_and_wrong(quiz: Harness) -> tuple[str, str]:
     row = await quiz.client.engine.store.open_round(GUILD_CHANNEL)
     assert row is not None
     return LETTERS[row.answer], LETTERS[(row.answer + 1) % row.choice_count]
+
+
+async def topic_of_round(quiz: Harness) -> str:
+    row = await quiz.client.engine.store.open_round(GUILD_CHANNEL)
+    assert row is not None
+    question = quiz.client.engine.bank.get(row.question_id)
+    assert question is not None
+    return question.topic
 
 
 def shape(request: Request) -> str:
@@ -53,12 +77,21 @@ async def test_a_round_with_several_members(quiz: Harness) -> None:
     assert posted.content == "Posted a new question in this channel."
 
     message = quiz.question_message()
-    assert message["flags"] == 0  # the question itself is public
+    assert message["flags"] == IS_COMPONENTS_V2  # a card, and public (not ephemeral)
     assert_answer_ids(custom_ids(message), round_id=1)
-    [embed] = message["embeds"]
-    assert embed["title"] == "Question #1"
-    assert "**A)**" in embed["description"]
-    assert "Answer revealed" in [f["name"] for f in embed["fields"]]
+    assert layout_types(message) == [
+        TEXT_DISPLAY,
+        SEPARATOR,
+        TEXT_DISPLAY,
+        SEPARATOR,
+        ACTION_ROW,
+        TEXT_DISPLAY,
+    ]
+    assert container_of(message)["accent_color"] == TOPIC_ACCENTS[await topic_of_round(quiz)]
+    title, body, footer = texts(message)
+    assert title.startswith("## Question #1\n")
+    assert "**A)**" in body
+    assert "The answer is revealed" in footer
 
     right, wrong = await right_and_wrong(quiz)
     presses = [(ADA, right), (GRACE, wrong), (ALAN, right)]
@@ -77,7 +110,11 @@ async def test_a_round_with_several_members(quiz: Harness) -> None:
 
     closing = [r for r in revealed.requests if r.method == "PATCH" and "/channels/" in r.path]
     assert [r.path for r in closing] == [f"/channels/{CHANNEL_ID}/messages/{message['id']}"]
-    buttons = closing[0].body["components"][0]["components"]
+    # The closing edit keeps the question a card: its buttons disabled, the right one green.
+    assert closing[0].body["flags"] == IS_COMPONENTS_V2
+    closed = quiz.fake.messages[message["id"]]
+    assert texts(closed)[1] == body
+    buttons = buttons_of(closed)
     assert all(b["disabled"] for b in buttons)
     assert [b["style"] for b in buttons] == [3 if b["label"] == right else 2 for b in buttons]
 
@@ -85,12 +122,19 @@ async def test_a_round_with_several_members(quiz: Harness) -> None:
     assert reveal["message_reference"]["message_id"] == int(message["id"])
     assert reveal["message_reference"]["fail_if_not_exists"] is False
     assert reveal["allowed_mentions"] == {"parse": []}
-    [result] = reveal["embeds"]
-    assert result["title"].startswith(f"Answer to question #1: {right})")
-    tally = {f["name"]: f["value"] for f in result["fields"]}
-    assert f"✓ {right}  2" in tally["Answers"]
-    assert f"  {wrong}  1" in tally["Answers"]
-    assert tally["Result"] == "2 of 3 got it right (67%)."
+    shown = next(m for m in quiz.fake.messages.values() if m.get("message_reference"))
+    assert layout_types(shown) == [
+        TEXT_DISPLAY,
+        TEXT_DISPLAY,
+        SEPARATOR,
+        TEXT_DISPLAY,
+        TEXT_DISPLAY,
+    ]
+    title, _explanation, tally, result = texts(shown)
+    assert title.startswith(f"## Answer to question #1: {right})")
+    assert f"✓ {right}  2" in tally
+    assert f"  {wrong}  1" in tally
+    assert result == "2 of 3 got it right (67%)."
 
     # A press on the old message (as a client that has not seen the edit would send it).
     late = await quiz.send(click(message, right, MOD))
@@ -98,7 +142,8 @@ async def test_a_round_with_several_members(quiz: Harness) -> None:
     assert late.content == "This question is closed: its answer has been revealed in the channel."
 
     board = await quiz.send(slash("leaderboard", GRACE))
-    listed = board.embeds[0]["description"]
+    assert board.v2
+    listed = texts(board.message)[1]
     assert "Ada" in listed
     assert "Alan" in listed
     assert "Grace" not in listed  # no points, not listed
@@ -141,7 +186,7 @@ async def test_a_forged_button_is_refused(quiz: Harness) -> None:
     await quiz.send(slash("post", MOD))
     message = copy.deepcopy(quiz.question_message())
     # Someone crafts a press naming a round that is not this channel's.
-    message["components"][0]["components"][0]["custom_id"] = "dlq:a:999:A"
+    buttons_of(message)[0]["custom_id"] = "dlq:a:999:A"
     answer = await quiz.send(click_id(message, "dlq:a:999:A", ADA))
     assert answer.ephemeral
     assert answer.content == "That button does not belong to a question of this channel."
@@ -191,7 +236,8 @@ async def test_the_reveal_is_posted_when_the_question_message_is_gone(quiz: Harn
     revealed = await quiz.send(slash("reveal", MOD))
     assert revealed.content == "Closed the question and posted its reveal."
     reveal = quiz.channel_posts()[-1].body
-    assert reveal["embeds"][0]["title"].startswith("Answer to question #1")
+    [title, *_] = texts(reveal)
+    assert title.startswith("## Answer to question #1")
 
 
 async def test_names_cannot_break_the_layout_or_ping(quiz: Harness) -> None:
@@ -201,10 +247,11 @@ async def test_names_cannot_break_the_layout_or_ping(quiz: Harness) -> None:
     await quiz.send(click(quiz.question_message(), right, prankster))
     await quiz.send(slash("reveal", MOD))
     board = await quiz.send(slash("leaderboard", ADA))
-    listed = board.embeds[0]["description"]
+    listed = texts(board.message)[1]
     assert "\\*\\*Boss\\*\\*" in listed
     assert "@everyone" not in listed  # escaped with a zero-width space
     assert "<@1178324519023411221>" not in listed
+    # A mention in a card's text would ping like one in content: only allowed mentions stop it.
     assert board.sent["allowed_mentions"] == {"parse": []}
 
 

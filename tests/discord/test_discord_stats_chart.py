@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from discord_harness import ADA, MOD, Harness, click, slash
-from fake_discord import FakeDiscord
+from discord_harness import ADA, MOD, Harness, click, container_of, layout_types, slash
+from fake_discord import MEDIA_GALLERY, FakeDiscord
 
 from adapters.discord.app import started
 from adapters.memory import ManualClock
@@ -32,7 +32,7 @@ def only_attachment(quiz: Harness, message: dict[str, object]) -> bytes:
     return data
 
 
-async def test_stats_reply_carries_the_chart_in_its_embed(quiz: Harness) -> None:
+async def test_stats_reply_carries_the_chart_in_its_card(quiz: Harness) -> None:
     await play(quiz)
     answer = await quiz.send(slash("stats", ADA))
     assert answer.callback_type == 4
@@ -40,9 +40,13 @@ async def test_stats_reply_carries_the_chart_in_its_embed(quiz: Harness) -> None
     callback = answer.requests[-1]
     assert sorted(callback.files) == ["files[0]"]
     only_attachment(quiz, answer.message)
-    [embed] = answer.embeds
-    assert embed["title"] == "Stats for Ada"
-    assert embed["image"]["url"] == "attachment://dlquiz-stats.png"
+    # A card shows an attachment only where a component names it: here a media gallery.
+    assert answer.texts[0] == "## Stats for Ada"
+    [gallery] = [
+        c for c in container_of(answer.message)["components"] if c["type"] == MEDIA_GALLERY
+    ]
+    [item] = gallery["items"]
+    assert item["media"]["url"] == "attachment://dlquiz-stats.png"
 
 
 async def test_a_chart_that_fails_still_sends_the_card(
@@ -58,9 +62,8 @@ async def test_a_chart_that_fails_still_sends_the_card(
     assert answer.ephemeral
     assert answer.requests[-1].files == {}
     assert answer.message["attachments"] == []
-    [embed] = answer.embeds
-    assert embed["title"] == "Stats for Ada"
-    assert "image" not in embed
+    assert answer.texts[0] == "## Stats for Ada"
+    assert MEDIA_GALLERY not in layout_types(answer.message)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
-from discord_harness import ADA, MOD, Harness, click, slash
+from discord_harness import ADA, MOD, Harness, click, custom_ids, slash
 from fake_discord import TOKEN, FakeDiscord
 from fake_slack import TEAM, FakeSlack
 from reliability_kit import audit
@@ -160,7 +160,7 @@ async def discord_round(quiz: Harness) -> tuple[int, dict[str, Any]]:
     posted = await quiz.send(slash("post", MOD))
     assert posted.content == "Posted a new question in this channel."
     message = quiz.question_message()
-    custom_id = message["components"][0]["components"][0]["custom_id"]
+    custom_id = custom_ids(message)[0]
     round_id = int(custom_id.split(":")[2].partition(".")[0])
     return round_id, message
 
