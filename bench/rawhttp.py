@@ -58,6 +58,49 @@ class _ServerProtocol(asyncio.Protocol):
             self.transport.write(response)
 
 
+# What the lean sink answers every request with, encoded once.
+CANNED_OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
+
+
+class _SinkProtocol(asyncio.Protocol):
+    """Takes each request's path and body to `seen` and answers the canned 200: no routing,
+    no decoding, no per-request formatting."""
+
+    def __init__(self, seen: Callable[[bytes, bytes], None]) -> None:
+        self.seen = seen
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end]
+            size = _content_length(head)
+            if len(self.buffer) < end + 4 + size:
+                return
+            body = self.buffer[end + 4 : end + 4 + size]
+            self.buffer = self.buffer[end + 4 + size :]
+            self.seen(head.split(b" ", 2)[1], body)
+            assert self.transport is not None
+            self.transport.write(CANNED_OK)
+
+
+async def serve_sink(
+    seen: Callable[[bytes, bytes], None], *, host: str = "127.0.0.1"
+) -> tuple[asyncio.Server, int]:
+    """A lean sink on a free port: `seen(path, body)` for each request; the server and its port."""
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: _SinkProtocol(seen), host, 0)
+    return server, int(server.sockets[0].getsockname()[1])
+
+
 async def serve(handler: Handler, *, host: str = "127.0.0.1") -> tuple[asyncio.Server, int]:
     """Serve `handler` on a free port; the server and its port."""
     loop = asyncio.get_running_loop()
