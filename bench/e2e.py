@@ -100,6 +100,7 @@ class Run:
     reached_per_s: float = 0.0
     offered_per_s: float = 0.0
     start_lag_p99_ms: float = 0.0
+    connections: int = 0  # connections the app was sent presses on
 
     @property
     def rate(self) -> float:
@@ -167,7 +168,8 @@ class Fakes:
         self.changed = asyncio.Event()
         self._ids = 1303300000000000000
         self.calls: deque[str] = deque(maxlen=200)  # the last requests, shown on a failure
-        self.sink_port = 0
+        self.sink_port = 0  # the lean sink, a process of its own
+        self.sink: asyncio.subprocess.Process | None = None
 
     @property
     def slack_api(self) -> str:
@@ -178,8 +180,8 @@ class Fakes:
         return f"http://127.0.0.1:{self.port}/discord/api/v10"
 
     def response_url(self, key: str, *, lean: bool = False) -> str:
-        """Where a press's confirmation goes: the routed fake, or with `lean` the sink that
-        only notes it and answers a canned 200 (see `driver_check`)."""
+        """Where a press's confirmation goes: the routed fake in this process, or with `lean`
+        the sink process, which only notes it and answers a canned 200 (see `driver_check`)."""
         return f"http://127.0.0.1:{self.sink_port if lean else self.port}/response/{key}"
 
     def handle(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
@@ -200,8 +202,13 @@ class Fakes:
         if done is not None:
             done(body)
 
-    def sunk(self, path: bytes, body: bytes) -> None:
-        self._confirmed(path[len(b"/response/") :].decode(), body)
+    async def read_sink(self, lines: asyncio.StreamReader) -> None:
+        """Completes the presses the sink process reports (see `rawhttp`)."""
+        async for line in lines:
+            path, _, recorded = line.rstrip().rpartition(b" ")
+            self._confirmed(
+                path[len(b"/response/") :].decode(), b"Recorded" if recorded == b"1" else b""
+            )
 
     def _slack(self, method: str, query: str, body: bytes) -> dict[str, Any]:
         args: dict[str, Any] = dict(parse_qsl(query))
@@ -368,7 +375,13 @@ class Fakes:
 async def fakes() -> AsyncIterator[Fakes]:
     fake = Fakes()
     server, fake.port = await rawhttp.serve(fake.handle)
-    sink, fake.sink_port = await rawhttp.serve_sink(fake.sunk)
+    sink = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.rawhttp", stdout=subprocess.PIPE, env=_env(), cwd=ROOT
+    )
+    assert sink.stdout is not None
+    fake.sink_port = int(await asyncio.wait_for(sink.stdout.readline(), READY_WITHIN))
+    fake.sink = sink
+    reading = asyncio.ensure_future(fake.read_sink(sink.stdout))
     app = web.Application()
     app.router.add_get("/gateway", fake._gateway)
     runner = web.AppRunner(app, access_log=None)
@@ -383,7 +396,9 @@ async def fakes() -> AsyncIterator[Fakes]:
             await fake.gateway.close()
         await runner.cleanup()
         server.close()
-        sink.close()
+        reading.cancel()
+        sink.terminate()
+        await sink.wait()
 
 
 # --- the processes ------------------------------------------------------------------------------
@@ -576,7 +591,7 @@ async def open_slack(
     the last one was sent are the latency, counted there. An app that keeps up completes
     presses as fast as they are sent; one that cannot completes them at its own pace.
     """
-    run = Run(presses=len(presses))
+    run = Run(presses=len(presses), connections=OPEN_CONNECTIONS)
     loop = asyncio.get_running_loop()
     idle = [await rawhttp.Connection.open(target.port) for _ in range(OPEN_CONNECTIONS)]
     tasks: list[asyncio.Task[None]] = []
@@ -586,7 +601,11 @@ async def open_slack(
     all_sent = loop.create_future()
 
     async def one(due: float, key: str, request: bytes) -> None:
-        conn = idle.pop() if idle else await rawhttp.Connection.open(target.port)
+        if idle:
+            conn = idle.pop()
+        else:  # all busy: the app is behind, and Slack would open another connection
+            run.connections += 1
+            conn = await rawhttp.Connection.open(target.port)
         failed = run.failed
         await _one_slack(fake, target, conn, key, request, run)
         now = loop.time()
@@ -690,23 +709,29 @@ async def driver_check(
     sizes: E2ESizes,
 ) -> dict[str, float]:
     """Whether this process limits what it measures: the bare ack+confirm app, closed loop,
-    with its confirmations going to the routed fake as in every other run, or to the lean
-    sink (no routing, no decoding, a canned answer), in interleaved pairs. If the driver were
-    a limit, the cheaper one would move the app's figures; they should stay where they are
-    while the driver's own CPU per press drops.
+    with its confirmations going to the routed fake in this process, as in every other run, or
+    to the lean sink in a process of its own (no routing, no decoding, a canned answer), in
+    interleaved pairs. If the driver were a limit, the cheaper and more parallel one would move
+    the app's figures; they should stay where they are while this process's CPU per press
+    drops (the sink process's own is shown beside it).
     """
     runs: dict[bool, list[Run]] = {False: [], True: []}
+    sink_cpu_us: list[float] = []
+    assert fake.sink is not None
     for pair in range(sizes.pairs):
         for lean in (False, True) if pair % 2 == 0 else (True, False):
-            runs[lean].append(
-                await closed_slack(fake, target, batch(sizes.presses, lean=lean), sizes.in_flight)
-            )
+            sink0 = cpu_seconds(fake.sink.pid)
+            run = await closed_slack(fake, target, batch(sizes.presses, lean=lean), sizes.in_flight)
+            runs[lean].append(run)
+            if lean:
+                sink_cpu_us.append((cpu_seconds(fake.sink.pid) - sink0) / run.presses * 1e6)
     pairs = list(zip(runs[True], runs[False], strict=True))
     return {
         "throughput_lean_vs_routed": _ratio((a.rate, b.rate) for a, b in pairs),
         "cpu_lean_vs_routed": _ratio((a.cpu_us, b.cpu_us) for a, b in pairs),
         "driver_cpu_us_routed": round(statistics.median(r.driver_cpu_us for r in runs[False]), 1),
         "driver_cpu_us_lean": round(statistics.median(r.driver_cpu_us for r in runs[True]), 1),
+        "sink_process_cpu_us_lean": round(statistics.median(sink_cpu_us), 1),
     }
 
 
@@ -745,10 +770,12 @@ def _open_summary(runs: list[Run], sizes: E2ESizes) -> dict[str, float]:
         "p50_ms": summary["p50_ms"],
         "p99_ms": summary["p99_ms"],
         "failed": run.failed,
+        "cpu_us_per_press": summary["cpu_us_per_press"],
         # Near 1.0, the app had a whole core and used it; well below while falling behind,
         # something else (another process on the machine) had the core.
         "app_cpu_share": round(run.cpu_s / run.seconds, 3) if run.seconds else 0.0,
         "driver_start_lag_p99_ms": round(run.start_lag_p99_ms, 2),
+        "connections": run.connections,
     }
 
 
@@ -975,22 +1002,24 @@ def table(result: dict[str, Any]) -> str:
     lines.append(
         f"| open loop ({result['sizes']['open_seconds']:g} s, median of "
         f"{result['sizes']['pairs']}) | target/s | sent/s | reached/s | p50 ms | p99 ms "
-        "| failed | app CPU share | driver start lag p99 ms |"
+        "| failed | CPU µs/press | app CPU share | driver start lag p99 ms | connections |"
     )
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, o in slack["open_loop"].items():
         lines.append(
             f"| Slack {name} | {o['target_per_s']:,} | {o['offered_per_s']:,.0f} | "
             f"{o['reached_per_s']:,.0f} | {o['p50_ms']:.1f} | {o['p99_ms']:.1f} | "
-            f"{o['failed']} | {o['app_cpu_share']:.2f} | {o['driver_start_lag_p99_ms']:.1f} |"
+            f"{o['failed']} | {o['cpu_us_per_press']:,.0f} | {o['app_cpu_share']:.2f} | "
+            f"{o['driver_start_lag_p99_ms']:.1f} | {o['connections']:,} |"
         )
     check = slack["driver_check"]
     lines.append("")
     lines.append(
-        "Driver check (bare ack+confirm, confirmations to a lean canned sink vs the routed fake):"
-        f" throughput {check['throughput_lean_vs_routed']}x, app CPU per press"
-        f" {check['cpu_lean_vs_routed']}x, driver CPU per press"
+        "Driver check (bare ack+confirm; confirmations to a canned sink in its own process vs"
+        f" the routed fake in the driver): throughput {check['throughput_lean_vs_routed']}x,"
+        f" app CPU per press {check['cpu_lean_vs_routed']}x; driver CPU per press"
         f" {check['driver_cpu_us_routed']:.0f} -> {check['driver_cpu_us_lean']:.0f} µs"
+        f" (+ {check['sink_process_cpu_us_lean']:.0f} µs in the sink process)"
     )
     lines.append("")
     lines.append("| target | value | wanted | met |")

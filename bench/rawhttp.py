@@ -3,11 +3,15 @@
 The load generator and the fakes must cost far less than what they measure, so they skip
 aiohttp's machinery: requests are pre-encoded bytes, and only Content-Length bodies are read
 (what aiohttp, slack-sdk and discord.py send). Not a general HTTP implementation.
+
+`python -m bench.rawhttp` runs the lean sink as a process of its own: it prints its port on the
+first line, then one line per request, `<path> 1` when the body says "Recorded", else `<path> 0`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import deque
 from collections.abc import Callable
 
@@ -181,3 +185,19 @@ def request(
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _report(path: bytes, body: bytes) -> None:
+    # Unbuffered: the driver waits on each line to send that member's next press.
+    os.write(1, path + (b" 1\n" if b"Recorded" in body else b" 0\n"))
+
+
+async def _sink_process() -> None:
+    server, port = await serve_sink(_report)
+    os.write(1, f"{port}\n".encode())
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    asyncio.run(_sink_process())

@@ -66,6 +66,7 @@ def test_quick_e2e_writes_every_key(tmp_path: Path) -> None:
         "cpu_lean_vs_routed",
         "driver_cpu_us_routed",
         "driver_cpu_us_lean",
+        "sink_process_cpu_us_lean",
     ):
         assert is_number(check[key]), key
     assert check["throughput_lean_vs_routed"] > 0
