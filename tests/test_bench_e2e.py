@@ -53,6 +53,7 @@ def test_quick_e2e_writes_every_key(tmp_path: Path) -> None:
             "target_per_s",
             "reached_per_s",
             "offered_per_s",
+            "overall_per_s",
             "p50_ms",
             "p99_ms",
             "app_cpu_share",
