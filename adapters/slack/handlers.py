@@ -358,6 +358,9 @@ class AnswerPresses(AsyncMiddleware):
 
     def __init__(self, handlers: Handlers) -> None:
         self.handlers = handlers
+        # The loop keeps only weak references to tasks: a confirmation still being sent after
+        # its 200 went out is kept here until it is done.
+        self._running: set[asyncio.Task[None]] = set()
 
     async def async_process(
         self,
@@ -376,6 +379,8 @@ class AnswerPresses(AsyncMiddleware):
 
         respond = AsyncRespond(response_url=req.context.response_url)
         work = asyncio.ensure_future(self._answer(ack, req.body, respond))
+        self._running.add(work)
+        work.add_done_callback(self._running.discard)
         await asyncio.wait({acked, work}, return_when=asyncio.FIRST_COMPLETED)
         if acked.done():
             return BoltResponse(status=200, body="")
