@@ -3,11 +3,15 @@
 The load generator and the fakes must cost far less than what they measure, so they skip
 aiohttp's machinery: requests are pre-encoded bytes, and only Content-Length bodies are read
 (what aiohttp, slack-sdk and discord.py send). Not a general HTTP implementation.
+
+`python -m bench.rawhttp` runs the lean sink as a process of its own: it prints its port on the
+first line, then one line per request, `<path> 1` when the body says "Recorded", else `<path> 0`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import deque
 from collections.abc import Callable
 
@@ -56,6 +60,49 @@ class _ServerProtocol(asyncio.Protocol):
             ).encode() + payload
             assert self.transport is not None
             self.transport.write(response)
+
+
+# What the lean sink answers every request with, encoded once.
+CANNED_OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
+
+
+class _SinkProtocol(asyncio.Protocol):
+    """Takes each request's path and body to `seen` and answers the canned 200: no routing,
+    no decoding, no per-request formatting."""
+
+    def __init__(self, seen: Callable[[bytes, bytes], None]) -> None:
+        self.seen = seen
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end]
+            size = _content_length(head)
+            if len(self.buffer) < end + 4 + size:
+                return
+            body = self.buffer[end + 4 : end + 4 + size]
+            self.buffer = self.buffer[end + 4 + size :]
+            self.seen(head.split(b" ", 2)[1], body)
+            assert self.transport is not None
+            self.transport.write(CANNED_OK)
+
+
+async def serve_sink(
+    seen: Callable[[bytes, bytes], None], *, host: str = "127.0.0.1"
+) -> tuple[asyncio.Server, int]:
+    """A lean sink on a free port: `seen(path, body)` for each request; the server and its port."""
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: _SinkProtocol(seen), host, 0)
+    return server, int(server.sockets[0].getsockname()[1])
 
 
 async def serve(handler: Handler, *, host: str = "127.0.0.1") -> tuple[asyncio.Server, int]:
@@ -138,3 +185,19 @@ def request(
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _report(path: bytes, body: bytes) -> None:
+    # Unbuffered: the driver waits on each line to send that member's next press.
+    os.write(1, path + (b" 1\n" if b"Recorded" in body else b" 0\n"))
+
+
+async def _sink_process() -> None:
+    server, port = await serve_sink(_report)
+    os.write(1, f"{port}\n".encode())
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    asyncio.run(_sink_process())

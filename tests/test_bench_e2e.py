@@ -51,14 +51,37 @@ def test_quick_e2e_writes_every_key(tmp_path: Path) -> None:
         assert is_number(slack[key]), key
     for name in ("dlquiz", "bare_confirm"):
         opened = slack["open_loop"][name]
-        for key in ("target_per_s", "reached_per_s", "p50_ms", "p99_ms"):
+        for key in (
+            "target_per_s",
+            "reached_per_s",
+            "offered_per_s",
+            "overall_per_s",
+            "p50_ms",
+            "p99_ms",
+            "app_cpu_share",
+            "driver_start_lag_p99_ms",
+        ):
             assert is_number(opened[key]), key
+    # The driver check ran the bare app against both fakes, and every press of it completed.
+    check = slack["driver_check"]
+    for key in (
+        "throughput_lean_vs_routed",
+        "cpu_lean_vs_routed",
+        "driver_cpu_us_routed",
+        "driver_cpu_us_lean",
+        "sink_process_cpu_us_lean",
+    ):
+        assert is_number(check[key]), key
+    assert check["throughput_lean_vs_routed"] > 0
     assert is_number(discord["cpu_vs_bare"])
     # Every press of the real bots was recorded and confirmed as recorded.
     assert slack["recorded_confirmations"] == slack["presses_per_app"]
     assert discord["recorded_confirmations"] == discord["presses_per_app"]
     assert {t["name"] for t in result["targets"]}
     assert all(isinstance(t["met"], bool) for t in result["targets"])
+    assert {t["name"] for t in result["yardsticks"]}
+    assert all(isinstance(t["met"], bool) for t in result["yardsticks"])
+    assert "Driver check" in done.stdout
     assert "| Slack dlquiz |" in done.stdout
 
 

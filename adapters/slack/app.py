@@ -19,7 +19,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import parse_qsl, urlparse
+from typing import Any
+from urllib.parse import urlparse
 
 import aiohttp
 from aiohttp import web
@@ -40,7 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from adapters.slack import convert, forms, home, pages
 from adapters.slack.admins import AdminDirectory
 from adapters.slack.convert import DEFAULT_PORT
-from adapters.slack.handlers import Handlers, register
+from adapters.slack.handlers import Handlers, register, register_answers
 from adapters.slack.install import (
     INSTALL_PATH,
     Installations,
@@ -224,6 +225,9 @@ def build_app(
             client=client,
             # Socket Mode requests come over an authenticated WebSocket and are not signed.
             signing_secret=settings.slack_signing_secret or "",
+            # Every HTTP request reaches bolt through `http_app`, which has checked its
+            # signature on the raw bytes: bolt would compute the same HMAC a second time.
+            request_verification_enabled=False,
         )
         admins = AdminDirectory(client)
     else:
@@ -231,6 +235,7 @@ def build_app(
             name="dlquiz",
             client=client,
             signing_secret=settings.slack_signing_secret or "",
+            request_verification_enabled=False,  # as above: `http_app` checks signatures
             installation_store=installations.store,
             # auth.test once per workspace token, not on every request.
             # bolt takes its own authorizer classes here, though its hint names a function.
@@ -244,7 +249,6 @@ def build_app(
             oauth_settings=installations.oauth_settings(settings),
         )
         app.middleware(StopWhenUninstalled(store=engine.store, installations=installations))
-        app.enable_token_revocation_listeners()
         admins = AdminDirectory(client, tokens=installations)
     handlers = Handlers(
         engine=engine,
@@ -252,7 +256,8 @@ def build_app(
         inflight=inflight or InFlight(),
         responses=responses,
     )
-    # The forms' `/dlquiz` listener first: bolt runs the first listener that matches.
+    register_answers(app, handlers)
+    # The forms' `/dlquiz` listener before the other: bolt runs the first listener that matches.
     forms.register(app, handlers)
     register(app, handlers)
     pages.register(app, handlers)
@@ -260,28 +265,26 @@ def build_app(
     home.register(app, home_tab, handlers.inflight)
     if isinstance(engine.platform, SlackPlatform):
         engine.platform.reveal_listeners.append(home_tab.round_revealed)
+    if installations is not None:
+        app.enable_token_revocation_listeners()
     return app
 
 
-async def bolt_request(request: web.Request, text: str) -> AsyncBoltRequest:
-    """The bolt request for an HTTP request from Slack whose body, decoded, is `text`.
+def bolt_request(request: web.Request, text: str, body: dict[str, Any]) -> AsyncBoltRequest:
+    """The bolt request for an HTTP request from Slack whose body, decoded, is `text`, and
+    read (`convert.read_body`), is `body`.
 
-    bolt 1.30 reads every form body containing the substring "payload" as an interaction
-    (`payload=<json>`), so a slash command run in a channel named #payload-team, or
-    `/dlquiz stats payload`, would be dropped as unhandled. Such a body is re-read here as the
-    plain form it is; the raw body, which the signature covers, is left untouched.
+    The body was read once already to check it, so bolt is handed what was read instead of
+    reading it again; the raw text, which the signature covers, is kept as bolt keeps it.
     """
     converted = AsyncBoltRequest(
-        body=text,
+        body="",
         query=request.query_string,
         headers=request.headers,  # type: ignore[arg-type]  # bolt copies them into lists
     )
-    raw = converted.raw_body
-    if not converted.body and raw and not raw.startswith("{"):
-        form = dict(parse_qsl(raw, keep_blank_values=True))
-        if "payload" not in form:
-            converted.body = form
-            converted.context = build_async_context(AsyncBoltContext({}), form)
+    converted.raw_body = text
+    converted.body = body
+    converted.context = build_async_context(AsyncBoltContext({}), body)
     return converted
 
 
@@ -346,15 +349,16 @@ def http_app(app: AsyncApp, *, now: Callable[[], float] = time.time) -> web.Appl
         try:
             # Slack sends UTF-8 whatever charset a header claims; only UTF-8 is read.
             text = raw.decode("utf-8")
+            body = convert.read_body(text, content_type=request.content_type)
         except UnicodeDecodeError:
-            problem: str | None = "the body is not UTF-8"
+            problem = "the body is not UTF-8"
+        except convert.MalformedBody as exc:
+            problem = str(exc)
         else:
-            problem = convert.body_problem(text, content_type=request.content_type)
-        if problem is not None:
-            log.warning("refused a signed request of %d bytes: %s", len(raw), problem)
-            return _refusal(400, f"malformed request: {problem}")
-        response = await app.async_dispatch(await bolt_request(request, text))
-        return await to_aiohttp_response(response)
+            response = await app.async_dispatch(bolt_request(request, text, body))
+            return await to_aiohttp_response(response)
+        log.warning("refused a signed request of %d bytes: %s", len(raw), problem)
+        return _refusal(400, f"malformed request: {problem}")
 
     async def health(_: web.Request) -> web.Response:
         return web.Response(text="ok")

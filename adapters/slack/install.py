@@ -26,7 +26,7 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy.exc import SQLAlchemyError
@@ -68,7 +68,29 @@ def sqlalchemy_url(db: str | Path) -> str:
 
 
 class WorkspaceInstallations(AsyncSQLAlchemyInstallationStore):
-    """slack-sdk's store, refusing what dlquiz cannot key: an install without a team id."""
+    """slack-sdk's store, refusing what dlquiz cannot key (an install without a team id), and
+    keeping each workspace's bot for TOKEN_TTL once found.
+
+    bolt authorizes every request by finding the workspace's bot here: without the cache, each
+    press cost a query on DLQUIZ_DB for a token the press does not even use. Only a bot found
+    is kept, so a workspace that installs is served at once; saving or deleting a workspace's
+    installation here drops it at once (a look-up already under way may keep the old one, for
+    TOKEN_TTL at most), and another replica's uninstall is seen within TOKEN_TTL, as for
+    `Installations.bot_token`.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        engine: AsyncEngine,
+        ttl: float = TOKEN_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(client_id=client_id, engine=engine)
+        self.ttl = ttl
+        self.clock = clock
+        self._bots: dict[str | None, tuple[Bot, float]] = {}
 
     async def async_save(self, installation: Installation) -> None:
         if installation.is_enterprise_install or not installation.team_id:
@@ -79,6 +101,51 @@ class WorkspaceInstallations(AsyncSQLAlchemyInstallationStore):
             # bolt shows its failure page for a BoltError raised here, and stores nothing.
             raise BoltError("org-wide installs are not supported: install per workspace")
         await super().async_save(installation)
+        self.forget(installation.team_id)
+
+    async def async_find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        if enterprise_id is not None or is_enterprise_install:
+            # Never saved (see async_save); asked of the database as slack-sdk would.
+            return await super().async_find_bot(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                is_enterprise_install=is_enterprise_install,
+            )
+        now = self.clock()
+        cached = self._bots.get(team_id)
+        if cached is not None and now - cached[1] < self.ttl:
+            return cached[0]
+        bot = await super().async_find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None:
+            self._bots.pop(team_id, None)
+            return None
+        if len(self._bots) >= MAX_CACHED:
+            self._bots.clear()  # rare: a full cache of stale teams costs one look-up each
+        self._bots[team_id] = (bot, now)
+        return bot
+
+    # Dropped once the row is gone: a look-up while the delete runs would keep the old bot.
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        await super().async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+        self.forget(team_id)
+
+    async def async_delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        await super().async_delete_installation(
+            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
+        )
+        self.forget(team_id)
+
+    def forget(self, team_id: str | None) -> None:
+        """Drop a workspace's kept bot (uninstalled, revoked, or installed again)."""
+        self._bots.pop(team_id, None)
 
 
 class Installations:
@@ -94,7 +161,9 @@ class Installations:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine: AsyncEngine = create_async_engine(sqlalchemy_url(db))
-        self.store = WorkspaceInstallations(client_id=client_id, engine=self.engine)
+        self.store = WorkspaceInstallations(
+            client_id=client_id, engine=self.engine, ttl=token_ttl, clock=clock
+        )
         self.states = AsyncSQLAlchemyOAuthStateStore(
             expiration_seconds=STATE_TTL, engine=self.engine
         )
@@ -134,6 +203,7 @@ class Installations:
     def forget_token(self, team_id: str) -> None:
         """Drop a cached token at once (uninstalled, revoked, or refused by Slack)."""
         self._tokens.pop(team_id, None)
+        self.store.forget(team_id)
 
     def oauth_settings(self, settings: Settings) -> AsyncOAuthSettings:
         # check_multi_workspace made sure of both.

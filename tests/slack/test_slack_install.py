@@ -18,6 +18,7 @@ import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from fake_slack import WAIT, Call, FakeSlack
 from slack_driver import ANA, BEN, CY, SECRET, ErrorLog, SlackDriver, nasty_bank
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 
 from adapters.memory import ManualClock
 from adapters.slack.app import build_app, check_settings, http_app, make_client
@@ -313,6 +314,56 @@ async def test_a_workspace_that_did_not_install_is_refused_and_nothing_changes(
     store = multi.runtime.engine.store
     assert await store.schedules(platform="slack") == []
     assert await multi.installations.bot_token(THREE) is None
+
+
+async def test_a_press_from_a_workspace_that_did_not_install_is_refused_and_not_recorded(
+    multi: Multi, logged_errors: ErrorLog
+) -> None:
+    # Presses are answered by a middleware, not a bolt listener: it must come after bolt's
+    # authorization, which refuses a workspace without an installation.
+    logged_errors.expected = True  # bolt logs a request without an installation as an error
+    fake, driver = multi.fake, multi.driver
+    await install(multi, ONE, code="code-one")
+    await driver.command(ANA, "post", channel=CH_ONE, team=ONE)
+    posted = posts_in(fake, CH_ONE)[-1]
+    question = {**posted.args, "ts": posted.response["ts"]}
+    mark = len(fake.calls)
+
+    refused = await driver.press(BEN, question, 0, channel=CH_ONE, team=THREE)
+
+    assert refused.status == 200
+    # bolt's refusal, through the response_url; no confirmation of an answer.
+    assert [r.text for r in refused.replies if "installation" in r.text.lower()]
+    assert "Recorded" not in refused.text
+    assert calls_after(fake, mark) == []
+    # The same member of the installed workspace still gets a first answer of their own.
+    pressed = await driver.press(BEN, question, 0, channel=CH_ONE, team=ONE)
+    assert "Recorded" in pressed.text
+
+
+async def test_requests_find_the_workspace_bot_in_the_database_once(
+    multi: Multi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # bolt authorizes every request by finding the workspace's bot; a press must not cost a
+    # query for it each time.
+    await install(multi, ONE, code="code-one")
+    lookups: list[str | None] = []
+    find_bot = AsyncSQLAlchemyInstallationStore.async_find_bot
+
+    async def counted(self: Any, **where: Any) -> Any:
+        lookups.append(where.get("team_id"))
+        return await find_bot(self, **where)
+
+    monkeypatch.setattr(AsyncSQLAlchemyInstallationStore, "async_find_bot", counted)
+    for _ in range(3):
+        shown = await multi.driver.command(BEN, "topics", channel=CH_ONE, team=ONE)
+        assert shown.status == 200
+        assert "installation" not in shown.text.lower()
+    assert lookups == [ONE]
+    # A reinstall (a new token, perhaps) is looked up again at once.
+    await install(multi, ONE, code="code-one-again")
+    await multi.driver.command(BEN, "topics", channel=CH_ONE, team=ONE)
+    assert lookups == [ONE, ONE]
 
 
 async def test_uninstall_stops_schedules_keeps_data_and_a_reinstall_resumes(multi: Multi) -> None:
