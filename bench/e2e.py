@@ -942,7 +942,7 @@ def run(sizes: E2ESizes, folder: Path, *, platforms: tuple[str, ...] = PLATFORMS
         "slack": slack,
         "discord": discord,
         "targets": targets(slack, discord),
-        "yardsticks": yardsticks(slack),
+        "yardsticks": yardsticks(slack) if slack is not None else [],
     }
 
 
@@ -1053,7 +1053,7 @@ def table(result: dict[str, Any]) -> str:
         lines.append(
             f"| {t['name']} | {t['value']} | {t['target']} | {'yes' if t['met'] else 'MISSED'} |"
         )
-    for t in result["yardsticks"]:
+    for t in result.get("yardsticks", []):
         lines.append(
             f"| yardstick: {t['name']} | {t['value']} | {t['target']} | "
             f"{'yes' if t['met'] else 'no'} |"
