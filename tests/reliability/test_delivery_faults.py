@@ -155,6 +155,8 @@ async def test_sigkill_after_slack_accepted_a_post_does_not_post_it_again(
             assert await stopped(bot, signal.SIGTERM) == 0, bot.describe()
     assert reveals_in_channel(fake_slack) == [message["ts"]]
     assert len(questions_in_channel(fake_slack)) == 2
+    # The first question was closed at the reveal; only the one posted after it takes answers.
+    assert open_questions_in_channel(fake_slack) == questions_in_channel(fake_slack)[1:]
     looked = fake_slack.api("conversations.replies" if in_thread else "conversations.history")
     assert looked, "the in-doubt post was looked for before any retry"
 
@@ -165,4 +167,10 @@ def reveals_in_channel(fake: FakeSlack) -> list[str]:
 
 
 def questions_in_channel(fake: FakeSlack) -> list[str]:
+    """Every question the channel holds, closed or open: a closed one has lost its buttons, and
+    the reveal is a reply in its thread, so a question is a message outside any thread."""
+    return [str(m["ts"]) for m in fake.messages if "thread_ts" not in m]
+
+
+def open_questions_in_channel(fake: FakeSlack) -> list[str]:
     return [str(m["ts"]) for m in fake.messages if buttons_of(m)]
