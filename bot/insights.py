@@ -1,10 +1,12 @@
 """Item analysis of the daily questions: how hard each one is, whether it tells members who know
 from members who do not, how each choice was picked, and what looks wrong with it.
 
-Pure functions over plain rows (`bot.store.ItemRound`, `bot.store.ItemAnswer`). Only daily
+Pure functions over the closed rounds and their answers as columns (`bot.store.ItemColumns`),
+read the same way for one server's admins and for the report across every server. Only daily
 answers count: practice keeps no single presses, only Leitner boxes, and a practice press is a
 repeat made after seeing the explanation, which would make every question look easier and blur
-who knows what. Arrays (numpy) carry the work, since the report may see millions of answers.
+who knows what. Arrays (numpy) carry the work, with no Python object per answer, since the
+report may see millions of answers.
 
 Discrimination is the point-biserial correlation between being right on the question and the
 member's share right on the *other* questions they answered (the "rest score"): it uses every
@@ -29,7 +31,7 @@ import numpy.typing as npt
 
 from bot import snapshot
 from bot.models import LETTERS, InsightsCard, ItemCard, Notice, Reply, Tone
-from bot.store.api import ItemAnswer, ItemColumns, ItemRound, Store
+from bot.store.api import ItemColumns, ItemRound, Store
 
 MIN_ANSWERS = 20  # below this no flag is raised: a handful of answers proves nothing
 GROUP_SHARE = 0.27
@@ -97,40 +99,10 @@ class ItemStats:
 
 
 def analyse(
-    rounds: Sequence[ItemRound],
-    answers: Iterable[ItemAnswer],
-    *,
-    per_server: bool,
-    min_answers: int = MIN_ANSWERS,
-) -> list[ItemStats]:
-    """Every answered question's statistics, per (server, question) or per question."""
-    server_of = {row.id: row.server for row in rounds}
-    members: dict[tuple[str, str], int] = {}
-    round_ids, people, picks, rights = [], [], [], []
-    for answer in answers:
-        server = server_of.get(answer.round_id)
-        if server is None:
-            continue
-        round_ids.append(answer.round_id)
-        people.append(members.setdefault((server, answer.user_id), len(members)))
-        picks.append(answer.choice)
-        rights.append(answer.correct)
-    return _analyse(
-        rounds,
-        np.asarray(round_ids, dtype=np.int64),
-        np.asarray(people, dtype=np.int64),
-        np.asarray(picks, dtype=np.int64),
-        np.asarray(rights, dtype=np.float64),
-        per_server=per_server,
-        min_answers=min_answers,
-    )
-
-
-def analyse_columns(
     columns: ItemColumns, *, per_server: bool, min_answers: int = MIN_ANSWERS
 ) -> list[ItemStats]:
-    """`analyse` over answers read as columns (the report's millions): no object per answer."""
-    return _analyse(
+    """Every answered question's statistics, per (server, question) or per question."""
+    return _analyse_arrays(
         columns.rounds,
         np.frombuffer(columns.round_ids, dtype=np.int64),
         np.frombuffer(columns.members, dtype=np.int64),
@@ -141,7 +113,7 @@ def analyse_columns(
     )
 
 
-def _analyse(
+def _analyse_arrays(
     rounds: Sequence[ItemRound],
     round_ids: npt.NDArray[np.int64],
     members: npt.NDArray[np.int64],
@@ -331,9 +303,9 @@ SHOWN = 5  # questions per list in the overview: it must fit one chat message
 
 async def insights_reply(store: Store, server: str, question_id: str | None) -> Reply:
     """`/dlquiz insights [question id]` for one server."""
-    rows = await store.item_answers(server)
+    columns = await store.item_columns(server)
     # Thousands of answers at most per server: quick, but arrays and sorting stay off the loop.
-    stats = await asyncio.to_thread(analyse, rows.rounds, rows.answers, per_server=True)
+    stats = await asyncio.to_thread(analyse, columns, per_server=True)
     if question_id is not None:
         wanted = question_id.strip().casefold()
         for item in stats:

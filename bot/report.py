@@ -20,7 +20,7 @@ from bot.insights import (
     GROUP_SHARE,
     MIN_ANSWERS,
     ItemStats,
-    analyse_columns,
+    analyse,
     discrimination_text,
     flag_lines,
     needs_attention,
@@ -42,7 +42,7 @@ class Report:
 
 def build(columns: ItemColumns) -> Report:
     return Report(
-        stats=analyse_columns(columns, per_server=False),
+        stats=analyse(columns, per_server=False),
         servers=len({r.server for r in columns.rounds}),
         answers=len(columns),
         days=columns.days,

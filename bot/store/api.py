@@ -229,25 +229,6 @@ class ItemRound:
     question: str | None  # the question as asked (bot.snapshot), None before schema 4
 
 
-class ItemAnswer(NamedTuple):
-    """One daily answer (a tuple: there may be millions of them)."""
-
-    round_id: int
-    user_id: str
-    choice: int
-    correct: bool
-    answered_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ItemAnswers:
-    """The closed rounds and their answers; a round's question text is kept once, not per
-    answer, since it may be a kilobyte and a round may have thousands of answers."""
-
-    rounds: list[ItemRound]
-    answers: list[ItemAnswer]
-
-
 class SuggestionStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"  # in the server's own set, drawn by channels that use it
@@ -297,8 +278,9 @@ class ChannelSettings:
 
 @dataclass(frozen=True, slots=True)
 class ItemColumns:
-    """The closed rounds and their answers as columns, one entry per answer: what the report
-    reads from millions of answers without a Python object (or a parsed time) for each.
+    """The closed rounds and their answers as columns, one entry per answer: what item analysis
+    reads, for one server or for the report's millions, without a Python object (or a parsed
+    time) for each answer.
 
     Members are numbered from 0 per (server, user id), in the order of their first answer as
     read (by round, then user id): item analysis breaks ties between members by that order.
@@ -658,10 +640,10 @@ class Store(Protocol):
 
     # --- item analysis ---
 
-    async def item_answers(self, server: str | None) -> ItemAnswers:
-        """Every closed round of one server (of every server when None) and its answers.
-        Open rounds are left out: their answers must not tell anyone what is right before the
-        reveal."""
+    async def item_columns(self, server: str | None) -> ItemColumns:
+        """Every closed round of one server (of every server when None) and its answers, from
+        one snapshot, as columns. Open rounds are left out: their answers must not tell anyone
+        what is right before the reveal."""
         ...
 
     # --- a server's own questions and channel settings ---
@@ -706,7 +688,3 @@ class Store(Protocol):
     async def set_channel_settings(
         self, channel: ChannelRef, settings: ChannelSettings, *, at: datetime
     ) -> None: ...
-
-    async def item_columns(self, server: str | None) -> ItemColumns:
-        """The same rounds and answers as `item_answers`, from one snapshot, as columns."""
-        ...

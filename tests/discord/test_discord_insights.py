@@ -11,8 +11,8 @@ async def play_one_round(quiz: Harness) -> str:
     await quiz.send(click(message, "A", ADA))
     await quiz.send(click(message, "B", GRACE))
     await quiz.send(slash("reveal", MOD))
-    rows = await quiz.client.engine.store.item_answers(f"discord:{GUILD_ID}")
-    return rows.rounds[0].question_id
+    columns = await quiz.client.engine.store.item_columns(f"discord:{GUILD_ID}")
+    return columns.rounds[0].question_id
 
 
 async def test_overview_then_one_question(quiz: Harness) -> None:

@@ -12,8 +12,8 @@ async def play_one_round(slack: SlackDriver) -> str:
     await slack.press(BEN, message, 0)
     await slack.press(CY, message, 1)
     await slack.command(ANA, "reveal")
-    rows = await slack.engine.store.item_answers(f"slack:{TEAM}")
-    return rows.rounds[0].question_id
+    columns = await slack.engine.store.item_columns(f"slack:{TEAM}")
+    return columns.rounds[0].question_id
 
 
 def only_for_caller(exchange: Exchange) -> bool:

@@ -7,8 +7,6 @@ from typing import Any
 
 from bot.store.api import (
     MEMBER_KEY_SEPARATOR,
-    ItemAnswer,
-    ItemAnswers,
     ItemColumns,
     ItemColumnsBuilder,
     ItemRound,
@@ -34,25 +32,10 @@ _DAYS = (
 )
 
 
-async def item_answers(conn: Conn, server: str | None) -> ItemAnswers:
-    where, args = ("AND r.server = $1", (server,)) if server is not None else ("", ())
-    # One repeatable-read snapshot: a round closing meanwhile shows in both reads or neither.
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        rounds = await conn.fetch(_ROUNDS.format(where=where), *args)
-        answers = await conn.fetch(
-            "SELECT a.round_id, a.user_id, a.choice, a.correct, a.answered_at FROM rounds r"
-            f" JOIN answers a ON a.round_id = r.id WHERE r.closed_at IS NOT NULL {where}",
-            *args,
-        )
-    return ItemAnswers(
-        rounds=_rounds(rounds),
-        answers=[ItemAnswer(row[0], row[1], row[2], bool(row[3]), row[4]) for row in answers],
-    )
-
-
 async def item_columns(conn: Conn, server: str | None) -> ItemColumns:
     where, args = ("AND r.server = $1", (server,)) if server is not None else ("", ())
     async with conn.transaction(isolation="repeatable_read", readonly=True):
+        # One repeatable-read snapshot: a round closing meanwhile shows in every read or none.
         builder = ItemColumnsBuilder(_rounds(await conn.fetch(_ROUNDS.format(where=where), *args)))
         days = await conn.fetch(_DAYS.format(where=where), *args)
         async for row in conn.cursor(_ANSWER_ARRAYS.format(where=where), *args, prefetch=4):

@@ -27,7 +27,6 @@ from bot.store.api import (
     ChannelSettings,
     Delivery,
     DeliveryKind,
-    ItemAnswers,
     ItemColumns,
     MemberRow,
     NewRound,
@@ -736,9 +735,9 @@ class PostgresStore:
 
     # --- item analysis ------------------------------------------------------------------------
 
-    async def item_answers(self, server: str | None) -> ItemAnswers:
+    async def item_columns(self, server: str | None) -> ItemColumns:
         async with self._connection() as conn:
-            return await items.item_answers(conn, server)
+            return await items.item_columns(conn, server)
 
     # --- a server's own questions and channel settings ----------------------------------------
 
@@ -790,10 +789,6 @@ class PostgresStore:
     ) -> None:
         async with self._connection() as conn:
             await community.set_settings(conn, channel, settings, at)
-
-    async def item_columns(self, server: str | None) -> ItemColumns:
-        async with self._connection() as conn:
-            return await items.item_columns(conn, server)
 
 
 # The first page needs no histogram to find where it starts (its offset, the fourth

@@ -1,4 +1,5 @@
-"""The reads behind item analysis: closed rounds and their answers, in two queries."""
+"""The read behind item analysis: closed rounds and their answers, as columns, from one
+read transaction."""
 
 from __future__ import annotations
 
@@ -8,12 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from bot.store.api import (
     MEMBER_KEY_SEPARATOR,
-    ItemAnswer,
-    ItemAnswers,
     ItemColumns,
     ItemColumnsBuilder,
     ItemRound,
@@ -61,19 +58,6 @@ def _read_columns(path: Path, server: str | None) -> ItemColumns:
     return builder.finish()
 
 
-async def item_answers(db: aiosqlite.Connection, server: str | None) -> ItemAnswers:
-    where, params = ("AND r.server = ?", (server,)) if server is not None else ("", ())
-    rounds = await db.execute_fetchall(_ROUNDS.format(where=where), params)
-    answers = await db.execute_fetchall(
-        # From the server's rounds to their answers by primary key, as every per-server read.
-        "SELECT a.round_id, a.user_id, a.choice, a.correct, a.answered_at FROM rounds r"
-        f" JOIN answers a ON a.round_id = r.id WHERE r.closed_at IS NOT NULL {where}",
-        params,
-    )
-    # Millions of rows at the largest: convert them off the event loop.
-    return await asyncio.to_thread(_convert, list(rounds), list(answers))
-
-
 def _rounds(rows: list[Any]) -> list[ItemRound]:
     return [
         ItemRound(
@@ -89,21 +73,6 @@ def _rounds(rows: list[Any]) -> list[ItemRound]:
         )
         for row in rows
     ]
-
-
-def _convert(rounds: list[Any], answers: list[Any]) -> ItemAnswers:
-    kept = _rounds(rounds)
-    # A round closed between the two reads: its answers wait for the next analysis.
-    ids = {r.id for r in kept}
-    parse = _moment
-    return ItemAnswers(
-        rounds=kept,
-        answers=[
-            ItemAnswer(row[0], row[1], row[2], bool(row[3]), parse(row[4]))
-            for row in answers
-            if row[0] in ids
-        ],
-    )
 
 
 def _moment(text: str) -> datetime:

@@ -22,7 +22,6 @@ from bot.store.api import (
     ChannelSettings,
     Delivery,
     DeliveryKind,
-    ItemAnswers,
     ItemColumns,
     MemberRow,
     NewRound,
@@ -673,8 +672,8 @@ class SqliteStore:
 
     # --- item analysis ------------------------------------------------------------------------
 
-    async def item_answers(self, server: str | None) -> ItemAnswers:
-        return await items.item_answers(self._reader, server)
+    async def item_columns(self, server: str | None) -> ItemColumns:
+        return await items.item_columns(self.path, server)
 
     # --- a server's own questions and channel settings ----------------------------------------
 
@@ -720,9 +719,6 @@ class SqliteStore:
         self, channel: ChannelRef, settings: ChannelSettings, *, at: datetime
     ) -> None:
         await self._writer.write(lambda db: community.set_settings(db, channel, settings, at))
-
-    async def item_columns(self, server: str | None) -> ItemColumns:
-        return await items.item_columns(self.path, server)
 
 
 # The first page needs no histogram to find where it starts (its offset, the fourth

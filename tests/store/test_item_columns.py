@@ -1,4 +1,4 @@
-"""`item_answers`: closed daily rounds and their answers, per server or across every server."""
+"""`item_columns`: closed daily rounds and their answers, per server or across every server."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ async def test_closed_rounds_of_one_server_or_all(store: Store) -> None:
     still_open = await post(store, one, 3)
     await store.submit_answer(press(still_open, one, "u3", RIGHT))
 
-    mine = await store.item_answers("test:a")
+    mine = await store.item_columns("test:a")
     assert [(r.id, r.server, r.question_id, r.answer, r.choice_count) for r in mine.rounds] == [
         (first, "test:a", "q-001", RIGHT, 4)
     ]
@@ -26,23 +26,24 @@ async def test_closed_rounds_of_one_server_or_all(store: Store) -> None:
     assert mine.rounds[0].topic == "alpha"
     assert mine.rounds[0].question == "{}"
     assert mine.rounds[0].posted_at == START + timedelta(days=1)
-    assert sorted((a.round_id, a.user_id, a.choice, a.correct) for a in mine.answers) == [
-        (first, "u1", RIGHT, True),
-        (first, "u2", 0, False),
-    ]
-    assert all(a.answered_at == START for a in mine.answers)
+    # u1 is member 0 and u2 member 1: (round, member, choice, right) per answer.
+    answers = zip(mine.round_ids, mine.members, mine.choices, mine.correct, strict=True)
+    assert list(answers) == [(first, 0, RIGHT, 1), (first, 1, 0, 0)]
+    assert mine.days == [(START.date(), 2)]
 
-    every = await store.item_answers(None)
+    every = await store.item_columns(None)
     assert [r.id for r in every.rounds] == [first, second]
-    assert sorted((a.round_id, a.user_id) for a in every.answers) == [
-        (first, "u1"),
-        (first, "u2"),
-        (second, "u1"),
+    # u1 of test:b is another member than u1 of test:a.
+    assert list(zip(every.round_ids, every.members, strict=True)) == [
+        (first, 0),
+        (first, 1),
+        (second, 2),
     ]
-    assert (await store.item_answers("test:none")).answers == []
+    nobody = await store.item_columns("test:none")
+    assert (nobody.rounds, len(nobody), nobody.days) == ([], 0, [])
 
 
-async def test_columns_hold_the_same_answers_numbered_by_first_answer(store: Store) -> None:
+async def test_members_are_numbered_by_first_answer(store: Store) -> None:
     one, other = ChannelRef("test:a", "c1"), ChannelRef("test:b", "c9")
     first = await play(store, one, 1, {"u2": RIGHT, "u1": 0})
     second = await play(store, other, 2, {"u1": 3})
