@@ -21,8 +21,7 @@ import matplotlib.pyplot as plt
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-from bot.insights import ItemStats
-from bot.models import LETTERS, StatsCard
+from bot.models import LETTERS, ItemStats, StatsCard
 
 BLUE = "#3b82f6"
 ORANGE = "#f59e0b"

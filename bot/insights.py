@@ -24,13 +24,22 @@ import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
 
 from bot import snapshot
-from bot.models import LETTERS, InsightsCard, ItemCard, Notice, Reply, Tone
+from bot.models import (
+    LETTERS,
+    Flag,
+    FlagNote,
+    InsightsCard,
+    ItemCard,
+    ItemStats,
+    Notice,
+    Reply,
+    Tone,
+)
 from bot.store.api import ItemColumns, ItemRound, Store
 
 MIN_ANSWERS = 20  # below this no flag is raised: a handful of answers proves nothing
@@ -43,59 +52,8 @@ LABEL_BANDS = {"easy": (0.50, 1.0), "medium": (0.30, 0.90), "hard": (0.0, 0.80)}
 NOT_ENOUGH = "not enough answers yet"
 
 
-class Flag(StrEnum):
-    MISKEYED = "likely miskeyed or ambiguous"
-    TOO_EASY = "too easy"
-    TOO_HARD = "too hard"
-    UNUSED_CHOICE = "a choice almost nobody picks"
-    LABEL = "difficulty label contradicted"
-
-
 # Most serious first: what an admin should look at before anything else.
 SEVERITY = tuple(Flag)
-
-
-@dataclass(frozen=True, slots=True)
-class FlagNote:
-    flag: Flag
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ItemStats:
-    """One question's analysis, over one server's answers or (server None) every server's."""
-
-    question_id: str
-    server: str | None
-    topic: str
-    difficulty: str
-    prompt: str
-    choices: tuple[str, ...]
-    answer: int
-    answers: int
-    right: int
-    counts: tuple[int, ...]  # per choice, every answer
-    top: tuple[int, ...]  # per choice, the top group
-    bottom: tuple[int, ...]  # per choice, the bottom group
-    discrimination: float | None
-    flags: tuple[FlagNote, ...]
-    min_answers: int = MIN_ANSWERS
-
-    @property
-    def share_right(self) -> float:
-        """The difficulty index: the share of answers that were right."""
-        return self.right / self.answers if self.answers else 0.0
-
-    @property
-    def enough(self) -> bool:
-        return self.answers >= self.min_answers
-
-    @property
-    def answer_letter(self) -> str:
-        return LETTERS[self.answer]
-
-    def share(self, choice: int) -> float:
-        return self.counts[choice] / self.answers if self.answers else 0.0
 
 
 def analyse(

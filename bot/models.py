@@ -9,10 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.insights import ItemStats
 
 LETTERS = "ABCDE"
 
@@ -191,7 +187,8 @@ class LeaderboardCard:
     ranked: int
     page: int = 0  # 0-based
     viewer: str = ""
-    caller_page: int | None = None  # the page that shows the caller; None without points
+    # The caller holds points and is not on this page: "My page" leads somewhere.
+    caller_elsewhere: bool = False
 
     @property
     def pages(self) -> int:
@@ -306,6 +303,60 @@ class PracticeResult:
     @property
     def choice_letter(self) -> str:
         return LETTERS[self.choice]
+
+
+# --- item analysis (bot/insights.py works these out) ---------------------------------------------
+
+
+class Flag(StrEnum):
+    MISKEYED = "likely miskeyed or ambiguous"
+    TOO_EASY = "too easy"
+    TOO_HARD = "too hard"
+    UNUSED_CHOICE = "a choice almost nobody picks"
+    LABEL = "difficulty label contradicted"
+
+
+@dataclass(frozen=True, slots=True)
+class FlagNote:
+    flag: Flag
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStats:
+    """One question's analysis, over one server's answers or (server None) every server's."""
+
+    question_id: str
+    server: str | None
+    topic: str
+    difficulty: str
+    prompt: str
+    choices: tuple[str, ...]
+    answer: int
+    answers: int
+    right: int
+    counts: tuple[int, ...]  # per choice, every answer
+    top: tuple[int, ...]  # per choice, the top group
+    bottom: tuple[int, ...]  # per choice, the bottom group
+    discrimination: float | None
+    flags: tuple[FlagNote, ...]
+    min_answers: int  # below this many answers no flag is raised
+
+    @property
+    def share_right(self) -> float:
+        """The difficulty index: the share of answers that were right."""
+        return self.right / self.answers if self.answers else 0.0
+
+    @property
+    def enough(self) -> bool:
+        return self.answers >= self.min_answers
+
+    @property
+    def answer_letter(self) -> str:
+        return LETTERS[self.answer]
+
+    def share(self, choice: int) -> float:
+        return self.counts[choice] / self.answers if self.answers else 0.0
 
 
 @dataclass(frozen=True, slots=True)

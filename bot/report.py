@@ -19,13 +19,12 @@ from bot import charts
 from bot.insights import (
     GROUP_SHARE,
     MIN_ANSWERS,
-    ItemStats,
     analyse,
     discrimination_text,
     flag_lines,
     needs_attention,
 )
-from bot.models import LETTERS
+from bot.models import LETTERS, ItemStats
 from bot.render import counted
 from bot.store import ItemColumns
 

@@ -8,15 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot import snapshot
-from bot.insights import (
-    Flag,
-    ItemStats,
-    analyse,
-    card_text,
-    needs_attention,
-    ranked,
-)
-from bot.models import Difficulty, ItemCard, Question
+from bot.insights import analyse, card_text, needs_attention, ranked
+from bot.models import Difficulty, Flag, ItemCard, ItemStats, Question
 from bot.store import ItemColumns, ItemRound
 from bot.store.api import MEMBER_KEY_SEPARATOR, ItemColumnsBuilder
 
