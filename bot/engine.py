@@ -341,11 +341,14 @@ class QuizEngine:
         """A page of the leaderboard (page None: the one that shows the caller), clamped to the
         pages there are, so a stale Next after the board shrank still shows a real page."""
         key = period_key(period, self.clock.now())
-        standing = await self.store.standing(server=server, period=key, user_id=caller.user_id)
+        # The caller's exact place (counting the members tied with them who sort first) is
+        # only worked out for their own page; any other page just looks for them in its rows.
+        standing = await self.store.standing(
+            server=server, period=key, user_id=caller.user_id, with_place=page is None
+        )
         own, rank, ranked, place = standing.score, standing.rank, standing.ranked, standing.place
-        caller_page = None if place is None else (place - 1) // LEADERBOARD_PAGE
         last = max(0, -(-ranked // LEADERBOARD_PAGE) - 1)
-        wanted = (caller_page or 0) if page is None else page
+        wanted = (0 if place is None else (place - 1) // LEADERBOARD_PAGE) if page is None else page
         shown = min(max(wanted, 0), last)
         top = await self.store.leaderboard(
             server=server, period=key, limit=LEADERBOARD_PAGE, offset=shown * LEADERBOARD_PAGE
@@ -359,7 +362,8 @@ class QuizEngine:
             ranked=ranked,
             page=shown,
             viewer=caller.user_id,
-            caller_page=caller_page,
+            caller_elsewhere=rank is not None
+            and all(score.user_id != caller.user_id for _, score in top),
         )
 
     async def leaderboard_page(self, member: Member, request: PageRequest) -> Reply:

@@ -354,7 +354,6 @@ def page_buttons(card: LeaderboardCard) -> tuple[ButtonSpec, ...]:
     nothing to page (a single page, or a card made for nobody in particular)."""
     if not card.viewer or not card.viewer.isdigit() or card.pages <= 1:
         return ()
-    mine = card.caller_page
     return (
         ButtonSpec(
             custom_id=page_custom_id(card.period, max(card.page - 1, 0), card.viewer),
@@ -370,7 +369,7 @@ def page_buttons(card: LeaderboardCard) -> tuple[ButtonSpec, ...]:
             custom_id=page_custom_id(card.period, None, card.viewer),
             label=MY_PAGE_LABEL,
             style=discord.ButtonStyle.primary,
-            disabled=mine is None or mine == card.page,
+            disabled=not card.caller_elsewhere,
         ),
     )
 

@@ -304,7 +304,7 @@ def page_buttons(card: LeaderboardCard) -> list[Block]:
         wanted.append(("prev", PREVIOUS_LABEL, card.page - 1))
     if card.page + 1 < card.pages:
         wanted.append(("next", NEXT_LABEL, card.page + 1))
-    if card.caller_page is not None and card.caller_page != card.page:
+    if card.caller_elsewhere:
         wanted.append(("me", MY_PAGE_LABEL, None))
     return [
         button(

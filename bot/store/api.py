@@ -503,9 +503,13 @@ class Store(Protocol):
 
     async def score_of(self, *, server: str, period: str, user_id: str) -> ScoreRow | None: ...
 
-    async def standing(self, *, server: str, period: str, user_id: str) -> Standing:
+    async def standing(
+        self, *, server: str, period: str, user_id: str, with_place: bool = True
+    ) -> Standing:
         """The member's score, rank and place, and how many members are ranked: what a
-        leaderboard card needs besides its page, in one read."""
+        leaderboard card needs besides its page, in one read. The place (which counts the
+        members tied with them who sort first: the one part whose cost grows with the board)
+        is left None without `with_place`."""
         ...
 
     async def rank_of(self, *, server: str, period: str, points: int) -> tuple[int | None, int]:

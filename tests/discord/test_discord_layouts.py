@@ -98,7 +98,7 @@ def full_page() -> LeaderboardCard:
         for i in range(LEADERBOARD_PAGE)
     )
     return LeaderboardCard(
-        Period.MONTH, rows, rows[0], ranked=10**6, page=5, viewer=str(10**19), caller_page=0
+        Period.MONTH, rows, rows[0], ranked=10**6, page=5, viewer=str(10**19), caller_elsewhere=True
     )
 
 

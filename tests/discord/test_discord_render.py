@@ -166,7 +166,7 @@ def test_the_leaderboard_escapes_names() -> None:
 def test_the_leaderboard_page_buttons_sit_in_the_card() -> None:
     rows = tuple(Standing(i, str(i), f"m{i}", 100 - i, 3, 3) for i in range(1, 11))
     card = LeaderboardCard(
-        Period.ALL, rows, caller=rows[0], ranked=25, page=1, viewer="42", caller_page=0
+        Period.ALL, rows, caller=rows[0], ranked=25, page=1, viewer="42", caller_elsewhere=True
     )
     message = render.reply_message(card)
     assert kinds(message)[-1] == "Row"

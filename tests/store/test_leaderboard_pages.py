@@ -56,6 +56,15 @@ async def test_pages_share_ranks_and_places_find_the_page(store: Store) -> None:
         assert standing.score.points == totals[user]
         assert standing.rank == 1 + sum(totals[u] > totals[user] for u in order)
         assert standing.ranked == 22
+        light = await store.standing(
+            server=CHANNEL.server, period="all", user_id=user, with_place=False
+        )
+        assert (light.score, light.rank, light.ranked, light.place) == (
+            standing.score,
+            standing.rank,
+            22,
+            None,
+        )
     unranked = await store.standing(server=CHANNEL.server, period="all", user_id="u22")
     assert unranked.score is not None
     assert unranked.score.points == 0

@@ -386,7 +386,9 @@ class PostgresStore:
         )
         return ScoreRow(*row) if row else None
 
-    async def standing(self, *, server: str, period: str, user_id: str) -> Standing:
+    async def standing(
+        self, *, server: str, period: str, user_id: str, with_place: bool = True
+    ) -> Standing:
         # One trip: the score, the histogram's sums above it and in all, and the members tied
         # with it that sort first (its place among equals on the page).
         row = await self._fetchrow(
@@ -399,19 +401,21 @@ class PostgresStore:
             "  FROM score_counts c WHERE c.server = $1 AND c.period = $2 AND c.points > 0),"
             " (SELECT coalesce(sum(c.members), 0) FROM score_counts c"
             "  WHERE c.server = $1 AND c.period = $2 AND c.points > 0),"
-            " CASE WHEN o.points > 0 THEN (SELECT count(*) FROM scores t WHERE t.server = $1"
+            " CASE WHEN $4 AND o.points > 0 THEN (SELECT count(*) FROM scores t WHERE t.server = $1"
             "  AND t.period = $2 AND t.points = o.points AND t.user_id < o.user_id) END"
             " FROM (SELECT 1) AS one LEFT JOIN own o ON true",
             server,
             period,
             user_id,
+            with_place,
         )
         assert row is not None  # the outer side is one row, always there
         score = ScoreRow(*row[:5]) if row[0] is not None else None
         above, ranked, tied_before = int(row[5]), int(row[6]), row[7]
         if score is None or score.points <= 0:
             return Standing(score, None, ranked, None)
-        return Standing(score, above + 1, ranked, above + 1 + int(tied_before))
+        place = above + 1 + int(tied_before) if with_place else None
+        return Standing(score, above + 1, ranked, place)
 
     async def rank_of(self, *, server: str, period: str, points: int) -> tuple[int | None, int]:
         """The rank a member with `points` holds, and how many members hold any points: from the

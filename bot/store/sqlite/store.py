@@ -353,13 +353,17 @@ class SqliteStore:
         )
         return ScoreRow(*row) if row else None
 
-    async def standing(self, *, server: str, period: str, user_id: str) -> Standing:
+    async def standing(
+        self, *, server: str, period: str, user_id: str, with_place: bool = True
+    ) -> Standing:
         # In-process reads: three small queries cost less than one that joins them.
         score = await self.score_of(server=server, period=period, user_id=user_id)
         rank, ranked = await self.rank_of(
             server=server, period=period, points=score.points if score else 0
         )
-        place = await self.position_of(server=server, period=period, user_id=user_id)
+        place = None
+        if with_place:
+            place = await self.position_of(server=server, period=period, user_id=user_id)
         return Standing(score, rank, ranked, place)
 
     async def rank_of(self, *, server: str, period: str, points: int) -> tuple[int | None, int]:
