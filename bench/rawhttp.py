@@ -29,9 +29,10 @@ def _content_length(head: bytes) -> int:
     return 0
 
 
-class _ServerProtocol(asyncio.Protocol):
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
+class _Requests(asyncio.Protocol):
+    """Splits what a keep-alive connection sends into requests; `answer` writes each reply."""
+
+    def __init__(self) -> None:
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
@@ -51,49 +52,43 @@ class _ServerProtocol(asyncio.Protocol):
                 return
             body = self.buffer[end + 4 : end + 4 + size]
             self.buffer = self.buffer[end + 4 + size :]
-            method, target, _ = head.split(b"\r\n", 1)[0].split(b" ", 2)
-            status, kind, payload = self.handler(method.decode(), target.decode(), body)
-            reason = _REASONS.get(status, "Status")
-            response = (
-                f"HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\n"
-                f"Content-Length: {len(payload)}\r\n\r\n"
-            ).encode() + payload
             assert self.transport is not None
-            self.transport.write(response)
+            self.transport.write(self.answer(head, body))
+
+    def answer(self, head: bytes, body: bytes) -> bytes:
+        raise NotImplementedError
+
+
+class _ServerProtocol(_Requests):
+    def __init__(self, handler: Handler) -> None:
+        super().__init__()
+        self.handler = handler
+
+    def answer(self, head: bytes, body: bytes) -> bytes:
+        method, target, _ = head.split(b"\r\n", 1)[0].split(b" ", 2)
+        status, kind, payload = self.handler(method.decode(), target.decode(), body)
+        reason = _REASONS.get(status, "Status")
+        return (
+            f"HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n"
+        ).encode() + payload
 
 
 # What the lean sink answers every request with, encoded once.
 CANNED_OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
 
 
-class _SinkProtocol(asyncio.Protocol):
+class _SinkProtocol(_Requests):
     """Takes each request's path and body to `seen` and answers the canned 200: no routing,
     no decoding, no per-request formatting."""
 
     def __init__(self, seen: Callable[[bytes, bytes], None]) -> None:
+        super().__init__()
         self.seen = seen
-        self.buffer = b""
-        self.transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while True:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = self.buffer[:end]
-            size = _content_length(head)
-            if len(self.buffer) < end + 4 + size:
-                return
-            body = self.buffer[end + 4 : end + 4 + size]
-            self.buffer = self.buffer[end + 4 + size :]
-            self.seen(head.split(b" ", 2)[1], body)
-            assert self.transport is not None
-            self.transport.write(CANNED_OK)
+    def answer(self, head: bytes, body: bytes) -> bytes:
+        self.seen(head.split(b" ", 2)[1], body)
+        return CANNED_OK
 
 
 async def serve_sink(
