@@ -400,9 +400,11 @@ class QuizEngine:
         member = await self.store.member(server=server, user_id=user_id)
         if member is None:
             return None
-        score = await self.store.score_of(server=server, period="all", user_id=user_id)
+        standing = await self.store.standing(
+            server=server, period="all", user_id=user_id, with_place=False
+        )
+        score, rank, ranked = standing.score, standing.rank, standing.ranked
         points = score.points if score else 0
-        rank, ranked = await self.store.rank_of(server=server, period="all", points=points)
         topics = await self.store.topic_accuracy(server=server, user_id=user_id)
         mastered = await self.store.mastery(server=server, user_id=user_id)
         titles = {t.slug: t.title for t in self.bank.topics}

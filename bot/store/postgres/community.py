@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -134,8 +135,11 @@ async def settings(conn: Conn, channel: ChannelRef) -> ChannelSettings | None:
         channel.server,
         channel.channel,
     )
-    if row is None:
-        return None
+    return None if row is None else settings_row(tuple(row))
+
+
+def settings_row(row: tuple[Any, ...]) -> ChannelSettings:
+    """Settings from their columns: source, topics, difficulty, thread, ping."""
     return ChannelSettings(
         source=row[0],
         topics=tuple(t for t in row[1].split(",") if t),

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.models import ChannelRef
-from bot.store.api import ChannelSettings, Delivery, DeliveryKind, RoundRow
+from bot.store.api import Delivery, DeliveryKind, RoundRow
+from bot.store.postgres.community import settings_row
 from bot.store.postgres.rows import ROUND_COLUMNS, Conn, clean, round_row
 
 # The round's columns as the claim reads them (joined, so named by their table).
@@ -86,15 +87,7 @@ async def claim(
     )
     if row is None:
         return None
-    settings = None
-    if row[7] is not None:
-        settings = ChannelSettings(
-            source=row[7],
-            topics=tuple(t for t in row[8].split(",") if t),
-            difficulty=row[9],
-            thread=row[10],
-            ping=row[11],
-        )
+    values = tuple(row)
     return Delivery(
         id=row[0],
         round_id=row[1],
@@ -103,8 +96,9 @@ async def claim(
         kind=DeliveryKind(row[4]),
         attempts=row[5],
         in_doubt=row[6] - 1 > row[5],
-        round=round_row(tuple(row)[13:]) if row[12] else None,
-        settings=settings,
+        round=round_row(values[13:]) if row[12] else None,
+        # `source` is never NULL in a settings row: NULL means the channel has none.
+        settings=settings_row(values[7:12]) if row[7] is not None else None,
     )
 
 

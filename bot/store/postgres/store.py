@@ -358,7 +358,10 @@ class PostgresStore:
 
         The rank comes from the histogram of totals, not from the page: a tie that starts on an
         earlier page keeps that page's rank, and one statement keeps rows and ranks consistent."""
-        rows = await self._fetch(_PAGE if offset else _TOP, server, period, limit, offset)
+        if offset:
+            rows = await self._fetch(_PAGE, server, period, limit, offset)
+        else:
+            rows = await self._fetch(_TOP, server, period, limit)
         return [(int(row[0]), ScoreRow(*row[1:])) for row in rows]
 
     async def position_of(self, *, server: str, period: str, user_id: str) -> int | None:
@@ -795,14 +798,13 @@ class PostgresStore:
             await community.set_settings(conn, channel, settings, at)
 
 
-# The first page needs no histogram to find where it starts (its offset, the fourth
-# parameter, is 0).
+# The first page needs no histogram to find where it starts.
 _TOP = """
 SELECT 1 + (SELECT coalesce(sum(c.members), 0) FROM score_counts c
             WHERE c.server = s.server AND c.period = s.period AND c.points > s.points),
     s.user_id, coalesce(m.name, s.user_id), s.points, s.answered, s.correct
 FROM scores s LEFT JOIN members m ON m.server = s.server AND m.user_id = s.user_id
-WHERE s.server = $1 AND s.period = $2 AND s.points > 0 AND $4 = 0
+WHERE s.server = $1 AND s.period = $2 AND s.points > 0
 ORDER BY s.points DESC, s.user_id LIMIT $3
 """
 
