@@ -4,12 +4,11 @@ scheduler's poll claims the due schedules from the database, posts each channel'
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-
-import aiosqlite
 
 from adapters.memory import ManualClock, MemoryPlatform
 from bench.common import START, bench_bank
@@ -71,8 +70,8 @@ async def run(channels: int, location: str | Path) -> FanoutResult:
 async def _schedule_all(store: Store, refs: list[ChannelRef], *, at: str, since: str) -> None:
     """Schedules made a day ago, in one transaction (the set-up is not what is measured)."""
 
-    async def work(db: aiosqlite.Connection) -> None:  # the SQLite store's own writer
-        await db.executemany(
+    def work(db: sqlite3.Connection) -> None:  # the SQLite store's own writer
+        db.executemany(
             "INSERT INTO schedules (server, channel, time, zone, updated_at)"
             " VALUES (?, ?, ?, 'UTC', ?)",
             [(ref.server, ref.channel, at, since) for ref in refs],

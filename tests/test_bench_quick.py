@@ -9,18 +9,16 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-
-import aiosqlite
 
 from bench import lbdata
 from bot.models import ChannelRef
 from bot.store import AnswerRequest, AnswerStatus, open_store
 from tests.conftest import SCORING_STATE
 
-Work = Callable[[aiosqlite.Connection], Awaitable[None]]
+Work = Callable[[sqlite3.Connection], None]
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = {
     "ingest": (
@@ -135,9 +133,9 @@ async def test_generated_leaderboard_data_is_what_the_engine_records(tmp_path: P
 
 
 def _insert_rounds(columns: list[str], rows: list[tuple[object, ...]]) -> Work:
-    async def work(db: aiosqlite.Connection) -> None:
+    def work(db: sqlite3.Connection) -> None:
         marks = ", ".join("?" * len(columns))
-        await db.executemany(f"INSERT INTO rounds ({', '.join(columns)}) VALUES ({marks})", rows)
+        db.executemany(f"INSERT INTO rounds ({', '.join(columns)}) VALUES ({marks})", rows)
 
     return work
 
@@ -145,8 +143,8 @@ def _insert_rounds(columns: list[str], rows: list[tuple[object, ...]]) -> Work:
 def _open_only(round_id: int) -> Work:
     """Every round closed but `round_id`, the one being replayed."""
 
-    async def work(db: aiosqlite.Connection) -> None:
-        await db.execute("UPDATE rounds SET closed_at = 'replayed' WHERE closed_at IS NULL")
-        await db.execute("UPDATE rounds SET closed_at = NULL WHERE id = ?", (round_id,))
+    def work(db: sqlite3.Connection) -> None:
+        db.execute("UPDATE rounds SET closed_at = 'replayed' WHERE closed_at IS NULL")
+        db.execute("UPDATE rounds SET closed_at = NULL WHERE id = ?", (round_id,))
 
     return work

@@ -88,31 +88,53 @@ async def test_close_finishes_queued_writes(backend: Backend) -> None:
     assert await backend.query(path, "SELECT count(*) FROM schedules") == [(50,)]
 
 
+def _add_schedule(db: sqlite3.Connection, channel: str) -> str:
+    db.execute(
+        "INSERT INTO schedules (server, channel, time, zone, updated_at)"
+        " VALUES ('s', ?, '09:00', 'UTC', '2026-03-02T09:00:00+00:00')",
+        (channel,),
+    )
+    return channel
+
+
 async def test_a_failing_write_is_rolled_back_alone(tmp_path: Path) -> None:
     """Writes queued together share one transaction; one that fails undoes only itself."""
     import asyncio
 
-    import aiosqlite
-
-    async def add(db: aiosqlite.Connection, channel: str) -> str:
-        await db.execute(
-            "INSERT INTO schedules (server, channel, time, zone, updated_at)"
-            " VALUES ('s', ?, '09:00', 'UTC', '2026-03-02T09:00:00+00:00')",
-            (channel,),
-        )
-        return channel
-
-    async def add_then_fail(db: aiosqlite.Connection) -> str:
-        await add(db, "half-done")
+    def add_then_fail(db: sqlite3.Connection) -> str:
+        _add_schedule(db, "half-done")
         raise RuntimeError("the work failed")
 
     async with await open_store(tmp_path / "quiz.db") as store:
         first, failed, last = await asyncio.gather(
-            store.write(lambda db: add(db, "first")),
+            store.write(lambda db: _add_schedule(db, "first")),
             store.write(add_then_fail),
-            store.write(lambda db: add(db, "last")),
+            store.write(lambda db: _add_schedule(db, "last")),
             return_exceptions=True,
         )
         assert (first, last) == ("first", "last")
         assert isinstance(failed, RuntimeError)
         assert [row.channel for row in await store.schedules()] == ["first", "last"]
+
+
+async def test_a_write_that_ends_the_transaction_fails_its_whole_batch(tmp_path: Path) -> None:
+    """An error that ends the transaction (a full disk does) took the batch's earlier writes
+    with it: every write of the batch learns it failed, none is half kept, and the next write
+    works."""
+    import asyncio
+
+    def lose_the_transaction(db: sqlite3.Connection) -> str:
+        db.execute("ROLLBACK")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    async with await open_store(tmp_path / "quiz.db") as store:
+        results = await asyncio.gather(
+            store.write(lambda db: _add_schedule(db, "first")),
+            store.write(lose_the_transaction),
+            store.write(lambda db: _add_schedule(db, "last")),
+            return_exceptions=True,
+        )
+        assert [str(r) for r in results] == ["database or disk is full"] * 3
+        assert await store.schedules() == []
+        assert await store.write(lambda db: _add_schedule(db, "after")) == "after"
+        assert [row.channel for row in await store.schedules()] == ["after"]

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import aiosqlite
 
 from bot.store.api import AnswerOutcome, AnswerRequest, AnswerStatus
-from bot.store.sqlite.connection import to_text
+from bot.store.sqlite.connection import on_thread, to_text
 
 _PENDING_TABLE = """
 CREATE TEMP TABLE IF NOT EXISTS pending (
@@ -131,16 +131,13 @@ async def record_answers(
             for seq, r in wave
         ]
         before_write()
-        # aiosqlite has no public call to run a function on its thread; `_execute` is how its
-        # own methods do it (checked by every answer test; aiosqlite is pinned below 0.23).
-        found = await db._execute(_write_wave, db, rows)  # type: ignore[no-untyped-call]
+        found = await on_thread(db, partial(_write_wave, rows=rows))
         for seq, status, kept in found:
             outcomes[seq] = _outcome(status, kept)
 
 
-def _write_wave(db: aiosqlite.Connection, rows: list[tuple[Any, ...]]) -> list[Any]:
+def _write_wave(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[Any]:
     """On the connection's thread: one wave from the temporary table to its commit."""
-    conn: sqlite3.Connection = db._conn
     conn.execute(_PENDING_TABLE)
     # Only the temporary table is written in this first transaction: it takes no lock.
     conn.execute("BEGIN")

@@ -6,14 +6,13 @@ across every process on the file, so two processes never claim the same schedule
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from bot.models import ChannelRef
 from bot.store.api import ScheduleRow, Shards
-from bot.store.sqlite.connection import from_text, to_text
+from bot.store.sqlite.connection import fetch_all, from_text, to_text
 from bot.store.sqlite.rows import SCHEDULE_COLUMNS, platform_range, schedule_row
 
 
@@ -33,8 +32,8 @@ def shard_filter(shards: Shards | None) -> tuple[str, dict[str, Any]]:
     return condition, params
 
 
-async def claim_due(
-    db: aiosqlite.Connection,
+def claim_due(
+    db: sqlite3.Connection,
     *,
     platform: str | None,
     now: datetime,
@@ -47,7 +46,8 @@ async def claim_due(
     if platform is not None:
         where += " AND server >= :low AND server < :high"
         params["low"], params["high"] = platform_range(platform)
-    rows = await db.execute_fetchall(
+    rows = fetch_all(
+        db,
         "UPDATE schedules SET claimed_by = :worker, claimed_until = :until"
         " WHERE (server, channel) IN (SELECT server, channel FROM schedules"
         "  WHERE (next_due_at IS NULL OR next_due_at <= :now)"
@@ -67,10 +67,8 @@ async def claim_due(
     return found
 
 
-async def finish(
-    db: aiosqlite.Connection, channel: ChannelRef, worker: str, next_due_at: datetime
-) -> bool:
-    cursor = await db.execute(
+def finish(db: sqlite3.Connection, channel: ChannelRef, worker: str, next_due_at: datetime) -> bool:
+    cursor = db.execute(
         "UPDATE schedules SET next_due_at = ?, claimed_by = NULL, claimed_until = NULL"
         " WHERE server = ? AND channel = ? AND claimed_by = ?",
         (to_text(next_due_at), channel.server, channel.channel, worker),
@@ -78,15 +76,13 @@ async def finish(
     return cursor.rowcount > 0
 
 
-async def reserve_identify(
-    db: aiosqlite.Connection, bucket: int, now: datetime, spacing: timedelta
+def reserve_identify(
+    db: sqlite3.Connection, bucket: int, now: datetime, spacing: timedelta
 ) -> datetime:
-    rows = await db.execute_fetchall(
-        "SELECT next_at FROM identify_slots WHERE bucket = ?", (bucket,)
-    )
+    rows = fetch_all(db, "SELECT next_at FROM identify_slots WHERE bucket = ?", (bucket,))
     earliest = from_text(next(iter(rows))[0]) if rows else None
     slot = max(now, earliest) if earliest is not None else now
-    await db.execute(
+    db.execute(
         "INSERT INTO identify_slots (bucket, next_at) VALUES (?, ?)"
         " ON CONFLICT (bucket) DO UPDATE SET next_at = excluded.next_at",
         (bucket, to_text(slot + spacing)),

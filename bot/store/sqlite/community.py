@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from bot.store.api import (
     ServerQuestionRow,
     SuggestionStatus,
 )
-from bot.store.sqlite.connection import from_text, one, to_text
+from bot.store.sqlite.connection import fetch_all, first, from_text, one, to_text
 
 COLUMNS = (
     "id, server, key, question, status, author_id, author_name, channel, created_at,"
@@ -42,12 +43,13 @@ def question_row(row: Sequence[Any]) -> ServerQuestionRow:
     )
 
 
-async def add(
-    db: aiosqlite.Connection, server: str, questions: list[NewServerQuestion], at: datetime
+def add(
+    db: sqlite3.Connection, server: str, questions: list[NewServerQuestion], at: datetime
 ) -> list[int]:
     ids: list[int] = []
     for q in questions:
-        rows = await db.execute_fetchall(
+        rows = fetch_all(
+            db,
             "INSERT INTO server_questions (server, key, question, status, author_id, author_name,"
             " channel, created_at, decided_at, told) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
             " ON CONFLICT (server, key) DO UPDATE SET question = excluded.question,"
@@ -91,8 +93,8 @@ async def by_id(db: aiosqlite.Connection, server: str, id: int) -> ServerQuestio
     return question_row(row) if row else None
 
 
-async def decide(
-    db: aiosqlite.Connection,
+def decide(
+    db: sqlite3.Connection,
     *,
     server: str,
     id: int,
@@ -101,7 +103,7 @@ async def decide(
     reason: str | None,
     at: datetime,
 ) -> bool:
-    cursor = await db.execute(
+    cursor = db.execute(
         "UPDATE server_questions SET status = ?, question = coalesce(?, question), reason = ?,"
         " decided_at = ?, told = 0 WHERE server = ? AND id = ?",
         (status.value, question, reason, to_text(at), server, id),
@@ -118,15 +120,15 @@ async def untold(db: aiosqlite.Connection, server: str, author_id: str) -> list[
     return [question_row(r) for r in rows]
 
 
-async def mark_told(db: aiosqlite.Connection, server: str, ids: list[int]) -> None:
-    await db.executemany(
+def mark_told(db: sqlite3.Connection, server: str, ids: list[int]) -> None:
+    db.executemany(
         "UPDATE server_questions SET told = 1 WHERE server = ? AND id = ?",
         [(server, i) for i in ids],
     )
 
 
-async def settings(db: aiosqlite.Connection, channel: ChannelRef) -> ChannelSettings | None:
-    row = await one(
+def settings(db: sqlite3.Connection, channel: ChannelRef) -> ChannelSettings | None:
+    row = first(
         db,
         "SELECT source, topics, difficulty, thread, ping FROM channel_settings"
         " WHERE server = ? AND channel = ?",
@@ -143,10 +145,10 @@ async def settings(db: aiosqlite.Connection, channel: ChannelRef) -> ChannelSett
     )
 
 
-async def set_settings(
-    db: aiosqlite.Connection, channel: ChannelRef, s: ChannelSettings, at: datetime
+def set_settings(
+    db: sqlite3.Connection, channel: ChannelRef, s: ChannelSettings, at: datetime
 ) -> None:
-    await db.execute(
+    db.execute(
         "INSERT INTO channel_settings (server, channel, source, topics, difficulty, thread, ping,"
         " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server, channel) DO UPDATE"
         " SET source = excluded.source, topics = excluded.topics,"

@@ -149,6 +149,31 @@ async def rollback(db: aiosqlite.Connection) -> None:
         log.exception("rollback failed")
 
 
+async def on_thread(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` on the connection's own thread, with the plain sqlite3 connection.
+
+    Every aiosqlite call is a hop to that thread and back, and each hop waits behind everything
+    the event loop has queued: a write of several statements done as one function is one hop
+    instead of one per statement. aiosqlite has no public call for it; `_execute` is how its own
+    methods do it (aiosqlite is pinned below 0.23, and every write test goes through here).
+    """
+    found: T = await db._execute(_with_connection, db, work)  # type: ignore[no-untyped-call]
+    return found
+
+
+def _with_connection(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    return work(db._conn)
+
+
+def fetch_all(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[Any]:
+    return conn.execute(sql, params).fetchall()
+
+
+def first(conn: sqlite3.Connection, sql: str, params: Any = ()) -> Any:
+    """The first row of `sql`, the statement run to its end (see `one`)."""
+    return next(iter(fetch_all(conn, sql, params)), None)
+
+
 async def one(
     db: aiosqlite.Connection, sql: str, params: tuple[Any, ...] = ()
 ) -> sqlite3.Row | tuple[Any, ...] | None:

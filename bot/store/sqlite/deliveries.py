@@ -7,41 +7,41 @@ order they were recorded: only the oldest undone one can be claimed.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
-
-import aiosqlite
 
 from bot.models import ChannelRef
 from bot.store.api import Delivery, DeliveryKind, RoundRow
 from bot.store.sqlite import community
-from bot.store.sqlite.connection import one, to_text
+from bot.store.sqlite.connection import fetch_all, first, to_text
 from bot.store.sqlite.rows import ROUND_COLUMNS, round_row
 
 _QUEUE = "INSERT INTO deliveries (round_id, server, channel, kind, due_at) VALUES (?, ?, ?, ?, ?)"
 
 
-async def queue(db: aiosqlite.Connection, row: RoundRow, kind: DeliveryKind, at: datetime) -> None:
-    await db.execute(_QUEUE, (row.id, row.server, row.channel, kind.value, to_text(at)))
+def queue(db: sqlite3.Connection, row: RoundRow, kind: DeliveryKind, at: datetime) -> None:
+    db.execute(_QUEUE, (row.id, row.server, row.channel, kind.value, to_text(at)))
 
 
-async def due_now(db: aiosqlite.Connection, channel: ChannelRef, now: datetime) -> None:
+def due_now(db: sqlite3.Connection, channel: ChannelRef, now: datetime) -> None:
     """The channel's waiting deliveries become due at once (a new round queues behind them)."""
-    await db.execute(
+    db.execute(
         "UPDATE deliveries SET due_at = ? WHERE server = ? AND channel = ?"
         " AND done_at IS NULL AND due_at > ?",
         (to_text(now), channel.server, channel.channel, to_text(now)),
     )
 
 
-async def after_close(db: aiosqlite.Connection, closed: RoundRow, at: datetime) -> None:
+def after_close(db: sqlite3.Connection, closed: RoundRow, at: datetime) -> None:
     """A delivered round's reveal becomes due; an undelivered one's question is dropped: nobody
     saw it, so nothing is revealed (if a post of it was in flight, finishing it queues the edit
     that closes its buttons)."""
     if closed.delivered:
-        await queue(db, closed, DeliveryKind.REVEAL, at)
+        queue(db, closed, DeliveryKind.REVEAL, at)
         return
     moment = to_text(at)
-    dropped = await db.execute_fetchall(
+    dropped = fetch_all(
+        db,
         "UPDATE deliveries SET done_at = ?1, outcome = 'dropped'"
         " WHERE round_id = ?2 AND kind = 'question' AND done_at IS NULL"
         " RETURNING claims > attempts AND (claimed_until IS NULL OR claimed_until < ?1)",
@@ -51,17 +51,18 @@ async def after_close(db: aiosqlite.Connection, closed: RoundRow, at: datetime) 
         # A post that got no answer (or whose process died) may have reached the channel all
         # the same: its buttons are looked for and closed. (A post still in flight is closed
         # by its finish instead, once its message is known.)
-        await db.execute(
+        db.execute(
             "INSERT INTO deliveries (round_id, server, channel, kind, due_at)"
             " VALUES (?, ?, ?, 'close', ?) ON CONFLICT (round_id, kind) DO NOTHING",
             (closed.id, closed.server, closed.channel, moment),
         )
 
 
-async def claim(
-    db: aiosqlite.Connection, channel: ChannelRef, worker: str, now: datetime, lease: timedelta
+def claim(
+    db: sqlite3.Connection, channel: ChannelRef, worker: str, now: datetime, lease: timedelta
 ) -> Delivery | None:
-    rows = await db.execute_fetchall(
+    rows = fetch_all(
+        db,
         "UPDATE deliveries SET claimed_by = :worker, claimed_until = :until, claims = claims + 1"
         " WHERE id = (SELECT id FROM deliveries WHERE server = :server AND channel = :channel"
         "             AND done_at IS NULL ORDER BY id LIMIT 1)"
@@ -79,7 +80,7 @@ async def claim(
     row = next(iter(rows), None)
     if row is None:
         return None
-    kept = await one(db, f"SELECT {ROUND_COLUMNS} FROM rounds WHERE id = ?", (row[1],))
+    kept = first(db, f"SELECT {ROUND_COLUMNS} FROM rounds WHERE id = ?", (row[1],))
     return Delivery(
         id=row[0],
         round_id=row[1],
@@ -89,14 +90,13 @@ async def claim(
         attempts=row[5],
         in_doubt=row[6] - 1 > row[5],
         round=round_row(kept) if kept is not None else None,
-        settings=await community.settings(db, channel),
+        settings=community.settings(db, channel),
     )
 
 
-async def finish(
-    db: aiosqlite.Connection, delivery_id: int, message_ref: str | None, at: datetime
-) -> bool:
-    rows = await db.execute_fetchall(
+def finish(db: sqlite3.Connection, delivery_id: int, message_ref: str | None, at: datetime) -> bool:
+    rows = fetch_all(
+        db,
         "UPDATE deliveries SET done_at = coalesce(done_at, :at),"
         " outcome = CASE WHEN done_at IS NULL THEN 'posted' ELSE outcome END,"
         " claimed_by = NULL, claimed_until = NULL"
@@ -108,19 +108,19 @@ async def finish(
         return False
     round_id, kind, outcome, server, channel = row
     if kind == DeliveryKind.QUESTION and message_ref is not None:
-        await db.execute(
+        db.execute(
             "UPDATE rounds SET message_ref = ? WHERE id = ? AND message_ref IS NULL",
             (message_ref, round_id),
         )
         if outcome == "dropped":
             # The round closed while its question was on its way: the message reached the
             # channel after all, so its buttons must be closed.
-            await _queue_close(db, round_id, at)
+            _queue_close(db, round_id, at)
     elif kind == DeliveryKind.REVEAL:
-        await _queue_close(db, round_id, at)
+        _queue_close(db, round_id, at)
         # Only now, after the reveal is marked: a thread can never make the reveal post twice.
-        await _queue_close(db, round_id, at, kind=DeliveryKind.THREAD)
-    left = await one(
+        _queue_close(db, round_id, at, kind=DeliveryKind.THREAD)
+    left = first(
         db,
         "SELECT 1 FROM deliveries WHERE server = ? AND channel = ? AND done_at IS NULL LIMIT 1",
         (server, channel),
@@ -128,15 +128,15 @@ async def finish(
     return left is not None
 
 
-async def _queue_close(
-    db: aiosqlite.Connection,
+def _queue_close(
+    db: sqlite3.Connection,
     round_id: int,
     at: datetime,
     *,
     kind: DeliveryKind = DeliveryKind.CLOSE,
 ) -> None:
     """Queue a step on the question message (closing its buttons, or its discussion thread)."""
-    await db.execute(
+    db.execute(
         "INSERT INTO deliveries (round_id, server, channel, kind, due_at)"
         " SELECT id, server, channel, ?, ? FROM rounds"
         " WHERE id = ? AND message_ref IS NOT NULL AND message_ref != ''"
@@ -145,8 +145,8 @@ async def _queue_close(
     )
 
 
-async def fail(
-    db: aiosqlite.Connection,
+def fail(
+    db: sqlite3.Connection,
     delivery_id: int,
     *,
     error: str,
@@ -156,7 +156,7 @@ async def fail(
     ambiguous: bool = False,
 ) -> None:
     # An ambiguous failure counts as one more claim whose outcome is unknown (see `claims`).
-    await db.execute(
+    db.execute(
         "UPDATE deliveries SET attempts = attempts + 1, last_error = :error, due_at = :retry,"
         " claims = claims + :ambiguous,"
         " claimed_by = NULL, claimed_until = NULL,"

@@ -6,21 +6,20 @@ right answer moves no total anyone can see before then.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, datetime
-
-import aiosqlite
 
 from bot.models import ChannelRef, Period
 from bot.practice import TOP_BOX, due_after, next_box
 from bot.scoring import STREAK_BONUS_CAP
 from bot.store.api import RoundRow, period_key
 from bot.store.sqlite import deliveries
-from bot.store.sqlite.connection import to_text
+from bot.store.sqlite.connection import fetch_all, to_text
 from bot.store.sqlite.rows import ROUND_COLUMNS, round_row
 
 
-async def close_open_round(
-    db: aiosqlite.Connection, channel: ChannelRef, at: datetime, *, unless_day: date | None = None
+def close_open_round(
+    db: sqlite3.Connection, channel: ChannelRef, at: datetime, *, unless_day: date | None = None
 ) -> RoundRow | None:
     """Close the channel's open round and return it; with `unless_day`, close nothing when
     that local day already has its round."""
@@ -32,7 +31,8 @@ async def close_open_round(
         )
         params += (unless_day.isoformat(),)
     # A question that never reached the channel has nothing to reveal there.
-    rows = await db.execute_fetchall(
+    rows = fetch_all(
+        db,
         "UPDATE rounds SET closed_at = ?1"
         f" WHERE server = ?2 AND channel = ?3 AND closed_at IS NULL{guard}"
         f" RETURNING {ROUND_COLUMNS},"
@@ -44,13 +44,13 @@ async def close_open_round(
         return None
     closed = round_row(row)
     if row[-1]:  # a round nobody answered has nothing to score
-        await score_round(db, closed)
-        await feed_practice(db, closed.id, at)
-    await deliveries.after_close(db, closed, at)
+        score_round(db, closed)
+        feed_practice(db, closed.id, at)
+    deliveries.after_close(db, closed, at)
     return closed
 
 
-async def feed_practice(db: aiosqlite.Connection, round_id: int, at: datetime) -> None:
+def feed_practice(db: sqlite3.Connection, round_id: int, at: datetime) -> None:
     """A revealed daily answer counts for spaced repetition as a practice answer would."""
     # next_box for every box a member can be in and either outcome, as a table SQL can join.
     rule = []
@@ -58,7 +58,7 @@ async def feed_practice(db: aiosqlite.Connection, round_id: int, at: datetime) -
         for correct in (False, True):
             new_box = next_box(box, correct=correct)
             rule.append((box, int(correct), new_box, to_text(due_after(new_box, at))))
-    await db.execute(
+    db.execute(
         "WITH rule (box, correct, new_box, due_at) AS"
         f" (VALUES {', '.join(['(?, ?, ?, ?)'] * len(rule))})"
         " INSERT INTO practice (server, user_id, question_id, topic, box, due_at, seen, correct,"
@@ -147,7 +147,7 @@ ON CONFLICT (server, period, points) DO UPDATE SET members = members + excluded.
 _SCORE_ROUND = (_SET_POINTS, _SET_STREAKS, _LEAVE_BUCKETS, _UPSERT_SCORES, _ENTER_BUCKETS)
 
 
-async def score_round(db: aiosqlite.Connection, closed: RoundRow) -> None:
+def score_round(db: sqlite3.Connection, closed: RoundRow) -> None:
     """Settle the points and streaks of a round that has just closed (in the caller's
     transaction)."""
     params = {
@@ -157,4 +157,4 @@ async def score_round(db: aiosqlite.Connection, closed: RoundRow) -> None:
         "month": period_key(Period.MONTH, closed.posted_at),
     }
     for statement in _SCORE_ROUND:
-        await db.execute(statement, params)
+        db.execute(statement, params)

@@ -4,7 +4,7 @@ second connection that WAL lets run while the writer commits."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,7 +40,7 @@ from bot.store.api import (
     installation_team,
 )
 from bot.store.sqlite import claims, community, deliveries, items
-from bot.store.sqlite.connection import connect, migrate, one, to_text
+from bot.store.sqlite.connection import connect, fetch_all, first, migrate, on_thread, one, to_text
 from bot.store.sqlite.rows import (
     ROUND_COLUMNS,
     SCHEDULE_COLUMNS,
@@ -103,9 +103,9 @@ class SqliteStore:
     async def submit_answer(self, request: AnswerRequest) -> AnswerOutcome:
         return await self._writer.submit_answer(request)
 
-    async def write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """Run `work` in its own write transaction, in order with every other write (for tools
-        such as the benchmarks that fill a database with SQL of their own)."""
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` on the database thread in a write transaction, in order with every other
+        write (for tools such as the benchmarks that fill a database with SQL of their own)."""
         return await self._writer.write(work)
 
     # --- rounds -------------------------------------------------------------------------------
@@ -125,11 +125,12 @@ class SqliteStore:
         Returns None, changing nothing, when `day` already has its daily round in this channel.
         """
 
-        async def work(db: aiosqlite.Connection) -> StartedRound | None:
-            await deliveries.due_now(db, channel, posted_at)
-            closed = await close_open_round(db, channel, posted_at, unless_day=day)
+        def work(db: sqlite3.Connection) -> StartedRound | None:
+            deliveries.due_now(db, channel, posted_at)
+            closed = close_open_round(db, channel, posted_at, unless_day=day)
             try:
-                rows = await db.execute_fetchall(
+                rows = fetch_all(
+                    db,
                     "INSERT INTO rounds (server, channel, question_id, topic, difficulty,"
                     " choice_count, answer, base_points, cycle, prev_round_id, day, posted_at,"
                     " reveal_at, token, question) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
@@ -160,7 +161,7 @@ class SqliteStore:
                     raise
                 return None  # the day's round exists; the guard above left the open one open
             started = round_row(next(iter(rows)))
-            await deliveries.queue(db, started, DeliveryKind.QUESTION, posted_at)
+            deliveries.queue(db, started, DeliveryKind.QUESTION, posted_at)
             return StartedRound(round=started, closed=closed)
 
         return await self._writer.write(work)
@@ -168,15 +169,15 @@ class SqliteStore:
     async def close_round(self, channel: ChannelRef, at: datetime) -> RoundRow | None:
         """Close the channel's open round; it, or None when none was open."""
 
-        async def work(db: aiosqlite.Connection) -> RoundRow | None:
-            await deliveries.due_now(db, channel, at)
-            return await close_open_round(db, channel, at)
+        def work(db: sqlite3.Connection) -> RoundRow | None:
+            deliveries.due_now(db, channel, at)
+            return close_open_round(db, channel, at)
 
         return await self._writer.write(work)
 
     async def _execute_write(self, sql: str, params: tuple[Any, ...]) -> None:
-        async def work(db: aiosqlite.Connection) -> None:
-            await db.execute(sql, params)
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(sql, params)
 
         await self._writer.write(work)
 
@@ -245,8 +246,8 @@ class SqliteStore:
         )
 
     async def abandon_deliveries(self, *, server: str, reason: str, at: datetime) -> int:
-        async def work(db: aiosqlite.Connection) -> int:
-            cursor = await db.execute(
+        def work(db: sqlite3.Connection) -> int:
+            cursor = db.execute(
                 "UPDATE deliveries SET done_at = ?, outcome = 'failed', last_error = ?,"
                 " claimed_by = NULL, claimed_until = NULL WHERE server = ? AND done_at IS NULL",
                 (to_text(at), reason, server),
@@ -256,8 +257,8 @@ class SqliteStore:
         return await self._writer.write(work)
 
     async def release_deliveries(self, *, worker: str) -> int:
-        async def work(db: aiosqlite.Connection) -> int:
-            cursor = await db.execute(
+        def work(db: sqlite3.Connection) -> int:
+            cursor = db.execute(
                 "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL"
                 " WHERE claimed_by = ? AND done_at IS NULL",
                 (worker,),
@@ -466,8 +467,8 @@ class SqliteStore:
         )
 
     async def delete_schedule(self, channel: ChannelRef) -> bool:
-        async def work(db: aiosqlite.Connection) -> bool:
-            cursor = await db.execute(
+        def work(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
                 "DELETE FROM schedules WHERE server = ? AND channel = ?",
                 (channel.server, channel.channel),
             )
@@ -476,25 +477,23 @@ class SqliteStore:
         return await self._writer.write(work)
 
     async def forget_server(self, server: str) -> dict[str, int]:
-        async def work(db: aiosqlite.Connection) -> dict[str, int]:
+        def work(db: sqlite3.Connection) -> dict[str, int]:
             deleted = {}
             for table, rows in SERVER_ROWS:
-                cursor = await db.execute(
-                    f"DELETE FROM {table} WHERE {rows.format(p='?')}", (server,)
-                )
+                cursor = db.execute(f"DELETE FROM {table} WHERE {rows.format(p='?')}", (server,))
                 deleted[table] = cursor.rowcount
             team = installation_team(server)
             if team is not None:
                 names = [table for table, _ in INSTALLATION_ROWS]
-                cursor = await db.execute(
+                cursor = db.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'table'"
                     f" AND name IN ({', '.join('?' * len(names))})",
                     names,
                 )
-                present = {r[0] for r in await cursor.fetchall()}
+                present = {r[0] for r in cursor.fetchall()}
                 for table, rows in INSTALLATION_ROWS:
                     if table in present:
-                        cursor = await db.execute(
+                        cursor = db.execute(
                             f"DELETE FROM {table} WHERE {rows.format(p='?')}", (team,)
                         )
                         deleted[table] = cursor.rowcount
@@ -503,11 +502,11 @@ class SqliteStore:
         return await self._writer.write(work)
 
     async def first_time(self, key: str, at: datetime) -> bool:
-        async def work(db: aiosqlite.Connection) -> bool:
-            await db.execute(
+        def work(db: sqlite3.Connection) -> bool:
+            db.execute(
                 "DELETE FROM handled_requests WHERE at < ?", (to_text(at - HANDLED_REQUESTS_KEPT),)
             )
-            cursor = await db.execute(
+            cursor = db.execute(
                 "INSERT INTO handled_requests (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                 (key, to_text(at)),
             )
@@ -638,8 +637,8 @@ class SqliteStore:
     ) -> PracticeMark | None:
         """Move the question to its next box; None when it was not waiting for an answer."""
 
-        async def work(db: aiosqlite.Connection) -> PracticeMark | None:
-            row = await one(
+        def work(db: sqlite3.Connection) -> PracticeMark | None:
+            row = first(
                 db,
                 "SELECT box, asked, asked_filter FROM practice"
                 " WHERE server = ? AND user_id = ? AND question_id = ?",
@@ -649,7 +648,7 @@ class SqliteStore:
                 return None
             box = next_box(row[0], correct=correct)
             due = due_after(box, at)
-            await db.execute(
+            db.execute(
                 "UPDATE practice SET box = ?, due_at = ?, seen = seen + 1,"
                 " correct = correct + ?, last_at = ?, asked = 0"
                 " WHERE server = ? AND user_id = ? AND question_id = ?",
@@ -718,7 +717,7 @@ class SqliteStore:
         await self._writer.write(lambda db: community.mark_told(db, server, ids))
 
     async def channel_settings(self, channel: ChannelRef) -> ChannelSettings | None:
-        return await community.settings(self._reader, channel)
+        return await on_thread(self._reader, lambda db: community.settings(db, channel))
 
     async def set_channel_settings(
         self, channel: ChannelRef, settings: ChannelSettings, *, at: datetime
