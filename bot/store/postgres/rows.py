@@ -53,12 +53,3 @@ def schedule_row(row: asyncpg.Record) -> ScheduleRow:
 def clean(text: str) -> str:
     """PostgreSQL text cannot hold NUL; a name or an error message with one is still kept."""
     return text.replace("\x00", "\ufffd") if "\x00" in text else text
-
-
-def channel_lock(server: str, channel: str) -> tuple[str, tuple[str, str]]:
-    """The statement (and its parameters) that serialises read-then-write work on a channel
-    across processes until the transaction ends."""
-    return (
-        "SELECT pg_advisory_xact_lock(hashtextextended('channel:' || $1 || ':' || $2, 0))",
-        (server, channel),
-    )

@@ -8,7 +8,7 @@ waited for (see answers.py) are scored.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from bot.models import ChannelRef, Period
 from bot.practice import TOP_BOX, due_after, next_box
@@ -17,40 +17,35 @@ from bot.store.api import RoundRow, period_key
 from bot.store.postgres import deliveries
 from bot.store.postgres.rows import ROUND_COLUMNS, Conn, round_row
 
+# Closing is one statement with the channel's waiting posts made due (what the close queues comes
+# after them). A question that never reached the channel has nothing to reveal there. The update
+# waits for any answer batch that holds the round FOR SHARE.
+_CLOSE = f"""
+WITH due AS ({deliveries.DUE_NOW})
+UPDATE rounds SET closed_at = $3 WHERE server = $1 AND channel = $2 AND closed_at IS NULL
+RETURNING {ROUND_COLUMNS}
+"""
 
-async def close_open_round(
-    conn: Conn,
-    channel: ChannelRef,
-    at: datetime,
-    *,
-    unless_day: date | None = None,
-) -> RoundRow | None:
-    """Close the channel's open round and return it; with `unless_day`, close nothing when that
-    local day already has its round. The caller holds the channel's lock, in its transaction."""
-    guard = ""
-    params: tuple[object, ...] = (at, channel.server, channel.channel)
-    if unless_day is not None:
-        guard = (
-            " AND NOT EXISTS (SELECT 1 FROM rounds WHERE server = $2 AND channel = $3 AND day = $4)"
-        )
-        params += (unless_day.isoformat(),)
-    # A question that never reached the channel has nothing to reveal there. The update waits
-    # for any answer batch that holds the round FOR SHARE.
-    row = await conn.fetchrow(
-        "UPDATE rounds SET closed_at = $1"
-        f" WHERE server = $2 AND channel = $3 AND closed_at IS NULL{guard}"
-        f" RETURNING {ROUND_COLUMNS}",
-        *params,
-    )
+
+async def close_open_round(conn: Conn, channel: ChannelRef, at: datetime) -> RoundRow | None:
+    """Make the channel's waiting posts due, close its open round and return it. The caller
+    holds the channel's lock, in its transaction."""
+    row = await conn.fetchrow(_CLOSE, channel.server, channel.channel, at)
     if row is None:
         return None
     closed = round_row(row)
-    # A new statement, so answers committed while the update waited are seen.
+    await settle_closed(conn, closed, at)
+    return closed
+
+
+async def settle_closed(conn: Conn, closed: RoundRow, at: datetime) -> None:
+    """Score the round just closed (in the caller's transaction) and queue what its close
+    makes due."""
+    # A new statement, so answers committed while the close waited are seen.
     if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM answers WHERE round_id = $1)", closed.id):
         await score_round(conn, closed)
         await feed_practice(conn, closed.id, at)
     await deliveries.after_close(conn, closed, at)
-    return closed
 
 
 async def feed_practice(conn: Conn, round_id: int, at: datetime) -> None:

@@ -44,14 +44,14 @@ from bot.store.api import (
     SuggestionStatus,
     installation_team,
 )
-from bot.store.postgres import claims, community, deliveries, items
+from bot.store.postgres import claims, community, deliveries, items, rounds
 from bot.store.postgres.connection import connect, create_pool, guarded, redact
+from bot.store.postgres.locks import locked
 from bot.store.postgres.migrations import migrate
 from bot.store.postgres.rows import (
     ROUND_COLUMNS,
     SCHEDULE_COLUMNS,
     Conn,
-    channel_lock,
     clean,
     round_row,
     schedule_row,
@@ -60,10 +60,6 @@ from bot.store.postgres.scoring import close_open_round
 from bot.store.postgres.writer import Writer
 
 POOL_SIZE = 10
-
-
-class _DayTaken(Exception):
-    """Rolls back a start_round that found its day taken after all."""
 
 
 class PostgresStore:
@@ -163,59 +159,23 @@ class PostgresStore:
 
         Returns None, changing nothing, when `day` already has its daily round in this channel.
         """
-        try:
-            async with self._transaction() as conn:
-                await conn.execute(*_channel_lock(channel))
-                taken = await conn.fetchval(
-                    f"WITH due AS ({deliveries.DUE_NOW}) SELECT $4::text IS NOT NULL AND EXISTS"
-                    " (SELECT 1 FROM rounds WHERE server = $1 AND channel = $2 AND day = $4)",
-                    channel.server,
-                    channel.channel,
-                    posted_at,
-                    day.isoformat() if day else None,
-                )
-                if taken:
-                    return None
-                closed = await close_open_round(conn, channel, posted_at)
-                row = await conn.fetchrow(
-                    "INSERT INTO rounds (server, channel, question_id, topic, difficulty,"
-                    " choice_count, answer, base_points, cycle, prev_round_id, day, posted_at,"
-                    " reveal_at, token, question) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-                    # A streak runs over the rounds members saw: one that never reached the
-                    # channel is skipped.
-                    " (SELECT max(id) FROM rounds WHERE server = $1 AND channel = $2"
-                    "  AND message_ref IS NOT NULL AND message_ref != ''),"
-                    " $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING"
-                    f" RETURNING {ROUND_COLUMNS}",
-                    channel.server,
-                    channel.channel,
-                    new.question_id,
-                    new.topic,
-                    new.difficulty,
-                    new.choice_count,
-                    new.answer,
-                    new.base_points,
-                    cycle,
-                    day.isoformat() if day else None,
-                    posted_at,
-                    reveal_at,
-                    new.token,
-                    clean(new.snapshot),
-                )
-                if row is None:
-                    # Only a writer that skipped the channel lock could get here: undo the close.
-                    raise _DayTaken
-                started = round_row(row)
-                await deliveries.queue(conn, started, DeliveryKind.QUESTION, posted_at)
-                return StartedRound(round=started, closed=closed)
-        except _DayTaken:
-            return None
+        async with self._connection() as conn:
+            return await rounds.start(
+                conn,
+                channel,
+                new,
+                cycle=cycle,
+                day=day,
+                posted_at=posted_at,
+                reveal_at=reveal_at,
+            )
 
     async def close_round(self, channel: ChannelRef, at: datetime) -> RoundRow | None:
         """Close the channel's open round; it, or None when none was open."""
-        async with self._transaction() as conn:
-            await conn.execute(*_channel_lock(channel))
-            await conn.execute(deliveries.DUE_NOW, channel.server, channel.channel, at)
+        async with (
+            self._connection() as conn,
+            locked(conn, channel.server, channel.channel),
+        ):
             return await close_open_round(conn, channel, at)
 
     async def round_by_id(self, round_id: int) -> RoundRow | None:
@@ -837,11 +797,6 @@ SELECT 1 + (SELECT coalesce(sum(c.members), 0) FROM score_counts c
 FROM page p LEFT JOIN members m ON m.server = $1 AND m.user_id = p.user_id
 ORDER BY p.points DESC, p.user_id LIMIT $3
 """
-
-
-def _channel_lock(channel: ChannelRef) -> tuple[str, str, str]:
-    sql, (server, name) = channel_lock(channel.server, channel.channel)
-    return sql, server, name
 
 
 async def _has_day(conn: Conn, channel: ChannelRef, day: date) -> bool:
