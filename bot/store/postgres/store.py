@@ -45,7 +45,7 @@ from bot.store.api import (
     installation_team,
 )
 from bot.store.postgres import claims, community, deliveries, items, rounds
-from bot.store.postgres.connection import connect, create_pool, guarded, redact
+from bot.store.postgres.connection import Connections, connect, guarded, redact
 from bot.store.postgres.locks import locked
 from bot.store.postgres.migrations import migrate
 from bot.store.postgres.rows import (
@@ -63,7 +63,7 @@ POOL_SIZE = 10
 
 
 class PostgresStore:
-    def __init__(self, url: str, writer: asyncpg.Connection, pool: asyncpg.Pool) -> None:
+    def __init__(self, url: str, writer: asyncpg.Connection, pool: Connections) -> None:
         self._url = url
         self._writer = Writer(writer, lambda: connect(url))
         self._pool = pool
@@ -83,7 +83,8 @@ class PostgresStore:
         writer = await connect(url)
         try:
             await guarded(url, migrate(writer, redact(url)))
-            pool = await create_pool(url, size=POOL_SIZE)
+            pool = Connections(url, POOL_SIZE)
+            await pool.open()
         except BaseException:
             await writer.close()
             raise
@@ -114,8 +115,17 @@ class PostgresStore:
             raise StoreError("the database is closed")
         self._busy += 1
         try:
-            async with self._pool.acquire() as conn:
+            conn = await self._pool.acquire()
+            try:
                 yield conn
+            except asyncpg.PostgresError:
+                # The server refused a statement: the connection is still in step with it.
+                self._pool.release(conn, clean=True)
+                raise
+            except BaseException:
+                self._pool.release(conn, clean=False)
+                raise
+            self._pool.release(conn, clean=True)
         finally:
             self._busy -= 1
             if not self._busy:
