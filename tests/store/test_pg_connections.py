@@ -4,12 +4,17 @@ caller at a time, and never one lent again that may not be clean."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import asyncpg
 import pytest
 
+from bot.models import ChannelRef
+from bot.store import open_store
 from bot.store.postgres.connection import Connections
-from tests.conftest import PgDatabases
+from bot.store.postgres.store import PostgresStore
+from tests.conftest import START, PgDatabases
+from tests.store.test_conformance import new_round
 
 pytestmark = pytest.mark.postgres
 
@@ -77,3 +82,30 @@ async def test_a_connection_the_server_closed_is_replaced(pg_databases: PgDataba
     assert await second.fetchval("SELECT 1") == 1
     connections.release(second, clean=True)
     await connections.close()
+
+
+async def test_a_commit_that_skips_the_disk_wait_leaves_the_connection_waiting(
+    pg_databases: PgDatabases,
+) -> None:
+    """Opening a round and handing a schedule back commit without waiting for the disk; the
+    connection's later commits (a delivery's claim, its mark) must still wait."""
+    url = await pg_databases.create()
+    async with await open_store(url) as store:
+        assert isinstance(store, PostgresStore)
+        channel = ChannelRef("test:s1", "c1")
+        await store.set_schedule(channel, time="09:00", zone="UTC", at=START)
+        await store.claim_due_schedules(
+            platform=None, now=START, worker="w", lease=timedelta(minutes=1)
+        )
+        started = await store.start_round(
+            channel=channel,
+            new=new_round(1),
+            cycle=1,
+            day=START.date(),
+            posted_at=START,
+            reveal_at=None,
+        )
+        assert started is not None
+        assert await store.finish_schedule(channel, worker="w", next_due_at=START)
+        async with store._connection() as conn:
+            assert await conn.fetchval("SHOW synchronous_commit") == "on"

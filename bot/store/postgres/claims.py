@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.models import ChannelRef
 from bot.store.api import ScheduleRow, Shards
-from bot.store.postgres.rows import SCHEDULE_COLUMNS, Conn, schedule_row
+from bot.store.postgres.rows import NO_DISK_WAIT, SCHEDULE_COLUMNS, Conn, schedule_row
 
 
 def shard_filter(shards: Shards | None, first: int) -> tuple[str, list[object]]:
@@ -63,7 +63,7 @@ async def claim_due(
 async def finish(conn: Conn, channel: ChannelRef, worker: str, next_due_at: datetime) -> bool:
     status = await conn.execute(
         "UPDATE schedules SET next_due_at = $1, claimed_by = NULL, claimed_until = NULL"
-        " WHERE server = $2 AND channel = $3 AND claimed_by = $4",
+        f" WHERE server = $2 AND channel = $3 AND claimed_by = $4 AND {NO_DISK_WAIT} = 'off'",
         next_due_at,
         channel.server,
         channel.channel,

@@ -17,7 +17,7 @@ from bot.models import ChannelRef
 from bot.store.api import NewRound, RoundRow, StartedRound
 from bot.store.postgres.deliveries import DUE_NOW
 from bot.store.postgres.locks import locked
-from bot.store.postgres.rows import ROUND_COLUMNS, Conn, clean, round_row
+from bot.store.postgres.rows import NO_DISK_WAIT, ROUND_COLUMNS, Conn, clean, round_row
 from bot.store.postgres.scoring import settle_closed
 
 
@@ -30,7 +30,8 @@ def _of(table: str) -> str:
 _OPEN = f"""
 WITH due AS ({DUE_NOW}),
 state AS (
-    SELECT EXISTS (SELECT 1 FROM rounds WHERE server = $1 AND channel = $2 AND day = $11)
+    SELECT {NO_DISK_WAIT} AS quiet,
+        EXISTS (SELECT 1 FROM rounds WHERE server = $1 AND channel = $2 AND day = $11)
             AS taken,
         EXISTS (SELECT 1 FROM rounds WHERE server = $1 AND channel = $2 AND closed_at IS NULL)
             AS open

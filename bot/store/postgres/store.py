@@ -598,7 +598,7 @@ class PostgresStore:
         limit: int = 50,
         shards: Shards | None = None,
     ) -> list[ScheduleRow]:
-        async with self._transaction() as conn:
+        async with self._connection() as conn:
             return await claims.claim_due(
                 conn,
                 platform=platform,
