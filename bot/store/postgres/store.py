@@ -62,6 +62,33 @@ from bot.store.postgres.writer import Writer
 POOL_SIZE = 10
 
 
+class _Lent:
+    """A connection lent for an `async with` block (a class, not a generator: every store call
+    goes through it)."""
+
+    __slots__ = ("_conn", "_store")
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+
+    async def __aenter__(self) -> Conn:
+        store = self._store
+        store._busy += 1
+        try:
+            self._conn = await store._pool.acquire()
+        except BaseException:
+            store._busy -= 1
+            if not store._busy:
+                store._idle.set()
+            raise
+        return self._conn
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        # A statement the server refused leaves the connection in step with it.
+        clean = kind is None or issubclass(kind, asyncpg.PostgresError)
+        self._store._returned(self._conn, clean=clean)
+
+
 class PostgresStore:
     def __init__(self, url: str, writer: asyncpg.Connection, pool: Connections) -> None:
         self._url = url
@@ -109,27 +136,16 @@ class PostgresStore:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[Conn]:
+    def _connection(self) -> _Lent:
         if self._closed:
             raise StoreError("the database is closed")
-        self._busy += 1
-        try:
-            conn = await self._pool.acquire()
-            try:
-                yield conn
-            except asyncpg.PostgresError:
-                # The server refused a statement: the connection is still in step with it.
-                self._pool.release(conn, clean=True)
-                raise
-            except BaseException:
-                self._pool.release(conn, clean=False)
-                raise
-            self._pool.release(conn, clean=True)
-        finally:
-            self._busy -= 1
-            if not self._busy:
-                self._idle.set()
+        return _Lent(self)
+
+    def _returned(self, conn: asyncpg.Connection, *, clean: bool) -> None:
+        self._pool.release(conn, clean=clean)
+        self._busy -= 1
+        if not self._busy:
+            self._idle.set()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Conn]:
