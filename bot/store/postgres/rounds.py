@@ -26,11 +26,13 @@ def _of(table: str) -> str:
 
 
 # Opens nothing when the day is taken or a round is open (it reports which); otherwise the
-# INSERT can still meet a unique key another process has just taken, and does nothing then.
+# INSERT can still meet a unique key another process has just taken, and does nothing then. On
+# its own ($15), it commits without waiting for the disk; after a close, the scores it is
+# committed with wait.
 _OPEN = f"""
 WITH due AS ({DUE_NOW}),
 state AS (
-    SELECT {NO_DISK_WAIT} AS quiet,
+    SELECT CASE WHEN $15 THEN {NO_DISK_WAIT} END AS quiet,
         EXISTS (SELECT 1 FROM rounds WHERE server = $1 AND channel = $2 AND day = $11)
             AS taken,
         EXISTS (SELECT 1 FROM rounds WHERE server = $1 AND channel = $2 AND closed_at IS NULL)
@@ -104,7 +106,7 @@ async def start(
         new.token,
         clean(new.snapshot),
     )
-    row = await conn.fetchrow(_OPEN, *args)
+    row = await conn.fetchrow(_OPEN, *args, True)
     assert row is not None
     if row[0]:
         return None
@@ -120,7 +122,7 @@ async def start(
             if found[1] is not None:
                 closed = round_row(tuple(found)[1:])
                 await settle_closed(conn, closed, posted_at)
-            row = await conn.fetchrow(_OPEN, *args)
+            row = await conn.fetchrow(_OPEN, *args, False)
             assert row is not None
             if row[2] is None:
                 # Only a writer that skipped the channel lock could get here: undo the close.

@@ -18,11 +18,13 @@ ROUND_COLUMNS = (
     "closed_at, message_ref, token, question"
 )
 
-# Put in a statement (it returns its argument), this commits the statement's transaction without
-# waiting for the disk. Only for writes that nothing outside the database acts on before a later
-# commit that does wait: WAL is flushed in order, so that commit makes this one durable too, and
-# a crash before it loses only what no post or reply has yet relied on. Opening a round qualifies
-# (nothing is posted before the delivery's claim commits) and so does handing a schedule back.
+# Put in a statement (it returns 'off'), this commits the statement's transaction without waiting
+# for the disk. Only for writes that nothing outside the database acts on before a later commit
+# that does wait: WAL is flushed in order, so that commit makes this one durable too, and a crash
+# before it loses only what nothing has been posted on. Opening a round with nothing to close
+# qualifies (its question is posted, and shown to members, only once the delivery's claim has
+# committed) and so does handing a schedule back (a lost one is claimed again and finds its day
+# taken).
 NO_DISK_WAIT = "set_config('synchronous_commit', 'off', true)"
 
 

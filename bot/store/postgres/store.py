@@ -1,10 +1,11 @@
 """The PostgreSQL backend: several processes on one database, the database deciding every rule.
 
 Answers go through one writer connection per process that group-commits them (writer.py). Reads
-and the other writes use a small pool; each write is one transaction, and the read-then-write
-ones (opening and closing rounds, marking practice) lock what they read first: a channel's
-advisory lock, a row `FOR UPDATE`. Unique keys are written with `ON CONFLICT`, never by catching a
-violation (which would abort the whole transaction).
+and the other writes use a small pool (connection.py); each write is one transaction, and the
+read-then-write ones (closing rounds, marking practice) lock what they read first: a channel's
+advisory lock, a row `FOR UPDATE`. Opening a round with nothing to close is one statement that
+the unique keys guard instead (rounds.py). Unique keys are written with `ON CONFLICT`, never by
+catching a violation (which would abort the whole transaction).
 """
 
 from __future__ import annotations
