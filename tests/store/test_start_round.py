@@ -167,3 +167,88 @@ async def test_the_channel_lock_key_is_the_one_the_server_computes(
     finally:
         await conn.close()
     assert [(text, hashtextextended(text)) for text in texts] == [tuple(row) for row in rows]
+
+
+async def test_two_processes_opening_rounds_of_no_day_at_once_all_open(backend: Backend) -> None:
+    """Posts outside the schedule (an admin's `post`) have no day to share: each one started at
+    once from two stores opens its round, closing the one before; one stays open."""
+    location = await backend.new_location()
+    channels = [ChannelRef("test:s1", f"c{i}") for i in range(20)]
+    async with await open_store(location) as first, await open_store(location) as second:
+        results = await asyncio.gather(
+            *(
+                store.start_round(
+                    channel=channel,
+                    new=new_round(n),
+                    cycle=1,
+                    day=None,
+                    posted_at=START,
+                    reveal_at=None,
+                )
+                for channel in channels
+                for n, store in ((1, first), (2, second), (3, first), (4, second))
+            )
+        )
+    assert None not in results
+    assert await backend.query(location, "SELECT count(*) FROM rounds") == [(4 * len(channels),)]
+    assert await backend.query(
+        location, "SELECT count(*) FROM rounds WHERE closed_at IS NULL"
+    ) == [(len(channels),)]
+
+
+async def waiting_on(admin: asyncpg.Connection, key: int) -> bool:
+    for _ in range(400):
+        if await admin.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND ((classid::bigint << 32) | objid::bigint) = $1",
+            key & 0xFFFFFFFFFFFFFFFF,
+        ):
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
+@pytest.mark.postgres
+async def test_a_start_raced_by_an_unlocked_one_closes_its_round_in_turn(
+    pg_databases: PgDatabases,
+) -> None:
+    """One start goes the locked way (a round was open when it looked); while it waits for the
+    channel's lock the round is revealed, and a second start opens one in a statement that has
+    not committed when the first checks. The first's insert waits for it, then it goes round
+    again: it closes that round and opens its own, instead of finding nothing to do."""
+    url = await pg_databases.create()
+    admin = await asyncpg.connect(url)
+    channel_key = hashtextextended(f"channel:{CHANNEL.server}:{CHANNEL.channel}")
+    try:
+        await admin.execute(
+            "CREATE FUNCTION hold_insert() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN PERFORM pg_advisory_xact_lock_shared(4343); RETURN NULL; END $$;"
+            " CREATE TRIGGER hold_insert AFTER INSERT ON rounds FOR EACH ROW"
+            " WHEN (NEW.question_id = 'q-009') EXECUTE FUNCTION hold_insert()"
+        )
+        async with await open_store(url) as store, await open_store(url) as other:
+            before = await start(store, 0, day=False)
+            assert before is not None
+            await admin.execute("SELECT pg_advisory_lock($1)", channel_key)
+            locked_way = asyncio.create_task(start(store, 1, day=False))
+            assert await waiting_on(admin, channel_key)
+            await admin.execute("UPDATE rounds SET closed_at = now() WHERE id = $1", before)
+            await admin.execute("SELECT pg_advisory_lock(4343)")
+            unlocked_way = asyncio.create_task(start(other, 9, day=False))
+            assert await waiting_on(admin, 4343)
+            await admin.execute("SELECT pg_advisory_unlock($1)", channel_key)
+            await asyncio.sleep(0.3)  # the locked start checks, then its insert waits
+            assert not locked_way.done()
+            await admin.execute("SELECT pg_advisory_unlock(4343)")
+            raced = await asyncio.wait_for(unlocked_way, 10)
+            opened = await asyncio.wait_for(locked_way, 10)
+        assert raced is not None
+        assert opened is not None
+        rows = await admin.fetch(
+            "SELECT id FROM rounds WHERE closed_at IS NULL AND server = $1 AND channel = $2",
+            CHANNEL.server,
+            CHANNEL.channel,
+        )
+        assert [row[0] for row in rows] == [opened]
+    finally:
+        await admin.close()

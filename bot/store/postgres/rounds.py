@@ -74,8 +74,12 @@ SELECT s.taken, {_of("c")} FROM state s LEFT JOIN closed c ON true
 """
 
 
-class _DayTaken(Exception):
-    """Rolls back a start that found its day taken after all."""
+class _Undo(Exception):
+    """Rolls back a pass that opened nothing after all (a round of another process came first)."""
+
+    def __init__(self, *, taken: bool) -> None:
+        super().__init__()
+        self.taken = taken
 
 
 async def start(
@@ -112,21 +116,25 @@ async def start(
         return None
     if row[2] is not None:
         return StartedRound(round=round_row(tuple(row)[2:]), closed=None)
-    try:
-        async with locked(conn, channel.server, channel.channel):
-            found = await conn.fetchrow(_CLOSE_UNLESS_TAKEN, *args[:3], args[10])
-            assert found is not None
-            if found[0]:
+    # A second pass is for a round another process opened the one-statement way (no lock) after
+    # this pass's check: the insert here waited for its commit, so the next pass sees it.
+    for _ in range(2):
+        try:
+            async with locked(conn, channel.server, channel.channel):
+                found = await conn.fetchrow(_CLOSE_UNLESS_TAKEN, *args[:3], args[10])
+                assert found is not None
+                if found[0]:
+                    return None
+                closed: RoundRow | None = None
+                if found[1] is not None:
+                    closed = round_row(tuple(found)[1:])
+                    await settle_closed(conn, closed, posted_at)
+                row = await conn.fetchrow(_OPEN, *args, False)
+                assert row is not None
+                if row[2] is None:
+                    raise _Undo(taken=bool(row[0]))
+                return StartedRound(round=round_row(tuple(row)[2:]), closed=closed)
+        except _Undo as undo:
+            if undo.taken:
                 return None
-            closed: RoundRow | None = None
-            if found[1] is not None:
-                closed = round_row(tuple(found)[1:])
-                await settle_closed(conn, closed, posted_at)
-            row = await conn.fetchrow(_OPEN, *args, False)
-            assert row is not None
-            if row[2] is None:
-                # Only a writer that skipped the channel lock could get here: undo the close.
-                raise _DayTaken
-            return StartedRound(round=round_row(tuple(row)[2:]), closed=closed)
-    except _DayTaken:
-        return None
+    return None
