@@ -4,7 +4,6 @@ answered one, and raced by two processes; and the PostgreSQL channel lock's key.
 from __future__ import annotations
 
 import asyncio
-import random
 from datetime import timedelta
 
 import asyncpg
@@ -12,7 +11,6 @@ import pytest
 
 from bot.models import ChannelRef
 from bot.store import AnswerStatus, DeliveryKind, Store, open_store
-from bot.store.postgres.locks import hashtextextended
 from tests.conftest import START, Backend, PgDatabases
 from tests.store.test_conformance import BASE, RIGHT, commit_held, deliver, new_round, press
 
@@ -148,27 +146,6 @@ async def test_a_start_waits_for_an_answer_batch_and_scores_it(backend: Backend)
         assert (score.points, score.answered, score.correct) == (BASE, 1, 1)
 
 
-@pytest.mark.postgres
-async def test_the_channel_lock_key_is_the_one_the_server_computes(
-    pg_databases: PgDatabases,
-) -> None:
-    """Processes of an older dlquiz ask the server for the key: both must take one lock."""
-    picks = random.Random(7)
-    letters = "az09:_-\u00e9\u00df\u4e2d\U0001f600"
-    texts = [
-        "channel:" + "".join(picks.choice(letters) for _ in range(size))
-        for size in list(range(30)) + [picks.randrange(30, 200) for _ in range(50)]
-    ]
-    conn = await asyncpg.connect(await pg_databases.create())
-    try:
-        rows = await conn.fetch(
-            "SELECT t, hashtextextended(t, 0) FROM unnest($1::text[]) AS t", texts
-        )
-    finally:
-        await conn.close()
-    assert [(text, hashtextextended(text)) for text in texts] == [tuple(row) for row in rows]
-
-
 async def test_two_processes_opening_rounds_of_no_day_at_once_all_open(backend: Backend) -> None:
     """Posts outside the schedule (an admin's `post`) have no day to share: each one started at
     once from two stores opens its round, closing the one before; one stays open."""
@@ -191,9 +168,9 @@ async def test_two_processes_opening_rounds_of_no_day_at_once_all_open(backend: 
         )
     assert None not in results
     assert await backend.query(location, "SELECT count(*) FROM rounds") == [(4 * len(channels),)]
-    assert await backend.query(
-        location, "SELECT count(*) FROM rounds WHERE closed_at IS NULL"
-    ) == [(len(channels),)]
+    assert await backend.query(location, "SELECT count(*) FROM rounds WHERE closed_at IS NULL") == [
+        (len(channels),)
+    ]
 
 
 async def waiting_on(admin: asyncpg.Connection, key: int) -> bool:
@@ -218,7 +195,9 @@ async def test_a_start_raced_by_an_unlocked_one_closes_its_round_in_turn(
     again: it closes that round and opens its own, instead of finding nothing to do."""
     url = await pg_databases.create()
     admin = await asyncpg.connect(url)
-    channel_key = hashtextextended(f"channel:{CHANNEL.server}:{CHANNEL.channel}")
+    channel_key = await admin.fetchval(
+        "SELECT hashtextextended($1, 0)", f"channel:{CHANNEL.server}:{CHANNEL.channel}"
+    )
     try:
         await admin.execute(
             "CREATE FUNCTION hold_insert() RETURNS trigger LANGUAGE plpgsql AS"
