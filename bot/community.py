@@ -80,9 +80,9 @@ class Community:
     async def settings_of(self, channel: ChannelRef) -> ChannelSettings:
         return await self.store.channel_settings(channel) or ChannelSettings()
 
-    async def pool(self, channel: ChannelRef) -> list[Question]:
-        """Every question the channel's daily draw may choose from; raises EmptyPool."""
-        settings = await self.settings_of(channel)
+    async def pool(self, channel: ChannelRef, settings: ChannelSettings) -> list[Question]:
+        """Every question the channel's daily draw may choose from, with these settings;
+        raises EmptyPool."""
         found: list[Question] = []
         if settings.source in ("bank", "both"):
             found.extend(self.bank.questions)
@@ -305,7 +305,7 @@ class Community:
             )
             await self.store.set_channel_settings(channel, current, at=self.clock.now())
         try:
-            size = len(await self.pool(channel))
+            size = len(await self.pool(channel, current))
         except EmptyPool:
             size = 0
         return SettingsCard(

@@ -49,7 +49,16 @@ from bot.models import (
 from bot.ports import ChatPlatform, Clock
 from bot.schedule import DailyTime, next_post_time, parse_time, parse_zone
 from bot.scoring import BASE_POINTS
-from bot.store import AnswerRequest, AnswerStatus, NewRound, RoundRow, ScoreRow, Store, period_key
+from bot.store import (
+    AnswerRequest,
+    AnswerStatus,
+    ChannelSettings,
+    NewRound,
+    RoundRow,
+    ScoreRow,
+    Store,
+    period_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -228,8 +237,9 @@ class QuizEngine:
         return self.bank.get(row.question_id)
 
     async def _pick_question(self, channel: ChannelRef) -> tuple[int, Question]:
-        pool = await self.community.pool(channel)
-        cycle, posted, last = await self.store.posted_questions(channel)
+        state = await self.store.draw_state(channel)
+        pool = await self.community.pool(channel, state.settings or ChannelSettings())
+        cycle, posted, last = state.cycle, state.posted, state.last
         fresh = [q for q in pool if q.id not in posted]
         if not fresh:
             # Every question has been asked here: start over, but not with the one just asked.

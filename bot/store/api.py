@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from bot.models import ChannelRef, Period
 
@@ -275,6 +275,42 @@ class ChannelSettings:
     thread: bool = True  # a discussion thread at the reveal, where the platform has them
     ping: str | None = None  # a platform role id
 
+    @classmethod
+    def from_columns(cls, row: Sequence[Any]) -> ChannelSettings:
+        """From the stored columns, in SETTINGS_COLUMNS' order (both backends store them alike:
+        topics comma-separated)."""
+        source, topics, difficulty, thread, ping = row
+        return cls(source, tuple(t for t in topics.split(",") if t), difficulty, bool(thread), ping)
+
+
+# The columns of a channel's settings, `s` being channel_settings, as from_columns reads them.
+SETTINGS_COLUMNS = "s.source, s.topics, s.difficulty, s.thread, s.ping"
+
+
+@dataclass(frozen=True, slots=True)
+class DrawState:
+    """What a channel's daily draw depends on: its settings (None: never set) and the questions
+    asked in its current cycle (a cycle ends once every question in its pool was asked)."""
+
+    settings: ChannelSettings | None
+    cycle: int
+    posted: set[str]
+    last: str | None  # the question asked last
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Sequence[Any]]) -> DrawState:
+        """From at least one row of (cycle, question_id, *SETTINGS_COLUMNS), ordered by round:
+        the settings on every row (NULL when never set), a round on each (NULL when none)."""
+        first = rows[0]
+        settings = ChannelSettings.from_columns(first[2:]) if first[2] is not None else None
+        posted = [row[1] for row in rows if row[1] is not None]
+        return cls(
+            settings=settings,
+            cycle=first[0] if posted else 1,
+            posted=set(posted),
+            last=posted[-1] if posted else None,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ItemColumns:
@@ -478,8 +514,9 @@ class Store(Protocol):
         """The round's deliveries: kind -> (outcome, attempts); outcome None while undone."""
         ...
 
-    async def posted_questions(self, channel: ChannelRef) -> tuple[int, set[str], str | None]:
-        """The channel's current cycle, the questions posted in it, and the last one posted."""
+    async def draw_state(self, channel: ChannelRef) -> DrawState:
+        """What the channel's next daily draw reads, in one query: its settings and its
+        current cycle of questions."""
         ...
 
     async def tally(self, round_id: int, choice_count: int) -> tuple[int, ...]: ...

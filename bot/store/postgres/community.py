@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
 from bot.models import ChannelRef
 from bot.store.api import (
+    SETTINGS_COLUMNS,
     ChannelSettings,
     NewServerQuestion,
     ServerQuestionRow,
@@ -130,23 +130,11 @@ async def mark_told(conn: Conn, server: str, ids: list[int]) -> None:
 
 async def settings(conn: Conn, channel: ChannelRef) -> ChannelSettings | None:
     row = await conn.fetchrow(
-        "SELECT source, topics, difficulty, thread, ping FROM channel_settings"
-        " WHERE server = $1 AND channel = $2",
+        f"SELECT {SETTINGS_COLUMNS} FROM channel_settings s WHERE server = $1 AND channel = $2",
         channel.server,
         channel.channel,
     )
-    return None if row is None else settings_row(tuple(row))
-
-
-def settings_row(row: tuple[Any, ...]) -> ChannelSettings:
-    """Settings from their columns: source, topics, difficulty, thread, ping."""
-    return ChannelSettings(
-        source=row[0],
-        topics=tuple(t for t in row[1].split(",") if t),
-        difficulty=row[2],
-        thread=row[3],
-        ping=row[4],
-    )
+    return None if row is None else ChannelSettings.from_columns(tuple(row))
 
 
 async def set_settings(conn: Conn, channel: ChannelRef, s: ChannelSettings, at: datetime) -> None:

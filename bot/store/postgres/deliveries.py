@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.models import ChannelRef
-from bot.store.api import Delivery, DeliveryKind, RoundRow
-from bot.store.postgres.community import settings_row
+from bot.store.api import SETTINGS_COLUMNS, ChannelSettings, Delivery, DeliveryKind, RoundRow
 from bot.store.postgres.rows import ROUND_COLUMNS, Conn, clean, round_row
 
 # The round's columns as the claim reads them (joined, so named by their table).
@@ -75,7 +74,7 @@ async def claim(
         " AND (claimed_until IS NULL OR claimed_until < $5)"
         " RETURNING id, round_id, server, channel, kind, attempts, claims)"
         " SELECT d.id, d.round_id, d.server, d.channel, d.kind, d.attempts, d.claims,"
-        " s.source, s.topics, s.difficulty, s.thread, s.ping, r.id IS NOT NULL,"
+        f" {SETTINGS_COLUMNS}, r.id IS NOT NULL,"
         f" {_CLAIMED_ROUND}"
         " FROM claimed d LEFT JOIN rounds r ON r.id = d.round_id"
         " LEFT JOIN channel_settings s ON s.server = d.server AND s.channel = d.channel",
@@ -98,7 +97,7 @@ async def claim(
         in_doubt=row[6] - 1 > row[5],
         round=round_row(values[13:]) if row[12] else None,
         # `source` is never NULL in a settings row: NULL means the channel has none.
-        settings=settings_row(values[7:12]) if row[7] is not None else None,
+        settings=ChannelSettings.from_columns(values[7:12]) if row[7] is not None else None,
     )
 
 

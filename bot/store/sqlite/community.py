@@ -11,6 +11,7 @@ import aiosqlite
 
 from bot.models import ChannelRef
 from bot.store.api import (
+    SETTINGS_COLUMNS,
     ChannelSettings,
     NewServerQuestion,
     ServerQuestionRow,
@@ -130,19 +131,10 @@ def mark_told(db: sqlite3.Connection, server: str, ids: list[int]) -> None:
 def settings(db: sqlite3.Connection, channel: ChannelRef) -> ChannelSettings | None:
     row = first(
         db,
-        "SELECT source, topics, difficulty, thread, ping FROM channel_settings"
-        " WHERE server = ? AND channel = ?",
+        f"SELECT {SETTINGS_COLUMNS} FROM channel_settings s WHERE server = ? AND channel = ?",
         (channel.server, channel.channel),
     )
-    if row is None:
-        return None
-    return ChannelSettings(
-        source=row[0],
-        topics=tuple(t for t in row[1].split(",") if t),
-        difficulty=row[2],
-        thread=bool(row[3]),
-        ping=row[4],
-    )
+    return ChannelSettings.from_columns(row) if row is not None else None
 
 
 def set_settings(

@@ -17,11 +17,13 @@ from bot.store.api import (
     HANDLED_REQUESTS_KEPT,
     INSTALLATION_ROWS,
     SERVER_ROWS,
+    SETTINGS_COLUMNS,
     AnswerOutcome,
     AnswerRequest,
     ChannelSettings,
     Delivery,
     DeliveryKind,
+    DrawState,
     ItemColumns,
     MemberRow,
     NewRound,
@@ -289,17 +291,17 @@ class SqliteStore:
         )
         return {DeliveryKind(row[0]): (row[1], row[2]) for row in rows}
 
-    async def posted_questions(self, channel: ChannelRef) -> tuple[int, set[str], str | None]:
-        """The channel's current cycle, the questions posted in it, and the last one posted."""
+    async def draw_state(self, channel: ChannelRef) -> DrawState:
         rows = await self._reader.execute_fetchall(
-            "SELECT cycle, question_id FROM rounds WHERE server = ?1 AND channel = ?2"
-            " AND cycle = (SELECT max(cycle) FROM rounds WHERE server = ?1 AND channel = ?2)"
-            " ORDER BY id",
+            f"SELECT r.cycle, r.question_id, {SETTINGS_COLUMNS}"
+            " FROM (SELECT 1) AS one"
+            " LEFT JOIN channel_settings s ON s.server = ?1 AND s.channel = ?2"
+            " LEFT JOIN rounds r ON r.server = ?1 AND r.channel = ?2"
+            "  AND r.cycle = (SELECT max(cycle) FROM rounds WHERE server = ?1 AND channel = ?2)"
+            " ORDER BY r.id",
             (channel.server, channel.channel),
         )
-        posted = [r[1] for r in rows]
-        cycle = next(iter(rows))[0] if posted else 1
-        return cycle, set(posted), posted[-1] if posted else None
+        return DrawState.from_rows(list(rows))
 
     async def tally(self, round_id: int, choice_count: int) -> tuple[int, ...]:
         rows = await self._reader.execute_fetchall(
