@@ -4,6 +4,7 @@ scheduler's poll claims the due schedules from the database, posts each channel'
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -12,13 +13,15 @@ from pathlib import Path
 
 from adapters.memory import ManualClock, MemoryPlatform
 from bench.common import START, bench_bank
-from bot.engine import QuizEngine
-from bot.models import ChannelRef
+from bot.engine import PostOutcome, QuizEngine
+from bot.models import ChannelRef, Member
 from bot.scheduler import DEFAULT_CONCURRENCY, DailyScheduler
 from bot.store import Store, is_postgres_url, open_store
 from bot.store.sqlite.connection import to_text
 
 CHANNELS_PER_SERVER = 10
+# Members answering each channel's first question before the next day (choices A, B, C...).
+ANSWERS_PER_ROUND = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,10 @@ class FanoutResult:
     seconds: float
     posted: int
     concurrency: int
+    # The next day: every round answered, closed, scored and revealed, then the new question.
+    next_day_seconds: float
+    next_day_revealed: int
+    next_day_posted: int
 
 
 async def run(channels: int, location: str | Path) -> FanoutResult:
@@ -50,21 +57,56 @@ async def run(channels: int, location: str | Path) -> FanoutResult:
         started = time.perf_counter()
         outcomes = await scheduler.poll()
         seconds = time.perf_counter() - started
+        _check(outcomes, channels, "first")
+        posted = len({post.channel for post in platform.questions})
+
+        await _answer_every_question(engine, platform)
+        clock.set(START + timedelta(days=1))
+        started = time.perf_counter()
+        outcomes = await scheduler.poll()
+        next_day_seconds = time.perf_counter() - started
+        _check(outcomes, channels, "next day's")
     finally:
         await store.close()
+    revealed = len({reveal.channel for reveal in platform.reveals})
+    if revealed != channels:
+        raise RuntimeError(f"{channels - revealed} of {channels} channels got no reveal")
+    return FanoutResult(
+        channels=channels,
+        seconds=seconds,
+        posted=posted,
+        concurrency=DEFAULT_CONCURRENCY,
+        next_day_seconds=next_day_seconds,
+        next_day_revealed=revealed,
+        next_day_posted=len({post.channel for post in platform.questions[channels:]}),
+    )
+
+
+def _check(outcomes: list[PostOutcome | None], channels: int, which: str) -> None:
     failed = [o for o in outcomes if o is None or o.round_id is None or o.error]
     if failed or len(outcomes) != channels:
         example = f", e.g. {failed[0]}" if failed else ""
         raise RuntimeError(
-            f"{channels - len(outcomes) + len(failed)} of {channels} channels were not"
-            f" posted{example}"
+            f"{channels - len(outcomes) + len(failed)} of {channels} channels did not get their"
+            f" {which} question{example}"
         )
-    return FanoutResult(
-        channels=channels,
-        seconds=seconds,
-        posted=len({post.channel for post in platform.questions}),
-        concurrency=DEFAULT_CONCURRENCY,
-    )
+
+
+async def _answer_every_question(engine: QuizEngine, platform: MemoryPlatform) -> None:
+    """Members answer each posted question (set-up, not timed)."""
+    presses = [
+        engine.answer(
+            channel=post.channel,
+            member=Member(post.channel.server, f"u{n}", f"Member {n}"),
+            round_id=post.round_id,
+            choice=n % len(post.question.choices),
+            token=post.token,
+        )
+        for post in platform.questions
+        for n in range(ANSWERS_PER_ROUND)
+    ]
+    for start in range(0, len(presses), 2000):
+        await asyncio.gather(*presses[start : start + 2000])
 
 
 async def _schedule_all(store: Store, refs: list[ChannelRef], *, at: str, since: str) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bench import fanout
 from bench.charts import LIMIT_MS, ChartResult
 from bench.fanout import FanoutResult
 from bench.ingest import IngestResult
@@ -302,6 +303,17 @@ def table(r: Results) -> str:
         "fanout_seconds",
     )
     row("", "channels posted", lambda b: _n(b.fanout.posted), "fanout_all_posted")
+    row(
+        "",
+        f"next day: each round answered ({fanout.ANSWERS_PER_ROUND} members), closed, scored,"
+        " revealed; new question",
+        lambda b: f"{b.fanout.next_day_seconds:.1f} s",
+    )
+    row(
+        "",
+        "next day: channels revealed / posted",
+        lambda b: f"{_n(b.fanout.next_day_revealed)} / {_n(b.fanout.next_day_posted)}",
+    )
     if r.copy is not None:
         c = r.copy
         plain("db copy", f"leaderboard database: {_n(c.rows)} rows", "", "")

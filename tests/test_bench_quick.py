@@ -31,7 +31,7 @@ REQUIRED = {
         "p99_ms",
     ),
     "leaderboard": ("users", "answers", "p99_ms", "naive_ms"),
-    "fanout": ("channels", "seconds"),
+    "fanout": ("channels", "seconds", "next_day_seconds", "next_day_revealed"),
 }
 
 
