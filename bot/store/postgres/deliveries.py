@@ -141,8 +141,12 @@ steps AS (
            AND coalesce(r.message_ref, $3::text, '') != '')
     ORDER BY step.n
     ON CONFLICT (round_id, kind) DO NOTHING
+    RETURNING 1
 )
-SELECT server, channel FROM d
+SELECT server, channel,
+    EXISTS (SELECT 1 FROM steps) OR EXISTS (SELECT 1 FROM deliveries w
+        WHERE w.server = d.server AND w.channel = d.channel AND w.done_at IS NULL AND w.id != $2)
+FROM d
 """
 
 # After the finish has committed, in a snapshot of its own: a post another process queued
@@ -159,6 +163,10 @@ async def finish(conn: Conn, delivery_id: int, message_ref: str | None, at: date
     where = await conn.fetchrow(_FINISH, at, delivery_id, message_ref)
     if where is None:
         return False
+    if where[2]:
+        # More was waiting already in the mark's own snapshot (or the mark queued it): the look
+        # after the commit is only needed to see what nothing here saw.
+        return True
     return bool(await conn.fetchval(_MORE, where[0], where[1]))
 
 
