@@ -247,6 +247,26 @@ async def test_one_member_pressing_twice_in_one_batch(store: Store) -> None:
     assert await store.find_member(server="test:s1", text="Bob") == "bob"
 
 
+async def test_a_member_is_named_by_their_latest_valid_press(store: Store) -> None:
+    """The leaderboard shows the name of a member's latest press of an open question, a repeated
+    one too (they were renamed since answering); a refused press names nobody."""
+    channel = ChannelRef("test:s1", "c1")
+    r1 = await post(store, channel, 0)
+
+    async def name() -> str | None:
+        found = await store.member(server="test:s1", user_id="ada")
+        return found.name if found else None
+
+    await store.submit_answer(press(r1, channel, "ada", 0, name="Ada"))
+    assert await name() == "Ada"
+    repeated = await store.submit_answer(press(r1, channel, "ada", 1, name="Ada L."))
+    assert repeated == AnswerOutcome(AnswerStatus.DUPLICATE, 0)
+    assert await name() == "Ada L."
+    refused = await store.submit_answer(press(r1, channel, "ada", 9, name="Nobody"))
+    assert refused.status is AnswerStatus.BAD_CHOICE
+    assert await name() == "Ada L."
+
+
 async def test_first_answer_is_final_across_processes(backend: Backend) -> None:
     """Two stores on one database (as two processes would be) get the same members' presses
     with different choices at once: each member has one answer, and both are told which."""

@@ -64,11 +64,12 @@ INSERT INTO answers (round_id, user_id, choice, correct, points, answered_at)
 SELECT round_id, user_id, choice, correct, 0, at FROM pending WHERE status = 'recorded'
 """
 
-# The name shown on leaderboards is the one of the member's latest answer; an unchanged name
-# writes nothing.
+# The name shown on leaderboards is the one of the member's latest valid press (a repeated press
+# too: a member renamed since their answer is shown by the new name), as on PostgreSQL; the
+# presses are written in order, so the latest is written last. An unchanged name writes nothing.
 _UPSERT_MEMBERS = """
 INSERT INTO members (server, user_id, name)
-SELECT server, user_id, name FROM pending WHERE status = 'recorded'
+SELECT server, user_id, name FROM pending WHERE status IN ('recorded', 'duplicate') ORDER BY seq
 ON CONFLICT (server, user_id) DO UPDATE SET name = excluded.name WHERE name != excluded.name
 """
 
