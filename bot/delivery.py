@@ -38,6 +38,10 @@ LONGEST_RETRY = timedelta(hours=1)
 # So is the discussion thread: the reveal is what matters. Both give up after a few tries.
 CLOSE_ATTEMPTS = 5
 BEST_EFFORT = frozenset({DeliveryKind.CLOSE, DeliveryKind.THREAD})
+# Tallies of recently closed rounds, kept by the deliverer: a closed round's tally never changes
+# (no answer is recorded once it closed), and its reveal, the edit that closes its buttons and
+# its thread each show it. Enough for every channel a fan-out has in flight many times over.
+TALLIES_KEPT = 1024
 
 QuestionOf = Callable[[RoundRow], Question | None]
 
@@ -75,6 +79,7 @@ class Deliverer:
         # On Discord, the shards this process serves: other shards' channels are not its own.
         self.shards: Shards | None = None
         self.inflight = InFlight()
+        self._tallies: dict[int, tuple[int, ...]] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
@@ -230,7 +235,7 @@ class Deliverer:
             round_id=row.id,
             channel=channel,
             question=question,
-            tally=await self.store.tally(row.id, row.choice_count),
+            tally=await self._tally(row),
             message_ref=row.message_ref or None,
             token=row.token,
         )
@@ -258,6 +263,17 @@ class Deliverer:
                     channel, replace(reveal, message_ref=found, withdrawn=True)
                 )
         return None
+
+    async def _tally(self, row: RoundRow) -> tuple[int, ...]:
+        """The closed round's tally, read once for its reveal, its closing edit and its thread."""
+        tally = self._tallies.get(row.id)
+        if tally is None:
+            tally = await self.store.tally(row.id, row.choice_count)
+            if row.closed_at is not None:
+                if len(self._tallies) >= TALLIES_KEPT:
+                    del self._tallies[next(iter(self._tallies))]  # the oldest
+                self._tallies[row.id] = tally
+        return tally
 
     async def _open_thread(
         self, channel: ChannelRef, reveal: RevealPost, settings: ChannelSettings

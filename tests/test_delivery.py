@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.content import Bank
 from bot.delivery import CLOSE_ATTEMPTS, Deliverer, backoff
 from bot.engine import QuizEngine
-from bot.models import ChannelRef, Notice
+from bot.models import ChannelRef, Notice, RevealPost
 from bot.runtime import running
 from bot.scheduler import POLL_JOB
 from bot.store import (
@@ -428,3 +428,35 @@ async def test_a_question_that_cannot_be_shown_is_given_up_not_reported_posted(
     assert posted == set()
     assert platform.questions == []
     assert (await store.deliveries_of(started.round.id))[DeliveryKind.QUESTION] == ("failed", 1)
+
+
+async def test_a_reveal_and_its_closing_edit_show_one_tally_read_once(
+    engine: QuizEngine, platform: MemoryPlatform, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A closed round's tally never changes: its reveal and the edit that closes its buttons
+    show the same one, read from the database once."""
+    await engine.post(CHANNEL)
+    first = await open_row_id(engine)
+    await answer_round(engine, channel=CHANNEL, member=member("ada"), round_id=first, choice=RIGHT)
+    await answer_round(engine, channel=CHANNEL, member=member("bob"), round_id=first, choice=0)
+    reads: list[int] = []
+    read_tally = store.tally
+
+    async def counted(round_id: int, choice_count: int) -> tuple[int, ...]:
+        reads.append(round_id)
+        return await read_tally(round_id, choice_count)
+
+    monkeypatch.setattr(store, "tally", counted)
+    shown_closed: list[tuple[int, ...]] = []
+    close_question = platform.close_question
+
+    async def close(channel: ChannelRef, reveal: RevealPost) -> None:
+        shown_closed.append(reveal.tally)
+        await close_question(channel, reveal)
+
+    monkeypatch.setattr(platform, "close_question", close)
+    closed, error = await engine.reveal(CHANNEL)
+    assert (closed, error) == (first, None)
+    assert [r.tally for r in platform.reveals] == [(1, 1, 0, 0)]
+    assert shown_closed == [(1, 1, 0, 0)]
+    assert reads == [first]
