@@ -41,8 +41,7 @@ async def close_open_round(conn: Conn, channel: ChannelRef, at: datetime) -> Rou
 async def settle_closed(conn: Conn, closed: RoundRow, at: datetime) -> None:
     """Score the round just closed (in the caller's transaction) and queue what its close
     makes due."""
-    # A new statement, so answers committed while the close waited are seen.
-    if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM answers WHERE round_id = $1)", closed.id):
+    if await conn.fetchval(_LOCK_SERVER_IF_ANSWERED, closed.id, closed.server):
         await score_round(conn, closed)
         await feed_practice(conn, closed.id, at)
     await deliveries.after_close(conn, closed, at)
@@ -90,8 +89,13 @@ async def feed_practice(conn: Conn, round_id: int, at: datetime) -> None:
 # order: points read the streaks as they were before the round, and the totals read points.
 
 # Scorings of one server's rounds (in any channel, any process) take turns: they share the
-# server's totals and histogram.
-_LOCK_SERVER = "SELECT pg_advisory_xact_lock(hashtextextended('score:' || $1, 0))"
+# server's totals and histogram. The lock is taken for every close (one trip, not two), and the
+# answers are looked for in a statement after the close's, so answers committed while the close
+# waited for them are seen.
+_LOCK_SERVER_IF_ANSWERED = """
+SELECT EXISTS (SELECT 1 FROM answers WHERE round_id = $1)
+FROM (SELECT pg_advisory_xact_lock(hashtextextended('score:' || $2, 0))) AS locked
+"""
 
 # The members of the round, locked in key order as answer batches lock them: never a deadlock.
 _LOCK_MEMBERS = """
@@ -100,16 +104,17 @@ WHERE a.round_id = $1 AND m.server = $2
 ORDER BY m.user_id FOR UPDATE OF m
 """
 
-_SET_POINTS = f"""
-UPDATE answers SET points = r.base_points + coalesce((
-    SELECT least(m.current_streak, {STREAK_BONUS_CAP}) FROM members m
-    WHERE m.server = r.server AND m.user_id = answers.user_id
-      AND m.streak_round_id = r.prev_round_id), 0)
-FROM rounds r
-WHERE r.id = $1 AND answers.round_id = $1 AND answers.correct = 1
-"""
-
-_SET_STREAKS = """
+# Points and streaks in one statement: both parts read the members as they were before it, which
+# is what the points must see (the streak a right answer extends is the one before this round).
+_SET_POINTS_AND_STREAKS = f"""
+WITH points AS (
+    UPDATE answers SET points = r.base_points + coalesce((
+        SELECT least(m.current_streak, {STREAK_BONUS_CAP}) FROM members m
+        WHERE m.server = r.server AND m.user_id = answers.user_id
+          AND m.streak_round_id = r.prev_round_id), 0)
+    FROM rounds r
+    WHERE r.id = $1 AND answers.round_id = $1 AND answers.correct = 1
+)
 UPDATE members SET
     current_streak = s.streak,
     longest_streak = greatest(members.longest_streak, s.streak),
@@ -166,11 +171,9 @@ ON CONFLICT (server, period, points) DO UPDATE SET
 
 async def score_round(conn: Conn, closed: RoundRow) -> None:
     """Settle the points and streaks of a round that has just closed (in the caller's
-    transaction)."""
-    await conn.execute(_LOCK_SERVER, closed.server)
+    transaction, which holds the server's scoring lock)."""
     await conn.execute(_LOCK_MEMBERS, closed.id, closed.server)
-    await conn.execute(_SET_POINTS, closed.id)
-    await conn.execute(_SET_STREAKS, closed.id, closed.server)
+    await conn.execute(_SET_POINTS_AND_STREAKS, closed.id, closed.server)
     week = period_key(Period.WEEK, closed.posted_at)
     month = period_key(Period.MONTH, closed.posted_at)
     for statement in (_LEAVE_BUCKETS, _UPSERT_SCORES, _ENTER_BUCKETS):
