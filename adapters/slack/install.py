@@ -74,8 +74,8 @@ class WorkspaceInstallations(AsyncSQLAlchemyInstallationStore):
     bolt authorizes every request by finding the workspace's bot here: without the cache, each
     press cost a query on DLQUIZ_DB for a token the press does not even use. Only a bot found
     is kept, so a workspace that installs is served at once; saving or deleting a workspace's
-    installation here drops it at once (a look-up already under way may keep the old one, for
-    TOKEN_TTL at most), and another replica's uninstall is seen within TOKEN_TTL, as for
+    installation here drops it at once (and a look-up already under way keeps nothing), and
+    another replica's uninstall is seen within TOKEN_TTL, as for
     `Installations.bot_token`.
     """
 
@@ -91,6 +91,8 @@ class WorkspaceInstallations(AsyncSQLAlchemyInstallationStore):
         self.ttl = ttl
         self.clock = clock
         self._bots: dict[str | None, tuple[Bot, float]] = {}
+        # Counts forgets: a look-up that a forget overtook must not keep what it read before it.
+        self._forgets = 0
 
     async def async_save(self, installation: Installation) -> None:
         if installation.is_enterprise_install or not installation.team_id:
@@ -121,10 +123,13 @@ class WorkspaceInstallations(AsyncSQLAlchemyInstallationStore):
         cached = self._bots.get(team_id)
         if cached is not None and now - cached[1] < self.ttl:
             return cached[0]
+        forgets = self._forgets
         bot = await super().async_find_bot(enterprise_id=None, team_id=team_id)
         if bot is None:
             self._bots.pop(team_id, None)
             return None
+        if forgets != self._forgets:
+            return bot  # read before a delete or a save that ended while it ran: not kept
         if len(self._bots) >= MAX_CACHED:
             self._bots.clear()  # rare: a full cache of stale teams costs one look-up each
         self._bots[team_id] = (bot, now)
@@ -143,8 +148,15 @@ class WorkspaceInstallations(AsyncSQLAlchemyInstallationStore):
         )
         self.forget(team_id)
 
+    @property
+    def forgets(self) -> int:
+        """How many times a kept bot was dropped: a cache above this one compares it across a
+        look-up, as async_find_bot does."""
+        return self._forgets
+
     def forget(self, team_id: str | None) -> None:
         """Drop a workspace's kept bot (uninstalled, revoked, or installed again)."""
+        self._forgets += 1
         self._bots.pop(team_id, None)
 
 
@@ -193,8 +205,11 @@ class Installations:
         cached = self._tokens.get(team_id)
         if cached is not None and now - cached[1] < self.token_ttl:
             return cached[0]
+        forgets = self.store.forgets
         bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
         token = bot.bot_token if bot is not None else None
+        if forgets != self.store.forgets:
+            return token  # read before an uninstall or an install that ended meanwhile
         if len(self._tokens) >= MAX_CACHED:
             self._tokens.clear()  # rare: a full cache of stale teams costs one look-up each
         self._tokens[team_id] = (token, now)

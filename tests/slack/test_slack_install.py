@@ -451,3 +451,59 @@ def test_the_distributed_manifest_asks_what_the_app_needs() -> None:
     assert events["request_url"].endswith("/slack/events")
     assert set(events["bot_events"]) == {"app_home_opened", "app_uninstalled", "tokens_revoked"}
     assert shared["features"]["app_home"] == single["features"]["app_home"]
+
+
+async def test_a_look_up_overtaken_by_an_uninstall_keeps_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bot read from the database just before the workspace's installation is deleted must not
+    be kept: the next look-up (bolt's authorization, a scheduled post's token) finds none."""
+    from datetime import UTC, datetime
+
+    from slack_sdk.oauth.installation_store import Installation
+
+    def installation() -> Installation:
+        return Installation(
+            app_id="A0DLQUIZ",
+            team_id=TWO,
+            bot_token="xoxb-two",
+            bot_id="B0BOT",
+            bot_user_id="UDLQUIZBOT",
+            bot_scopes=BOT_SCOPES,
+            user_id="U0INSTALL",
+            installed_at=datetime.now(UTC).timestamp(),
+        )
+
+    read, release = asyncio.Event(), asyncio.Event()
+    find = AsyncSQLAlchemyInstallationStore.async_find_bot
+
+    async def slow_find(self: Any, **kwargs: Any) -> Any:
+        bot = await find(self, **kwargs)
+        read.set()
+        await release.wait()  # the row was read; the uninstall runs now
+        return bot
+
+    installations = Installations(client_id="client", db=tmp_path / "quiz.db")
+    store = installations.store
+
+    async def uninstall_during(look_up: Any) -> None:
+        await store.async_save(installation())
+        monkeypatch.setattr(AsyncSQLAlchemyInstallationStore, "async_find_bot", slow_find)
+        overtaken = asyncio.create_task(look_up())
+        await asyncio.wait_for(read.wait(), WAIT)
+        await store.async_delete_bot(enterprise_id=None, team_id=TWO)
+        installations.forget_token(TWO)  # as StopWhenUninstalled does
+        release.set()
+        assert await asyncio.wait_for(overtaken, WAIT)  # what it read before the delete
+        monkeypatch.setattr(AsyncSQLAlchemyInstallationStore, "async_find_bot", find)
+        read.clear()
+        release.clear()
+
+    await installations.open()
+    try:
+        await uninstall_during(lambda: store.async_find_bot(enterprise_id=None, team_id=TWO))
+        assert await store.async_find_bot(enterprise_id=None, team_id=TWO) is None
+        await uninstall_during(lambda: installations.bot_token(TWO))
+        assert await installations.bot_token(TWO) is None
+    finally:
+        await installations.close()
