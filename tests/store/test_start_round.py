@@ -5,29 +5,58 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from bot.models import ChannelRef
-from bot.store import AnswerStatus, DeliveryKind, Store, open_store
+from bot.store import AnswerStatus, DeliveryKind, StartedRound, Store, open_store
 from tests.conftest import START, Backend, PgDatabases
 from tests.store.test_conformance import BASE, RIGHT, commit_held, deliver, new_round, press
 
 CHANNEL = ChannelRef("test:s1", "c1")
 
 
-async def start(store: Store, number: int, *, day: bool = True) -> int | None:
+async def start(
+    store: Store,
+    number: int,
+    *,
+    day: bool = True,
+    channel: ChannelRef = CHANNEL,
+    cycle: int = 1,
+) -> int | None:
     at = START + timedelta(days=number)
     started = await store.start_round(
-        channel=CHANNEL,
+        channel=channel,
         new=new_round(number),
-        cycle=1,
+        cycle=cycle,
         day=at.date() if day else None,
         posted_at=at,
         reveal_at=None,
     )
     return started.round.id if started else None
+
+
+async def start_everywhere_at_once(
+    location: str | Path, channels: list[ChannelRef], *, day: bool
+) -> list[StartedRound | None]:
+    """Each channel started four times at once, from two stores on one database."""
+    async with await open_store(location) as first, await open_store(location) as second:
+        return await asyncio.gather(
+            *(
+                store.start_round(
+                    channel=channel,
+                    new=new_round(n),
+                    cycle=1,
+                    day=START.date() if day else None,
+                    posted_at=START,
+                    reveal_at=None,
+                )
+                for channel in channels
+                for n, store in ((1, first), (2, second), (3, first), (4, second))
+            )
+        )
 
 
 async def test_a_channel_with_no_round_open_gets_its_round_and_question_queued(
@@ -97,21 +126,7 @@ async def test_two_processes_opening_the_first_round_of_a_day_open_one(backend: 
     round and one queued question per channel."""
     location = await backend.new_location()
     channels = [ChannelRef("test:s1", f"c{i}") for i in range(20)]
-    async with await open_store(location) as first, await open_store(location) as second:
-        results = await asyncio.gather(
-            *(
-                store.start_round(
-                    channel=channel,
-                    new=new_round(n),
-                    cycle=1,
-                    day=START.date(),
-                    posted_at=START,
-                    reveal_at=None,
-                )
-                for channel in channels
-                for n, store in ((1, first), (2, second), (3, first), (4, second))
-            )
-        )
+    results = await start_everywhere_at_once(location, channels, day=True)
     started = [r for r in results if r is not None]
     assert sorted(r.round.channel for r in started) == sorted(c.channel for c in channels)
     assert await backend.query(location, "SELECT count(*) FROM rounds") == [(len(channels),)]
@@ -151,21 +166,7 @@ async def test_two_processes_opening_rounds_of_no_day_at_once_all_open(backend: 
     once from two stores opens its round, closing the one before; one stays open."""
     location = await backend.new_location()
     channels = [ChannelRef("test:s1", f"c{i}") for i in range(20)]
-    async with await open_store(location) as first, await open_store(location) as second:
-        results = await asyncio.gather(
-            *(
-                store.start_round(
-                    channel=channel,
-                    new=new_round(n),
-                    cycle=1,
-                    day=None,
-                    posted_at=START,
-                    reveal_at=None,
-                )
-                for channel in channels
-                for n, store in ((1, first), (2, second), (3, first), (4, second))
-            )
-        )
+    results = await start_everywhere_at_once(location, channels, day=False)
     assert None not in results
     assert await backend.query(location, "SELECT count(*) FROM rounds") == [(4 * len(channels),)]
     assert await backend.query(location, "SELECT count(*) FROM rounds WHERE closed_at IS NULL") == [

@@ -108,6 +108,9 @@ class Connections:
         self._idle: list[asyncpg.Connection] = []
         self._count = 0  # idle, lent, or being opened
         self._waiters: deque[asyncio.Future[None]] = deque()
+        # Callers holding a connection or waiting for one: close waits until none is left.
+        self._out = 0
+        self._none_out = asyncio.Event()
 
     async def open(self) -> None:
         """Open the first connection, so a database that cannot be used is found at start."""
@@ -118,7 +121,19 @@ class Connections:
             self._count -= 1
             raise
 
+    def lend(self) -> Lent:
+        """A connection for an `async with` block, released when the block ends."""
+        return Lent(self)
+
     async def acquire(self) -> asyncpg.Connection:
+        self._out += 1
+        try:
+            return await self._take()
+        except BaseException:
+            self._returned()
+            raise
+
+    async def _take(self) -> asyncpg.Connection:
         while True:
             while self._idle:
                 conn = self._idle.pop()
@@ -151,6 +166,12 @@ class Connections:
             self._count -= 1
             conn.terminate()
         self._wake()
+        self._returned()
+
+    def _returned(self) -> None:
+        self._out -= 1
+        if not self._out:
+            self._none_out.set()
 
     def _wake(self) -> None:
         while self._waiters:
@@ -160,11 +181,33 @@ class Connections:
                 return
 
     async def close(self) -> None:
-        """Close the idle connections (call it once none is lent)."""
+        """Close the connections, once every one lent (or waited for) is back."""
+        while self._out:
+            self._none_out.clear()
+            await self._none_out.wait()
         idle, self._idle = self._idle, []
         self._count -= len(idle)
         for conn in idle:
             await conn.close()
+
+
+class Lent:
+    """A connection lent for an `async with` block (a class, not a generator context manager:
+    every store call goes through it)."""
+
+    __slots__ = ("_conn", "_pool")
+
+    def __init__(self, pool: Connections) -> None:
+        self._pool = pool
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        self._conn = await self._pool.acquire()
+        return self._conn
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        # A statement the server refused leaves the connection in step with it.
+        clean = kind is None or issubclass(kind, asyncpg.PostgresError)
+        self._pool.release(self._conn, clean=clean)
 
 
 # No JIT: dlquiz's queries are short, and compiling them cost more than it saved (scoring a

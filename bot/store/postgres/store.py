@@ -10,7 +10,6 @@ catching a violation (which would abort the whole transaction).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
@@ -48,7 +47,7 @@ from bot.store.api import (
     installation_team,
 )
 from bot.store.postgres import claims, community, deliveries, items, rounds
-from bot.store.postgres.connection import Connections, connect, guarded, redact
+from bot.store.postgres.connection import Connections, Lent, connect, guarded, redact
 from bot.store.postgres.locks import locked
 from bot.store.postgres.migrations import migrate
 from bot.store.postgres.rows import (
@@ -65,41 +64,12 @@ from bot.store.postgres.writer import Writer
 POOL_SIZE = 10
 
 
-class _Lent:
-    """A connection lent for an `async with` block (a class, not a generator: every store call
-    goes through it)."""
-
-    __slots__ = ("_conn", "_store")
-
-    def __init__(self, store: PostgresStore) -> None:
-        self._store = store
-
-    async def __aenter__(self) -> Conn:
-        store = self._store
-        store._busy += 1
-        try:
-            self._conn = await store._pool.acquire()
-        except BaseException:
-            store._busy -= 1
-            if not store._busy:
-                store._idle.set()
-            raise
-        return self._conn
-
-    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        # A statement the server refused leaves the connection in step with it.
-        clean = kind is None or issubclass(kind, asyncpg.PostgresError)
-        self._store._returned(self._conn, clean=clean)
-
-
 class PostgresStore:
     def __init__(self, url: str, writer: asyncpg.Connection, pool: Connections) -> None:
         self._url = url
         self._writer = Writer(writer, lambda: connect(url))
         self._pool = pool
         self._closed = False
-        self._busy = 0
-        self._idle = asyncio.Event()
 
     @property
     def location(self) -> str:
@@ -127,9 +97,6 @@ class PostgresStore:
         self._closed = True
         try:
             await self._writer.close()
-            while self._busy:
-                self._idle.clear()
-                await self._idle.wait()
         finally:
             await self._pool.close()
 
@@ -139,16 +106,10 @@ class PostgresStore:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def _connection(self) -> _Lent:
+    def _connection(self) -> Lent:
         if self._closed:
             raise StoreError("the database is closed")
-        return _Lent(self)
-
-    def _returned(self, conn: asyncpg.Connection, *, clean: bool) -> None:
-        self._pool.release(conn, clean=clean)
-        self._busy -= 1
-        if not self._busy:
-            self._idle.set()
+        return self._pool.lend()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Conn]:
